@@ -1,0 +1,5 @@
+"""Provides `python -m plugintop`."""
+
+from plugintop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""Provides the command line: arguments → settings → clients → app | report | tail | demo | check.
+
+Imports stay light until a command runs, so `--help` and `--version` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from plugintop import __version__
+
+EXAMPLES = """\
+examples:
+  plugintop --demo                                   the built-in demo incident, no backends needed
+  plugintop --plugin recommender --tenant acme --since 1h
+  plugintop --context prod --plugin recommender --tenant acme --from now-3h --to now-1h
+  plugintop --grafana-url https://grafana.example.com --plugin recommender --tenant acme
+  plugintop check --plugin recommender --tenant acme  is every backend reachable, with data?
+  plugintop report --demo --plugin recommender --tenant acme --format json
+  plugintop tail --plugin recommender --tenant acme --since 5m
+  plugintop demo serve                               serve the demo stack for curl or Grafana
+
+secrets never go on the command line: set PLUGINTOP_GRAFANA_TOKEN (or PLUGINTOP_<BACKEND>_TOKEN), or
+name an environment variable or a 0600 file in the config file
+($XDG_CONFIG_HOME/plugintop/config.toml).
+exit status: 0 ok, 1 no data for that plugin/tenant, 2 usage or configuration error, 3 backends failed.
+"""
+
+COMMANDS = ("check", "report", "tail", "demo")
+
+
+def _add_target(p: argparse.ArgumentParser, required: bool = False) -> None:
+    g = p.add_argument_group("what to look at")
+    g.add_argument("--plugin", metavar="X", required=required, help="the plugin (e.g. recommender)")
+    g.add_argument("--tenant", metavar="Y", required=required, help="the plugin's tenant (e.g. acme)")
+    g.add_argument("--since", metavar="DUR", help="range ending now: 15m, 1h (default), 6h, 2d")
+    g.add_argument("--from", dest="start", metavar="T", help="range start: RFC3339, now-2h, epoch seconds")
+    g.add_argument("--to", dest="end", metavar="T", help="range end (default now)")
+    g.add_argument("--p99-target", metavar="DUR", help="p99 latency target (default: the context's slo)")
+
+
+def _add_backends(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("where the backends are (flags > PLUGINTOP_* environment > config file)")
+    g.add_argument("--context", metavar="NAME", help="a named context of the config file")
+    g.add_argument("--config", metavar="FILE", help="config file (default $XDG_CONFIG_HOME/plugintop/config.toml)")
+    g.add_argument("--grafana-url", metavar="URL", help="reach the backends through Grafana's datasource proxy")
+    for b in ("prometheus", "loki", "tempo", "pyroscope"):
+        g.add_argument(f"--{b}-url", metavar="URL", help=f"{b.capitalize()} base URL")
+    g.add_argument("--demo", action="store_true", help="use the built-in demo stack (loopback, synthetic incident)")
+    g.add_argument("--scenario", metavar="FILE", help="with --demo: a scenario TOML instead of the built-in one")
+
+
+def _main_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="plugintop",
+        description="One-screen triage of a slow plugin for a tenant: percentiles, slow window, spans, "
+        "trace waterfall, CPU flame graph, LLM cost and live logs, from Prometheus, Tempo, Loki and "
+        "Pyroscope.\n\ncommands: check, report, tail, demo serve  (plugintop COMMAND --help)",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"plugintop {__version__}")
+    _add_target(p)
+    _add_backends(p)
+    return p
+
+
+def _command_parser(cmd: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"plugintop {cmd}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    if cmd == "check":
+        p.description = "Check each backend: reachable, auth accepted, version, round-trip time, data present."
+        _add_target(p)
+        _add_backends(p)
+    elif cmd == "demo":
+        p.description = "Run the demo stack alone and print its four URLs."
+        p.add_argument("action", choices=["serve"])
+        p.add_argument("--scenario", metavar="FILE")
+        p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
+    else:
+        p.description = f"plugintop {cmd}"
+        _add_target(p)
+        _add_backends(p)
+    return p
+
+
+def _flag_overrides(ns: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("grafana", "prometheus", "loki", "tempo", "pyroscope"):
+        v = getattr(ns, f"{key}_url", None)
+        if v:
+            out[f"{key}.url"] = v
+    if getattr(ns, "p99_target", None):
+        out["slo.p99_target"] = ns.p99_target
+    return out
+
+
+def _err(msg: str) -> None:
+    from plugintop.redact import redact
+
+    print(f"plugintop: {redact(msg)}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `plugintop` command."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    cmd = next((a for a in args if not a.startswith("-")), None)
+    if cmd in COMMANDS and args.index(cmd) == 0:
+        ns = _command_parser(cmd).parse_args(args[1:])
+    else:
+        cmd = None
+        ns = _main_parser().parse_args(args)
+    try:
+        return _run(cmd, ns)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # the last guard: one line, never a traceback
+        from plugintop.errors import ConfigError, PlugintopError, UsageError
+
+        if isinstance(e, ConfigError | UsageError):
+            _err(str(e))
+            return 2
+        if isinstance(e, PlugintopError):
+            _err(str(e))
+            return 3
+        if os.environ.get("PLUGINTOP_DEBUG"):
+            raise
+        _err(f"internal error: {type(e).__name__}: {e} (set PLUGINTOP_DEBUG=1 for the traceback)")
+        return 70
+
+
+def _run(cmd: str | None, ns: argparse.Namespace) -> int:
+    from plugintop.errors import UsageError
+
+    if cmd == "check":
+        return _check(ns)
+    raise UsageError(
+        "the interactive screen and the report are not built yet in this version; use `plugintop check`"
+        if cmd is None
+        else f"`plugintop {cmd}` is not built yet in this version; use `plugintop check`"
+    )
+
+
+def _check(ns: argparse.Namespace) -> int:
+    import asyncio
+
+    from plugintop.check import format_results, run_checks
+    from plugintop.connections import open_backends
+    from plugintop.errors import UsageError
+    from plugintop.settings import load_context
+    from plugintop.timerange import resolve_range
+
+    if ns.demo:
+        raise UsageError("check --demo needs the demo stack, which is not built yet; use demo serve's URLs")
+    if not ns.plugin or not ns.tenant:
+        raise UsageError("check needs --plugin and --tenant (to say whether their data exists)")
+    loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
+    for w in loaded.warnings:
+        _err(w)
+    rng = resolve_range(ns.since, ns.start, ns.end)
+
+    async def go() -> list[str]:
+        backends = await open_backends(loaded.context)
+        async with backends:
+            results = await run_checks(backends, loaded.context, ns.plugin, ns.tenant, rng)
+        lines = format_results(results)
+        lines.append("all backends usable" if all(r.usable for r in results) else "some backends are not usable")
+        return lines if all(r.usable for r in results) else [*lines, "__fail__"]
+
+    lines = asyncio.run(go())
+    failed = lines[-1] == "__fail__"
+    from plugintop.redact import redact
+
+    for line in lines[:-1] if failed else lines:
+        print(redact(line))
+    return 3 if failed else 0

@@ -1,0 +1,163 @@
+"""Provides `LokiClient`: log and metric range queries (both directions, paged past the entry
+limit), instant metric queries, labels, label values, series, buildinfo.
+
+Always sends `X-Loki-Response-Encoding-Flags: categorize-labels` and accepts the 2- and 3-element
+value forms, so structured metadata never splits streams.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import TypeAdapter
+
+from plugintop.clients._http import decode_json, send, validate
+from plugintop.clients.prometheus import PrometheusClient
+from plugintop.errors import BadQuery, BadResponse
+from plugintop.models.common import BuildInfo
+from plugintop.models.loki import LogEntry, LogPage
+from plugintop.models.prometheus import QueryResult
+
+MAX_ENTRIES = 5000
+"""Loki's default `max_entries_limit_per_query`."""
+MAX_RANGE_S = 721 * 3600
+"""Loki's default `max_query_length`."""
+
+_HEADERS = {"X-Loki-Response-Encoding-Flags": "categorize-labels"}
+_STRINGS = TypeAdapter(list[str])
+_SERIES = TypeAdapter(list[dict[str, str]])
+_BUILD = TypeAdapter(BuildInfo)
+
+
+def ns(t: float) -> str:
+    """Epoch seconds as Loki's nanosecond string."""
+    return str(int(round(t * 1e9)))
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+
+
+def parse_streams(result: Any, backend: str = "loki") -> list[LogEntry]:
+    """Entries of a `streams` result, in the order Loki gave them within each stream."""
+    if not isinstance(result, list):
+        raise BadResponse(backend, "streams result is not a list")
+    out: list[LogEntry] = []
+    for i, stream in enumerate(result):
+        if not isinstance(stream, dict) or not isinstance(stream.get("values", []), list):
+            raise BadResponse(backend, f"result[{i}] is not a stream")
+        labels = _str_map(stream.get("stream"))
+        for value in stream.get("values") or []:
+            if not isinstance(value, list) or len(value) < 2:
+                raise BadResponse(backend, f"result[{i}] has a value that is not [ts, line]")
+            try:
+                ts = int(value[0])
+            except (TypeError, ValueError):
+                raise BadResponse(backend, f"result[{i}] has a timestamp that is not ns") from None
+            line = value[1] if isinstance(value[1], str) else str(value[1])
+            meta: dict[str, str] = {}
+            parsed: dict[str, str] = {}
+            if len(value) > 2 and isinstance(value[2], dict):
+                extra = value[2]
+                if "structuredMetadata" in extra or "parsed" in extra:
+                    meta = _str_map(extra.get("structuredMetadata"))
+                    parsed = _str_map(extra.get("parsed"))
+                else:  # the old flat form
+                    meta = _str_map(extra)
+            out.append(LogEntry(ts, line, labels, meta, parsed))
+    return out
+
+
+class LokiClient:
+    """Client of the Loki HTTP API (`/loki/api/v1/...`)."""
+
+    def __init__(self, http: httpx.AsyncClient, backend: str = "loki") -> None:
+        self.http = http
+        self.backend = backend
+        self._metrics = PrometheusClient(http, backend)
+
+    async def _get(self, path: str, params: Any) -> Any:
+        resp = await send(self.http, self.backend, "GET", path, params=params, headers=_HEADERS)
+        return decode_json(resp, self.backend)
+
+    async def _data(self, path: str, params: Any) -> tuple[Any, dict[str, Any]]:
+        body = await self._get(path, params)
+        if not isinstance(body, dict) or body.get("status") != "success" or "data" not in body:
+            if isinstance(body, dict) and body.get("status") == "error":
+                raise BadQuery(self.backend, str(body.get("error", "error"))[:300])
+            raise BadResponse(self.backend, "answer has no status 'success' and data")
+        return body["data"], body
+
+    async def buildinfo(self) -> BuildInfo:
+        return validate(_BUILD, await self._get("/loki/api/v1/status/buildinfo", None), self.backend, "buildinfo")
+
+    async def query_logs(
+        self, query: str, start: float, end: float, *, limit: int = 100, direction: str = "backward"
+    ) -> LogPage:
+        """One page of a log query (`start` inclusive, `end` exclusive), sorted as `direction` asks."""
+        limit = max(1, min(limit, MAX_ENTRIES))
+        params = {"query": query, "start": ns(start), "end": ns(end), "limit": limit, "direction": direction}
+        data, body = await self._data("/loki/api/v1/query_range", params)
+        if not isinstance(data, dict) or data.get("resultType") != "streams":
+            raise BadResponse(self.backend, "a log query did not answer streams")
+        entries = parse_streams(data.get("result"), self.backend)
+        entries.sort(key=lambda e: e.ts_ns, reverse=direction == "backward")
+        warnings = [str(w) for w in body.get("warnings") or []]
+        return LogPage(entries, len(entries) >= limit, warnings)
+
+    async def query_logs_all(
+        self, query: str, start: float, end: float, *, max_entries: int = 20_000, direction: str = "forward"
+    ) -> LogPage:
+        """A log query paged past Loki's entry limit with a timestamp cursor; entries that share the
+        cursor's timestamp are de-duplicated. `limit_reached` says `max_entries` cut it."""
+        start_ns, end_ns = int(start * 1e9), int(end * 1e9)
+        seen: set[tuple[int, str, tuple[tuple[str, str], ...]]] = set()
+        out: list[LogEntry] = []
+        warnings: list[str] = []
+        while len(out) < max_entries and end_ns > start_ns:
+            want = min(MAX_ENTRIES, max_entries - len(out) + len(seen))
+            page = await self.query_logs(query, start_ns / 1e9, end_ns / 1e9, limit=want, direction=direction)
+            warnings.extend(page.warnings)
+            fresh = [e for e in page.entries if e.key not in seen]
+            out.extend(fresh[: max_entries - len(out)])
+            if not page.limit_reached or not page.entries:
+                return LogPage(out, False, warnings)
+            edge = page.entries[-1].ts_ns
+            seen = {e.key for e in page.entries if e.ts_ns == edge}
+            if not fresh:  # a single timestamp holds more entries than one page: step past it
+                edge += 1 if direction == "forward" else -1
+                seen = set()
+            if direction == "forward":
+                start_ns = edge
+            else:
+                end_ns = edge + 1
+        return LogPage(out, True, warnings)
+
+    async def query_metric_range(self, query: str, start: float, end: float, step: float) -> QueryResult:
+        """A LogQL metric query over a range (matrix)."""
+        params = {"query": query, "start": ns(start), "end": ns(end), "step": f"{step:g}"}
+        data, body = await self._data("/loki/api/v1/query_range", params)
+        return self._metrics._result(data, body)
+
+    async def query_metric(self, query: str, time: float) -> QueryResult:
+        """A LogQL metric query at one instant (vector)."""
+        data, body = await self._data("/loki/api/v1/query", {"query": query, "time": ns(time)})
+        return self._metrics._result(data, body)
+
+    async def labels(self, start: float, end: float) -> list[str]:
+        data, _ = await self._data("/loki/api/v1/labels", {"start": ns(start), "end": ns(end)})
+        return validate(_STRINGS, data or [], self.backend, "labels")
+
+    async def label_values(self, name: str, start: float, end: float, query: str | None = None) -> list[str]:
+        params = {"start": ns(start), "end": ns(end)}
+        if query:
+            params["query"] = query
+        data, _ = await self._data(f"/loki/api/v1/label/{name}/values", params)
+        return validate(_STRINGS, data or [], self.backend, "label values")
+
+    async def series(self, match: str, start: float, end: float) -> list[dict[str, str]]:
+        data, _ = await self._data("/loki/api/v1/series", {"match[]": match, "start": ns(start), "end": ns(end)})
+        return validate(_SERIES, data or [], self.backend, "series")

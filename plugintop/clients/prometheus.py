@@ -1,0 +1,138 @@
+"""Provides `PrometheusClient`: instant and range queries, exemplars, labels, series, buildinfo.
+
+Works against Prometheus, Mimir and Grafana Cloud (give the base URL with its prefix) and through
+Grafana's datasource proxy (GET only, as the proxy allows).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import httpx
+from pydantic import TypeAdapter
+
+from plugintop.clients._http import decode_json, send, validate
+from plugintop.errors import BadQuery, BadResponse
+from plugintop.models.common import BuildInfo
+from plugintop.models.prometheus import ExemplarSeries, QueryResult, Series
+from plugintop.timerange import MAX_POINTS
+
+_POINTS = TypeAdapter(list[tuple[float, float]])
+_POINT = TypeAdapter(tuple[float, float])
+_LABELS = TypeAdapter(dict[str, str])
+_EXEMPLARS = TypeAdapter(list[ExemplarSeries])
+_STRINGS = TypeAdapter(list[str])
+_SERIES = TypeAdapter(list[dict[str, str]])
+_BUILD = TypeAdapter(BuildInfo)
+
+
+def clamp_step(start: float, end: float, step: float) -> float:
+    """The step raised so that no series exceeds Prometheus' 11,000 points."""
+    return max(step, math.ceil((end - start) / (MAX_POINTS - 1)), 0.001)
+
+
+def _fmt(t: float) -> str:
+    return f"{t:.3f}".rstrip("0").rstrip(".")
+
+
+class PrometheusClient:
+    """Client of the Prometheus HTTP API (`/api/v1/...`)."""
+
+    backend = "prometheus"
+
+    def __init__(self, http: httpx.AsyncClient, backend: str = "prometheus") -> None:
+        self.http = http
+        self.backend = backend
+
+    async def _data(self, path: str, params: Any) -> tuple[Any, dict[str, Any]]:
+        resp = await send(self.http, self.backend, "GET", path, params=params)
+        body = decode_json(resp, self.backend)
+        if not isinstance(body, dict):
+            raise BadResponse(self.backend, "answer is not a JSON object")
+        if body.get("status") == "error":
+            raise BadQuery(self.backend, f"{body.get('errorType', 'error')}: {body.get('error', '')}"[:300])
+        if body.get("status") != "success" or "data" not in body:
+            raise BadResponse(self.backend, "answer has no status 'success' and data")
+        return body["data"], body
+
+    async def buildinfo(self) -> BuildInfo:
+        data, _ = await self._data("/api/v1/status/buildinfo", None)
+        return validate(_BUILD, data, self.backend, "buildinfo")
+
+    async def query(self, query: str, time: float) -> QueryResult:
+        """An instant query at `time`."""
+        data, body = await self._data("/api/v1/query", {"query": query, "time": _fmt(time)})
+        return self._result(data, body)
+
+    async def query_range(self, query: str, start: float, end: float, step: float) -> QueryResult:
+        """A range query; `step` is raised if it would exceed the point limit."""
+        step = clamp_step(start, end, step)
+        params = {"query": query, "start": _fmt(start), "end": _fmt(end), "step": _fmt(step)}
+        data, body = await self._data("/api/v1/query_range", params)
+        return self._result(data, body)
+
+    async def exemplars(self, query: str, start: float, end: float) -> list[ExemplarSeries]:
+        data, _ = await self._data("/api/v1/query_exemplars", {"query": query, "start": _fmt(start), "end": _fmt(end)})
+        return validate(_EXEMPLARS, data or [], self.backend, "exemplars")
+
+    async def labels(self, start: float, end: float, match: list[str] | None = None) -> list[str]:
+        params: dict[str, Any] = {"start": _fmt(start), "end": _fmt(end)}
+        if match:
+            params["match[]"] = match
+        data, _ = await self._data("/api/v1/labels", params)
+        return validate(_STRINGS, data or [], self.backend, "labels")
+
+    async def label_values(self, name: str, start: float, end: float, match: list[str] | None = None) -> list[str]:
+        params: dict[str, Any] = {"start": _fmt(start), "end": _fmt(end)}
+        if match:
+            params["match[]"] = match
+        data, _ = await self._data(f"/api/v1/label/{escape_label_name(name)}/values", params)
+        return validate(_STRINGS, data or [], self.backend, "label values")
+
+    async def series(self, match: list[str], start: float, end: float) -> list[dict[str, str]]:
+        params = {"match[]": match, "start": _fmt(start), "end": _fmt(end)}
+        data, _ = await self._data("/api/v1/series", params)
+        return validate(_SERIES, data or [], self.backend, "series")
+
+    def _result(self, data: Any, body: dict[str, Any]) -> QueryResult:
+        if not isinstance(data, dict):
+            raise BadResponse(self.backend, "data is not an object")
+        rtype = data.get("resultType")
+        result = data.get("result")
+        warnings = [str(w) for w in body.get("warnings") or []]
+        infos = [str(w) for w in body.get("infos") or []]
+        if rtype == "matrix" or rtype == "vector":
+            if not isinstance(result, list):
+                raise BadResponse(self.backend, f"{rtype} result is not a list")
+            series = []
+            for i, item in enumerate(result):
+                if not isinstance(item, dict):
+                    raise BadResponse(self.backend, f"result[{i}] is not an object")
+                metric = validate(_LABELS, item.get("metric") or {}, self.backend, f"result[{i}].metric")
+                if rtype == "matrix":
+                    values = validate(_POINTS, item.get("values") or [], self.backend, f"result[{i}].values")
+                else:
+                    raw = item.get("value")
+                    values = [validate(_POINT, raw, self.backend, f"result[{i}].value")] if raw is not None else []
+                series.append(Series(metric=metric, values=values))
+            return QueryResult(result_type=rtype, series=series, warnings=warnings, infos=infos)
+        if rtype == "scalar":
+            point = validate(_POINT, result, self.backend, "scalar")
+            return QueryResult(result_type=rtype, scalar=point[1], warnings=warnings, infos=infos)
+        raise BadResponse(self.backend, f"unexpected result type {str(rtype)[:40]!r}")
+
+
+def escape_label_name(name: str) -> str:
+    """A label name for the `/label/<name>/values` path (`U__` encoding for non-identifiers)."""
+    if name and (name[0].isalpha() or name[0] == "_") and all(c.isalnum() or c == "_" for c in name) and name.isascii():
+        return name
+    out = ["U__"]
+    for c in name:
+        if c == "_":
+            out.append("__")
+        elif c.isascii() and c.isalnum():
+            out.append(c)
+        else:
+            out.append(f"_{ord(c):x}_")
+    return "".join(out)

@@ -1,0 +1,1 @@
+"""Provides frozen models of what the backends answer; no formatting lives here."""

@@ -1,0 +1,41 @@
+"""Provides Pyroscope flame graphs in their level encoding (decoded by `analysis.flame`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class FlameGraph:
+    """A flame graph as Pyroscope sends it.
+
+    `levels[d]` holds 4 ints per node (`x_offset_delta, total, self, name_index`), or 7 for a diff
+    (`l_off, l_total, l_self, r_off, r_total, r_self, name_index`). Names are untrusted text.
+    """
+
+    names: list[str]
+    levels: list[list[int]]
+    total: int
+    max_self: int = 0
+    units: str = "samples"
+    sample_rate: int = 1_000_000_000
+    left_ticks: int = 0
+    right_ticks: int = 0
+    diff: bool = False
+    max_nodes: int = 0
+    """The `maxNodes` the request asked for (0 = the server's default)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileType:
+    id: str
+    name: str = ""
+    sample_type: str = ""
+    sample_unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    start: float
+    step: float
+    samples: list[int] = field(default_factory=list)

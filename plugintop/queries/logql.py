@@ -1,0 +1,54 @@
+"""Provides LogQL: the escaper (`quote`), the tenant's stream selector and the log queries of the
+triage and the tail."""
+
+from __future__ import annotations
+
+from plugintop.queries._gostring import go_quote, re2_escape
+from plugintop.queries.promql import label_name
+from plugintop.schema import Schema
+
+
+def quote(value: str) -> str:
+    """The one LogQL string escaper (LogQL unquotes like PromQL: Go's `strconv.Unquote`)."""
+    return go_quote(value)
+
+
+class LogQL:
+    """The LogQL queries of the triage and the tail, for one schema."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.s = schema
+
+    def selector(self, plugin: str, tenant: str) -> str:
+        """`{plugin="X", tenant_id="Y"}`."""
+        return (
+            f"{{{label_name(self.s.log_plugin_label)}={quote(plugin)}, "
+            f"{label_name(self.s.log_tenant_label)}={quote(tenant)}}}"
+        )
+
+    def logs(self, plugin: str, tenant: str, pipeline: str = "", contains: str | None = None) -> str:
+        """The tenant's lines, with an optional literal line filter and the user's own pipeline."""
+        q = self.selector(plugin, tenant)
+        if contains:
+            q += f" |= {quote(contains)}"
+        if pipeline.strip():
+            q += " " + pipeline.strip()
+        return q
+
+    def trace_lines(self, plugin: str, tenant: str, trace_id: str) -> str:
+        """The lines of one trace: the id as structured metadata or as a JSON field (not a stream label)."""
+        field = label_name(self.s.log_trace_field)
+        return f"{self.selector(plugin, tenant)} |= {quote(trace_id)} | json | {field}={quote(trace_id)}"
+
+    def error_count(self, plugin: str, tenant: str, window: str) -> str:
+        """Error-level lines in `window` (a metric query)."""
+        levels = "|".join(re2_escape(v) for v in self.s.log_error_levels)
+        lvl = label_name(self.s.log_level_field)
+        return (
+            f"sum(count_over_time({self.selector(plugin, tenant)} | json | {lvl}=~{quote('(?i)' + levels)} [{window}]))"
+        )
+
+    def lines_by_level(self, plugin: str, tenant: str, window: str) -> str:
+        """Lines per level (a metric query)."""
+        lvl = label_name(self.s.log_level_field)
+        return f"sum by ({lvl}) (count_over_time({self.selector(plugin, tenant)} | json [{window}]))"

@@ -1,0 +1,129 @@
+"""Provides PromQL: the escaper (`quote`), selectors, and the queries plugintop runs, all built
+from the `Schema` and (plugin, tenant, tool)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from plugintop.queries._gostring import go_quote, re2_escape
+from plugintop.schema import Schema
+
+_IDENT = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def quote(value: str) -> str:
+    """The one PromQL string escaper: `value` as a literal that parses back to exactly `value`."""
+    return go_quote(value)
+
+
+def label_name(name: str) -> str:
+    """A label name, quoted where it is not a plain identifier (Prometheus 3 UTF-8 names)."""
+    return name if _IDENT.fullmatch(name) else quote(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """`name op value`, op one of `=`, `!=`, `=~`, `!~`."""
+
+    name: str
+    op: str
+    value: str
+
+    def render(self) -> str:
+        return f"{label_name(self.name)}{self.op}{quote(self.value)}"
+
+
+def any_of(name: str, values: Sequence[str]) -> Matcher:
+    """A matcher for one value (`=`) or several (`=~` with each value escaped as a literal)."""
+    if len(values) == 1:
+        return Matcher(name, "=", values[0])
+    return Matcher(name, "=~", "|".join(re2_escape(v) for v in values))
+
+
+def selector(metric: str, matchers: Sequence[Matcher]) -> str:
+    """`metric{a="b",...}`; a metric name that is not an identifier goes inside the braces."""
+    parts = [m.render() for m in matchers]
+    if _METRIC.fullmatch(metric):
+        return f"{metric}{{{','.join(parts)}}}"
+    return "{" + ",".join([quote(metric), *parts]) + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose telemetry: a plugin, optionally one tenant (None = the whole fleet) and one tool."""
+
+    plugin: str
+    tenant: str | None = None
+    tool: str | None = None
+
+    def fleet(self) -> Scope:
+        return Scope(self.plugin, None, self.tool)
+
+    def all_tools(self) -> Scope:
+        return Scope(self.plugin, self.tenant, None)
+
+
+class PromQL:
+    """The PromQL queries of the triage, for one schema."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.s = schema
+
+    def matchers(self, scope: Scope, *extra: Matcher) -> list[Matcher]:
+        m = [Matcher(self.s.plugin_label, "=", scope.plugin)]
+        if scope.tenant is not None:
+            m.append(Matcher(self.s.tenant_label, "=", scope.tenant))
+        if scope.tool is not None:
+            m.append(Matcher(self.s.tool_label, "=", scope.tool))
+        m.extend(extra)
+        return m
+
+    def buckets(self, scope: Scope) -> str:
+        """The histogram's bucket series (also the exemplar query)."""
+        return selector(f"{self.s.duration_metric}_bucket", self.matchers(scope))
+
+    def count(self, scope: Scope, *extra: Matcher) -> str:
+        return selector(f"{self.s.duration_metric}_count", self.matchers(scope, *extra))
+
+    def quantile(self, q: float, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
+        """`histogram_quantile(q, sum by (le, <by>) (rate(<buckets>[window])))`."""
+        labels = ", ".join(["le", *(self._label(b) for b in by)])
+        return f"histogram_quantile({q:g}, sum by ({labels}) (rate({self.buckets(scope)}[{window}])))"
+
+    def request_rate(self, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
+        """Calls per second."""
+        return f"sum{self._by(by)} (rate({self.count(scope)}[{window}]))"
+
+    def success_ratio(self, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
+        """Successful calls / all calls."""
+        ok = self.count(scope, any_of(self.s.outcome_label, self.s.success_outcomes))
+        return f"sum{self._by(by)} (rate({ok}[{window}])) / sum{self._by(by)} (rate({self.count(scope)}[{window}]))"
+
+    def burn_rate(self, scope: Scope, window: str, target: float) -> str:
+        """Error-budget burn rate over `window`: error ratio / (1 - target)."""
+        ok = self.count(scope, any_of(self.s.outcome_label, self.s.success_outcomes))
+        return f"(1 - sum(rate({ok}[{window}])) / sum(rate({self.count(scope)}[{window}]))) / (1 - {target:g})"
+
+    def tokens_per_min(self, scope: Scope, window: str) -> str:
+        """LLM tokens per minute by model and direction."""
+        sel = selector(self.s.tokens_metric, self.matchers(scope))
+        return f"sum by ({self._label(self.s.model_label)}, {self._label(self.s.direction_label)}) (rate({sel}[{window}])) * 60"
+
+    def cost_per_min(self, scope: Scope, window: str) -> str:
+        """LLM cost (USD) per minute by model."""
+        sel = selector(self.s.cost_metric, self.matchers(scope))
+        return f"sum by ({self._label(self.s.model_label)}) (rate({sel}[{window}])) * 60"
+
+    def calls_by_version(self, scope: Scope, window: str) -> str:
+        """Calls per second by version (to find a version change in the range)."""
+        return f"sum by ({self._label(self.s.version_label)}) (rate({self.count(scope)}[{window}]))"
+
+    def _label(self, name: str) -> str:
+        resolved = {"tool": self.s.tool_label, "tenant": self.s.tenant_label}.get(name, name)
+        return label_name(resolved)
+
+    def _by(self, by: Sequence[str]) -> str:
+        return f" by ({', '.join(self._label(b) for b in by)})" if by else ""

@@ -1,0 +1,65 @@
+"""Provides TraceQL: the escaper (`quote`), attribute names, and the span searches of the triage."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from plugintop.queries._gostring import go_quote, re2_escape
+from plugintop.schema import Schema
+
+_UNQUOTED_ATTR = re.compile(r"[^\s{}()=~!<>&|^,\"\\]+")
+
+
+def quote(value: str) -> str:
+    """The one TraceQL string escaper (Go `strconv.Unquote` syntax)."""
+    return go_quote(value)
+
+
+def attribute(scope: str, name: str) -> str:
+    """`span.tenant.id`, or `span."a b"` where the name needs quoting (only `\\"` and `\\\\` allowed)."""
+    if _UNQUOTED_ATTR.fullmatch(name):
+        return f"{scope}.{name}"
+    return f'{scope}."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def duration(seconds: float) -> str:
+    """A TraceQL duration literal, in whole milliseconds (microseconds below 10 ms)."""
+    if seconds < 0.01:
+        return f"{max(0, int(seconds * 1e6))}us"
+    return f"{int(seconds * 1000)}ms"
+
+
+class TraceQL:
+    """The TraceQL searches of the triage, for one schema."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.s = schema
+
+    def tool_name_condition(self, plugin: str, tool: str | None) -> str:
+        """`name = "plugin.X.tool.T"`, or a regex over every tool of the plugin."""
+        if tool is not None:
+            return f"name = {quote(self.s.tool_span_name(plugin, tool))}"
+        head, _, tail = self.s.span_name.partition("{tool}")
+        pattern = re2_escape(head.replace("{plugin}", plugin)) + ".*" + re2_escape(tail.replace("{plugin}", plugin))
+        return f"name =~ {quote(pattern)}"
+
+    def tool_spans(
+        self,
+        plugin: str,
+        tenant: str | None,
+        tool: str | None = None,
+        *,
+        min_duration_s: float | None = None,
+        select: Sequence[str] = (),
+    ) -> str:
+        """The tool spans of a tenant (or the fleet), optionally slower than `min_duration_s`."""
+        conds = [self.tool_name_condition(plugin, tool)]
+        if tenant is not None:
+            conds.append(f"{attribute('span', self.s.span_tenant_attr)} = {quote(tenant)}")
+        if min_duration_s is not None:
+            conds.append(f"duration > {duration(min_duration_s)}")
+        q = "{ " + " && ".join(conds) + " }"
+        if select:
+            q += " | select(" + ", ".join(attribute("span", a) for a in select) + ")"
+        return q

@@ -1,0 +1,57 @@
+"""Provides `Schema`: every telemetry name plugintop reads (DESIGN §1). Nothing else spells them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Schema(BaseModel):
+    """Metric, label, span, log and profile names; defaults follow the platform SDK."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    duration_metric: str = "plugin_tool_duration_seconds"
+    """Histogram of tool-call latency (`_bucket`, `_sum`, `_count`)."""
+    tokens_metric: str = "plugin_llm_tokens_total"
+    cost_metric: str = "plugin_llm_cost_usd_total"
+    plugin_label: str = "plugin"
+    tool_label: str = "tool"
+    tenant_label: str = "tenant"
+    version_label: str = "version"
+    outcome_label: str = "outcome"
+    model_label: str = "model"
+    direction_label: str = "direction"
+    success_outcomes: tuple[str, ...] = ("success",)
+    """`outcome` values that count as success; every other value is a failure."""
+
+    span_name: str = "plugin.{plugin}.tool.{tool}"
+    """The tool span's name; `{plugin}` and `{tool}` are substituted."""
+    span_tenant_attr: str = "tenant.id"
+    span_version_attr: str = "plugin.version"
+    llm_model_attrs: tuple[str, ...] = ("llm.model", "gen_ai.request.model")
+    llm_span_name_pattern: str = r"^(chat|completion|llm|gen_ai)\b"
+    """A child span whose name matches (case-insensitive) is a model call even without a model attribute."""
+    llm_cost_attr: str = "llm.cost_usd"
+    llm_prompt_tokens_attrs: tuple[str, ...] = ("llm.tokens.prompt", "gen_ai.usage.input_tokens")
+    llm_completion_tokens_attrs: tuple[str, ...] = ("llm.tokens.completion", "gen_ai.usage.output_tokens")
+
+    log_plugin_label: str = "plugin"
+    log_tenant_label: str = "tenant_id"
+    log_trace_field: str = "trace_id"
+    log_span_field: str = "span_id"
+    log_level_field: str = "level"
+    log_event_field: str = "event"
+    log_tool_field: str = "tool"
+    log_message_fields: tuple[str, ...] = ("msg", "message")
+    log_error_levels: tuple[str, ...] = ("error", "fatal", "critical")
+
+    profile_type: str = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
+    profile_service_label: str = "service_name"
+    profile_service: str = "{plugin}"
+    """The profile's service name; `{plugin}` is substituted."""
+
+    def tool_span_name(self, plugin: str, tool: str) -> str:
+        return self.span_name.replace("{plugin}", plugin).replace("{tool}", tool)
+
+    def service_name(self, plugin: str) -> str:
+        return self.profile_service.replace("{plugin}", plugin)

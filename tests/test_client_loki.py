@@ -1,0 +1,162 @@
+"""LokiClient against every recorded Loki response, over a real socket."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from plugintop.clients.loki import LokiClient, parse_streams
+from plugintop.errors import BadQuery, BadResponse
+from tests.fixtures import doc, params, real, replay
+from tests.servers import Answer, Backend
+
+WINDOW = (1795696785, 1795698585)
+
+
+@pytest.mark.parametrize(
+    ("name", "direction"),
+    [
+        ("loki_query_range_backward", "backward"),
+        ("loki_query_range_backward_categorized", "backward"),
+        ("loki_query_range_forward", "forward"),
+        ("loki_query_range_json_level_error", "backward"),
+        ("loki_query_range_json_level_error_categorized", "backward"),
+    ],
+)
+async def test_log_queries_real(name: str, direction: str, backend: Backend, http: httpx.AsyncClient) -> None:
+    rec = real(name)
+    replay(backend, rec)
+    p = params(rec)
+    page = await LokiClient(http).query_logs(
+        p["query"], int(p["start"]) / 1e9, int(p["end"]) / 1e9, limit=int(p["limit"]), direction=direction
+    )
+    want = sum(len(s["values"]) for s in rec["body"]["data"]["result"])
+    assert len(page.entries) == want
+    ts = [e.ts_ns for e in page.entries]
+    assert ts == sorted(ts, reverse=direction == "backward")
+    assert all(e.labels.get("plugin") == "recommender" for e in page.entries)
+    # trace ids are found wherever Loki put them: merged into the stream, or as structured metadata
+    assert all(e.field("trace_id") for e in page.entries if '"trace_id"' in e.line)
+    sent = dict(backend.requests[-1].params)
+    assert sent["query"] == p["query"] and sent["start"] == p["start"]
+    assert backend.requests[-1].headers.get("X-Loki-Response-Encoding-Flags") == "categorize-labels"
+
+
+async def test_metric_queries_real(backend: Backend, http: httpx.AsyncClient) -> None:
+    rec = real("loki_query_range_metric")
+    replay(backend, rec)
+    p = params(rec)
+    res = await LokiClient(http).query_metric_range(p["query"], int(p["start"]) / 1e9, int(p["end"]) / 1e9, 60)
+    assert res.result_type == "matrix" and {s.metric.get("level") for s in res.series} >= {"info"}
+    rec = real("loki_query_instant_metric")
+    replay(backend, rec)
+    res = await LokiClient(http).query_metric(params(rec)["query"], int(params(rec)["time"]) / 1e9)
+    assert res.result_type == "vector" and res.series
+
+
+async def test_labels_series_buildinfo_real(backend: Backend, http: httpx.AsyncClient) -> None:
+    for n in ("loki_labels", "loki_label_values_tenant_id", "loki_series", "loki_buildinfo"):
+        replay(backend, real(n))
+    c = LokiClient(http)
+    assert "tenant_id" in await c.labels(1795679385, 1795700985)
+    assert "initech" in await c.label_values("tenant_id", 1795679385, 1795700985)
+    rows = await c.series(params(real("loki_series"))["match[]"], 1795697385, 1795700985)
+    assert rows and rows[0]["tenant_id"] == "initech"
+    assert (await c.buildinfo()).version == "v3.7.6"
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [
+        ("loki_query_error_parse", "parse error"),
+        ("loki_query_error_limit", "max entries limit"),
+    ],
+)
+async def test_errors_real(name: str, pattern: str, backend: Backend, http: httpx.AsyncClient) -> None:
+    replay(backend, real(name))
+    with pytest.raises(BadQuery, match=pattern):
+        await LokiClient(http).query_logs("{x}", *WINDOW)
+
+
+async def test_instant_log_query_error_real(backend: Backend, http: httpx.AsyncClient) -> None:
+    replay(backend, real("loki_query_error_instant_log_query"))
+    with pytest.raises(BadQuery, match="not supported as an instant query"):
+        await LokiClient(http).query_metric("{x}", WINDOW[1])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "loki_query_range_streams",
+        "loki_query_range_streams_categorized",
+        "loki_query_range_streams_sm_merged",
+    ],
+)
+async def test_documented_streams(name: str, backend: Backend, http: httpx.AsyncClient) -> None:
+    backend.route("GET", "/loki/api/v1/query_range", Answer(200, doc(name)))
+    page = await LokiClient(http).query_logs("{x}", 0, 1, limit=1000)
+    assert len(page.entries) == sum(len(s["values"]) for s in doc(name)["data"]["result"])
+
+
+@pytest.mark.parametrize("name", ["loki_query_range_matrix", "loki_query_range_matrix_nan"])
+async def test_documented_matrices(name: str, backend: Backend, http: httpx.AsyncClient) -> None:
+    backend.route("GET", "/loki/api/v1/query_range", Answer(200, doc(name)))
+    res = await LokiClient(http).query_metric_range("count_over_time({x}[1m])", 0, 100, 10)
+    assert len(res.series) == len(doc(name)["data"]["result"])
+
+
+async def test_documented_vector_labels_series(backend: Backend, http: httpx.AsyncClient) -> None:
+    backend.route("GET", "/loki/api/v1/query", Answer(200, doc("loki_query_vector")))
+    backend.route("GET", "/loki/api/v1/labels", Answer(200, doc("loki_labels")))
+    backend.route("GET", "/loki/api/v1/label/foo/values", Answer(200, doc("loki_label_values")))
+    backend.route("GET", "/loki/api/v1/series", Answer(200, doc("loki_series")))
+    c = LokiClient(http)
+    assert (await c.query_metric("x", 1)).warnings
+    assert await c.labels(0, 1) and await c.label_values("foo", 0, 1) and await c.series("{x}", 0, 1)
+
+
+def test_tail_messages_parse_like_streams() -> None:
+    for name in ("loki_tail_message", "loki_tail_message_categorized"):
+        assert parse_streams(doc(name)["streams"])
+    for name in ("loki_tail_message", "loki_tail_message_categorized"):
+        entries = parse_streams(real(name)["body"]["streams"])
+        assert entries and "0" * 31 + "1" in entries[0].line and entries[0].labels["tenant_id"] == "initech"
+
+
+def test_garbage_streams_are_typed_errors() -> None:
+    for bad in ({"x": 1}, [1], [{"stream": {}, "values": [["notanint", "l"]]}], [{"values": [["1"]]}]):
+        with pytest.raises(BadResponse):
+            parse_streams(bad)
+
+
+async def test_paging_past_the_limit_with_shared_timestamps(backend: Backend, http: httpx.AsyncClient) -> None:
+    """12 entries, limit 5 per page, three of them at one timestamp across a page edge: each once."""
+    stamps = [1, 2, 3, 4, 5, 5, 5, 6, 7, 8, 9, 10]
+    entries = [(str(t * 10**9), f"line {i}") for i, t in enumerate(stamps)]
+
+    class Paging(Backend):
+        def answer(self, req):  # type: ignore[no-untyped-def]
+            p = dict(req.params)
+            lo, hi, lim = int(p["start"]), int(p["end"]), int(p["limit"])
+            sel = [e for e in entries if lo <= int(e[0]) < hi][:lim]
+            body = {
+                "status": "success",
+                "data": {"resultType": "streams", "result": [{"stream": {"a": "b"}, "values": [list(e) for e in sel]}]},
+            }
+            return Answer(200, body)
+
+    from tests.servers import serve
+
+    with serve(Paging()) as srv:
+        async with httpx.AsyncClient(base_url=srv.url) as h:
+            c = LokiClient(h)
+            import plugintop.clients.loki as mod
+
+            old = mod.MAX_ENTRIES
+            mod.MAX_ENTRIES = 5
+            try:
+                page = await c.query_logs_all('{a="b"}', 0, 100, max_entries=100)
+            finally:
+                mod.MAX_ENTRIES = old
+    assert [e.line for e in page.entries] == [f"line {i}" for i in range(12)]
+    assert not page.limit_reached

@@ -1,0 +1,161 @@
+"""PrometheusClient against every recorded Prometheus response, over a real socket."""
+
+from __future__ import annotations
+
+import math
+
+import httpx
+import pytest
+
+from plugintop.clients.prometheus import PrometheusClient, clamp_step, escape_label_name
+from plugintop.errors import BadQuery, BadResponse
+from tests.fixtures import doc, params, real, replay
+from tests.servers import Answer, Backend
+
+
+async def test_buildinfo(backend: Backend, http: httpx.AsyncClient) -> None:
+    replay(backend, real("prom_buildinfo"))
+    info = await PrometheusClient(http).buildinfo()
+    assert info.version == "2.42.0+ds"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "prom_query_range_p50",
+        "prom_query_range_p90",
+        "prom_query_range_p99",
+        "prom_query_range_request_rate",
+        "prom_query_range_success_ratio",
+        "prom_query_range_tokens",
+        "prom_query_range_cost",
+        "prom_query_range_empty",
+    ],
+)
+async def test_query_range_real(name: str, backend: Backend, http: httpx.AsyncClient) -> None:
+    rec = real(name)
+    replay(backend, rec)
+    p = params(rec)
+    res = await PrometheusClient(http).query_range(p["query"], float(p["start"]), float(p["end"]), float(p["step"]))
+    body = rec["body"]["data"]["result"]
+    assert res.result_type == "matrix"
+    assert len(res.series) == len(body)
+    for got, want in zip(res.series, body, strict=True):
+        assert got.metric == want["metric"]
+        assert len(got.values) == len(want["values"])
+        assert got.values[0][0] == want["values"][0][0]
+    # the client sent what the real server was sent
+    sent = dict(backend.requests[-1].params)
+    assert sent["query"] == p["query"] and float(sent["step"]) == float(p["step"])
+
+
+async def test_p99_values_are_numbers_including_nan(backend: Backend, http: httpx.AsyncClient) -> None:
+    rec = real("prom_query_range_p99")
+    replay(backend, rec)
+    p = params(rec)
+    res = await PrometheusClient(http).query_range(p["query"], float(p["start"]), float(p["end"]), 60)
+    values = [v for s in res.series for _, v in s.values]
+    assert all(isinstance(v, float) for v in values)
+    assert max(v for v in values if not math.isnan(v)) > 2.0  # the recorded incident
+
+
+@pytest.mark.parametrize("name", ["prom_query_instant", "prom_query_instant_burn_rate_1h"])
+async def test_instant_real(name: str, backend: Backend, http: httpx.AsyncClient) -> None:
+    rec = real(name)
+    replay(backend, rec)
+    p = params(rec)
+    res = await PrometheusClient(http).query(p["query"], float(p["time"]))
+    assert res.result_type == "vector"
+    assert len(res.series) == len(rec["body"]["data"]["result"])
+    assert all(len(s.values) == 1 for s in res.series)
+
+
+async def test_exemplars_real(backend: Backend, http: httpx.AsyncClient) -> None:
+    rec = real("prom_query_exemplars")
+    replay(backend, rec)
+    p = params(rec)
+    res = await PrometheusClient(http).exemplars(p["query"], float(p["start"]), float(p["end"]))
+    assert len(res) == len(rec["body"]["data"])
+    ex = res[0].exemplars[0]
+    assert len(ex.labels["trace_id"]) == 32 and isinstance(ex.value, float) and ex.timestamp > 1.7e9
+
+
+async def test_labels_series_label_values_real(backend: Backend, http: httpx.AsyncClient) -> None:
+    for name in ("prom_labels", "prom_series", "prom_label_values_tenant"):
+        replay(backend, real(name))
+    c = PrometheusClient(http)
+    assert "tenant" in await c.labels(1795690185, 1795700985)
+    lv = params(real("prom_label_values_tenant"))
+    assert "initech" in await c.label_values("tenant", 1795690185, 1795700985, [lv["match[]"]])
+    rows = await c.series([params(real("prom_series"))["match[]"]], 1795690185, 1795700985)
+    assert rows and all(r["tenant"] == "initech" for r in rows)
+
+
+async def test_errors_real(backend: Backend, http: httpx.AsyncClient) -> None:
+    for name in ("prom_query_error_bad_query", "prom_query_range_error_too_many_points"):
+        rec = real(name)
+        replay(backend, rec)
+    c = PrometheusClient(http)
+    with pytest.raises(BadQuery, match="unclosed left parenthesis"):
+        await c.query("sum(x", 1795700985)
+    with pytest.raises(BadQuery, match="11,000 points"):
+        await c.query_range("x", 1795679385, 1795700985, 1)  # the client raises step; the fake still says no
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("prom_query_range", "/api/v1/query_range"),
+        ("prom_query_range_gaps", "/api/v1/query_range"),
+        ("prom_query_range_native_histogram", "/api/v1/query_range"),
+        ("prom_query_range_native_histogram_codec_test", "/api/v1/query_range"),
+        ("prom_query_vector", "/api/v1/query"),
+    ],
+)
+async def test_documented_shapes(name: str, path: str, backend: Backend, http: httpx.AsyncClient) -> None:
+    backend.route("GET", path, Answer(200, doc(name)))
+    c = PrometheusClient(http)
+    res = await (c.query("up", 1) if path.endswith("query") else c.query_range("up", 0, 100, 15))
+    assert len(res.series) == len(doc(name)["data"]["result"])
+
+
+async def test_documented_exemplars_labels_series(backend: Backend, http: httpx.AsyncClient) -> None:
+    backend.route("GET", "/api/v1/query_exemplars", Answer(200, doc("prom_exemplars")))
+    backend.route("GET", "/api/v1/labels", Answer(200, doc("prom_labels")))
+    backend.route("GET", "/api/v1/label/job/values", Answer(200, doc("prom_label_values")))
+    backend.route("GET", "/api/v1/series", Answer(200, doc("prom_series")))
+    backend.route("GET", "/api/v1/status/buildinfo", Answer(200, doc("prom_buildinfo")))
+    c = PrometheusClient(http)
+    assert (await c.exemplars("x", 0, 1))[0].exemplars
+    assert await c.labels(0, 1) and await c.label_values("job", 0, 1) and await c.series(["up"], 0, 1)
+    assert (await c.buildinfo()).version
+    backend.route("GET", "/api/v1/query", Answer(400, doc("prom_error_bad_data")))
+    with pytest.raises(BadQuery, match="11,000"):
+        await c.query("x", 1)
+
+
+async def test_status_error_with_200_and_unknown_result(backend: Backend, http: httpx.AsyncClient) -> None:
+    c = PrometheusClient(http)
+    backend.route("GET", "/api/v1/query", Answer(200, {"status": "error", "errorType": "execution", "error": "boom"}))
+    with pytest.raises(BadQuery, match="boom"):
+        await c.query("x", 1)
+    backend.route("GET", "/api/v1/query", Answer(200, {"status": "success", "data": {"resultType": "weird"}}))
+    with pytest.raises(BadResponse, match="unexpected result type"):
+        await c.query("x", 1)
+
+
+async def test_warnings_and_infos_are_kept(backend: Backend, http: httpx.AsyncClient) -> None:
+    body = {"status": "success", "data": {"resultType": "vector", "result": []}, "warnings": ["w"], "infos": ["i"]}
+    backend.route("GET", "/api/v1/query", Answer(200, body))
+    res = await PrometheusClient(http).query("x", 1)
+    assert res.warnings == ["w"] and res.infos == ["i"]
+
+
+def test_clamp_step_keeps_points_under_limit() -> None:
+    assert (21600 / clamp_step(0, 21600, 1)) <= 11000
+    assert clamp_step(0, 3600, 60) == 60
+
+
+def test_label_name_path_escaping() -> None:
+    assert escape_label_name("tenant") == "tenant"
+    assert escape_label_name("http.status_code") == "U__http_2e_status__code"

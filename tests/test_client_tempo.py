@@ -1,0 +1,129 @@
+"""TempoClient against every recorded Tempo response, over a real socket."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from plugintop.clients.tempo import TempoClient, id_to_hex, pad_trace_id, parse_search, parse_trace
+from plugintop.errors import BadQuery, BadResponse, NotFound
+from tests.fixtures import doc, params, real, replay
+from tests.servers import Answer, Backend
+
+TID = "855ca7a9b92d277a7b3e535f8b4e12bf"
+
+
+async def test_trace_v2_real(backend: Backend, http: httpx.AsyncClient) -> None:
+    replay(backend, real("tempo_trace_v2"))
+    trace = await TempoClient(http).trace(TID)
+    assert trace.trace_id == TID and len(trace.spans) == 7
+    root = next(s for s in trace.spans if s.parent_id is None)
+    assert root.name == "plugin.recommender.tool.recommend_courses" and root.service == "recommender"
+    assert root.attributes["llm.tokens.prompt"] == 906 and root.attributes["tenant.id"] == "initech"
+    assert len(root.span_id) == 16 and all(s.trace_id == TID for s in trace.spans)
+    assert all(s.parent_id == root.span_id for s in trace.spans if s is not root)
+
+
+async def test_trace_v2_with_range_real(backend: Backend, http: httpx.AsyncClient) -> None:
+    rec = real("tempo_trace_v2_with_range")
+    replay(backend, rec)
+    p = params(rec)
+    trace = await TempoClient(http).trace(TID, int(p["start"]), int(p["end"]) - 1)
+    assert len(trace.spans) == 7
+    assert dict(backend.requests[-1].params) == p
+
+
+async def test_trace_missing_v2_is_not_found(backend: Backend, http: httpx.AsyncClient) -> None:
+    replay(backend, real("tempo_trace_not_found"))
+    with pytest.raises(NotFound):
+        await TempoClient(http).trace("1")
+
+
+async def test_trace_falls_back_to_v1(backend: Backend, http: httpx.AsyncClient) -> None:
+    replay(backend, real("tempo_trace_v1"))  # no v2 route: 404 → v1
+    trace = await TempoClient(http).trace(TID)
+    assert len(trace.spans) == 7
+    assert [r.path for r in backend.requests] == [f"/api/v2/traces/{TID}", f"/api/traces/{TID}"]
+
+
+async def test_trace_v1_not_found(backend: Backend, http: httpx.AsyncClient) -> None:
+    replay(backend, real("tempo_trace_v1_not_found"))
+    with pytest.raises(NotFound):
+        await TempoClient(http).trace("1")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tempo_search_traceql",
+        "tempo_search_traceql_last3h",
+        "tempo_search_traceql_recent",
+        "tempo_search_traceql_recent_select",
+        "tempo_search_traceql_select",
+    ],
+)
+async def test_search_real(name: str, backend: Backend, http: httpx.AsyncClient) -> None:
+    rec = real(name)
+    replay(backend, rec)
+    p = params(rec)
+    res = await TempoClient(http).search(
+        p["q"], int(p["start"]), int(p["end"]), limit=int(p["limit"]), spss=int(p["spss"])
+    )
+    assert len(res.traces) == len(rec["body"]["traces"])
+    for t in res.traces:
+        assert len(t.trace_id) == 32 and t.spans and t.spans[0].duration_ns > 0
+    assert dict(backend.requests[-1].params) == p
+
+
+async def test_select_attributes_are_typed(backend: Backend, http: httpx.AsyncClient) -> None:
+    rec = real("tempo_search_traceql_recent_select")
+    replay(backend, rec)
+    p = params(rec)
+    res = await TempoClient(http).search(p["q"], int(p["start"]), int(p["end"]))
+    attrs = res.traces[0].spans[0].attributes
+    assert attrs["llm.model"] == "gpt-4o-mini" and isinstance(attrs["llm.cost_usd"], float)
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"), [("tempo_search_error_ns_start", "start"), ("tempo_search_error_syntax", "parse error")]
+)
+async def test_search_errors_real(name: str, pattern: str, backend: Backend, http: httpx.AsyncClient) -> None:
+    replay(backend, real(name))
+    with pytest.raises(BadQuery, match=pattern):
+        await TempoClient(http).search("{}", 1, 2)
+
+
+async def test_tag_values_and_buildinfo_real(backend: Backend, http: httpx.AsyncClient) -> None:
+    replay(backend, real("tempo_search_tag_values_v2_tenant"))
+    replay(backend, real("tempo_buildinfo"))
+    c = TempoClient(http)
+    assert "initech" in await c.tag_values("span.tenant.id", 1795690185, 1795700985)
+    assert (await c.buildinfo()).version == "v3.0.3"
+
+
+def test_documented_shapes() -> None:
+    assert parse_search(doc("tempo_search")).traces
+    assert parse_search(doc("tempo_search_tags_based")).traces
+    for name in ("tempo_trace_v1", "tempo_trace_v2"):
+        trace = parse_trace(doc(name), "x")
+        assert trace.spans and all(len(s.span_id) == 16 for s in trace.spans)
+
+
+def test_ids_and_garbage() -> None:
+    assert pad_trace_id("abc") == "0" * 29 + "abc"
+    assert id_to_hex("nSC+G19Ubzs=", 8) == "9d20be1b5f546f3b"
+    assert id_to_hex("9d20be1b5f546f3b", 8) == "9d20be1b5f546f3b"
+    for bad in ([], {"traces": "x"}, {"traces": [{"no": 1}]}):
+        with pytest.raises(BadResponse):
+            parse_search(bad)
+    with pytest.raises(BadResponse):
+        parse_trace({"trace": {"resourceSpans": "x"}}, "x")
+    with pytest.raises(NotFound):
+        parse_trace({"trace": {}, "metrics": {}}, "x")
+
+
+async def test_partial_trace_is_flagged(backend: Backend, http: httpx.AsyncClient) -> None:
+    body = dict(real("tempo_trace_v2")["body"], status="PARTIAL", message="trace exceeds max size")
+    backend.route("GET", f"/api/v2/traces/{TID}", Answer(200, body))
+    trace = await TempoClient(http).trace(TID)
+    assert trace.partial and "max size" in trace.message

@@ -1,0 +1,88 @@
+"""The one httpx → errors mapping and the retry policy, over a real socket."""
+
+from __future__ import annotations
+
+import random
+
+import httpx
+import pytest
+
+from plugintop.clients._http import RetryPolicy, retry_after_seconds, send
+from plugintop.clients.prometheus import PrometheusClient
+from plugintop.errors import BadQuery, BadResponse, NotFound, RateLimited, ServerError, Unauthorized, Unreachable
+from tests.servers import Answer, Backend
+
+FAST = RetryPolicy(attempts=3, base=0.001, cap=0.002, retry_after_cap=0.01)
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "attempts"),
+    [
+        (401, Unauthorized, 1),
+        (403, Unauthorized, 1),
+        (404, NotFound, 1),
+        (400, BadQuery, 1),
+        (422, BadQuery, 1),
+        (500, ServerError, 1),
+        (502, ServerError, 3),
+        (503, ServerError, 3),
+        (504, ServerError, 3),
+        (429, RateLimited, 3),
+    ],
+)
+async def test_status_mapping_and_retries(
+    status: int, error: type[Exception], attempts: int, backend: Backend, http: httpx.AsyncClient
+) -> None:
+    backend.route("GET", "/x", Answer(status, f"injected {status}\n", "text/plain"))
+    with pytest.raises(error) as e:
+        await send(http, "loki", "GET", "/x", policy=FAST, rng=random.Random(1))
+    assert len(backend.requests) == attempts
+    assert f"injected {status}" in str(e.value) and str(e.value).startswith("loki: ")
+
+
+async def test_retry_after_is_honoured_and_then_succeeds(backend: Backend, http: httpx.AsyncClient) -> None:
+    backend.route("GET", "/x", Answer(429, "slow down", "text/plain", {"Retry-After": "0"}))
+    with pytest.raises(RateLimited) as e:
+        await send(http, "prometheus", "GET", "/x", policy=FAST)
+    assert e.value.retry_after == 0
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after_seconds("7") == 7
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10
+    assert retry_after_seconds("garbage") is None
+
+
+async def test_html_login_page_and_bad_json(backend: Backend, http: httpx.AsyncClient) -> None:
+    c = PrometheusClient(http)
+    backend.route("GET", "/api/v1/query", Answer(200, b"<html><body>Please log in</body></html>", "text/html"))
+    with pytest.raises(BadResponse, match="HTML"):
+        await c.query("x", 1)
+    backend.route("GET", "/api/v1/query", Answer(200, b'{"status":"success","data":{"resultTy', "application/json"))
+    with pytest.raises(BadResponse, match="invalid JSON"):
+        await c.query("x", 1)
+    backend.route("GET", "/api/v1/query", Answer(200, b"\xff\xfe not json", "application/json"))
+    with pytest.raises(BadResponse):
+        await c.query("x", 1)
+
+
+async def test_unreachable_names_the_url_in_one_line() -> None:
+    async with httpx.AsyncClient(base_url="http://127.0.0.1:9") as h:
+        with pytest.raises(Unreachable) as e:
+            await send(h, "tempo", "GET", "/api/echo", policy=FAST)
+    assert "127.0.0.1:9" in str(e.value) and "\n" not in str(e.value)
+
+
+async def test_password_in_url_never_shown() -> None:
+    async with httpx.AsyncClient(base_url="http://user:hunter2@127.0.0.1:9") as h:
+        with pytest.raises(Unreachable) as e:
+            await send(h, "loki", "GET", "/x", policy=FAST)
+    assert "hunter2" not in str(e.value)
+
+
+async def test_error_bodies_are_one_safe_line(backend: Backend, http: httpx.AsyncClient) -> None:
+    backend.route("GET", "/x", Answer(400, "line one\n\x1b[2Jline two " + "y" * 1000, "text/plain"))
+    with pytest.raises(BadQuery) as e:
+        await send(http, "loki", "GET", "/x")
+    msg = str(e.value)
+    assert "\x1b" not in msg and "\n" not in msg and len(msg) < 400
