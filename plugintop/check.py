@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from plugintop.config import BACKENDS, Context
 from plugintop.connections import Backends
-from plugintop.errors import BackendError, NotFound, Unauthorized
+from plugintop.errors import BackendError, BadResponse, NotFound, Unauthorized
 from plugintop.queries.logql import LogQL
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.queries.pyroscope import label_selector
@@ -51,7 +51,7 @@ async def check_backend(
     try:
         info, rtt = await _timed(version_call())
         version = str(getattr(info, "version", "") or "") or None
-    except NotFound:
+    except (NotFound, BadResponse):
         version = "unknown (no buildinfo)"
     except BackendError as e:
         return _failed(name, url, e)

@@ -127,3 +127,9 @@ async def test_partial_trace_is_flagged(backend: Backend, http: httpx.AsyncClien
     backend.route("GET", f"/api/v2/traces/{TID}", Answer(200, body))
     trace = await TempoClient(http).trace(TID)
     assert trace.partial and "max size" in trace.message
+
+
+async def test_buildinfo_bare_or_enveloped(backend: Backend, http: httpx.AsyncClient) -> None:
+    body = {"status": "success", "data": {"version": "v9"}}
+    backend.route("GET", "/api/status/buildinfo", Answer(200, body))
+    assert (await TempoClient(http).buildinfo()).version == "v9"

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from plugintop.clients._http import decode_json, send, validate
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.errors import BadQuery, BadResponse
-from plugintop.models.common import BuildInfo
+from plugintop.models.common import BuildInfo, buildinfo_body
 from plugintop.models.loki import LogEntry, LogPage
 from plugintop.models.prometheus import QueryResult
 
@@ -92,7 +92,8 @@ class LokiClient:
         return body["data"], body
 
     async def buildinfo(self) -> BuildInfo:
-        return validate(_BUILD, await self._get("/loki/api/v1/status/buildinfo", None), self.backend, "buildinfo")
+        body = buildinfo_body(await self._get("/loki/api/v1/status/buildinfo", None))
+        return validate(_BUILD, body, self.backend, "buildinfo")
 
     async def query_logs(
         self, query: str, start: float, end: float, *, limit: int = 100, direction: str = "backward"

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 
 from plugintop.clients._http import decode_json, send, validate
 from plugintop.errors import BadResponse
-from plugintop.models.common import BuildInfo
+from plugintop.models.common import BuildInfo, buildinfo_body
 from plugintop.models.pyroscope import FlameGraph, ProfileType, Timeline
 
 DEFAULT_MAX_NODES = 8192
@@ -83,9 +83,7 @@ class PyroscopeClient:
 
     async def buildinfo(self) -> BuildInfo:
         resp = await send(self.http, self.backend, "GET", "/api/v1/status/buildinfo")
-        body = decode_json(resp, self.backend)
-        data = body.get("data", body) if isinstance(body, dict) else body
-        return validate(_BUILD, data, self.backend, "buildinfo")
+        return validate(_BUILD, buildinfo_body(decode_json(resp, self.backend)), self.backend, "buildinfo")
 
     async def profile_types(self, start: float, end: float) -> list[ProfileType]:
         data = await self._connect("ProfileTypes", {"start": int(start * 1000), "end": int(end * 1000)})

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 
 from plugintop.clients._http import decode_json, send, validate
 from plugintop.errors import BadResponse, NotFound
-from plugintop.models.common import BuildInfo
+from plugintop.models.common import BuildInfo, buildinfo_body
 from plugintop.models.tempo import AttrValue, SearchResult, SearchSpan, Span, Trace, TraceSummary
 
 MAX_SEARCH_RANGE_S = 168 * 3600
@@ -182,7 +182,7 @@ class TempoClient:
 
     async def buildinfo(self) -> BuildInfo:
         resp = await send(self.http, self.backend, "GET", "/api/status/buildinfo")
-        return validate(_BUILD, decode_json(resp, self.backend), self.backend, "buildinfo")
+        return validate(_BUILD, buildinfo_body(decode_json(resp, self.backend)), self.backend, "buildinfo")
 
     async def search(self, query: str, start: float, end: float, *, limit: int = 20, spss: int = 3) -> SearchResult:
         """TraceQL search; `start`/`end` go as whole seconds (Tempo parses uint32)."""

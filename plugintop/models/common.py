@@ -18,3 +18,10 @@ class BuildInfo(Frozen):
     revision: str = ""
     branch: str = ""
     goVersion: str = ""
+
+
+def buildinfo_body(body: object) -> object:
+    """The buildinfo object, bare (Loki, Tempo) or in the Prometheus envelope (Prometheus, Pyroscope)."""
+    if isinstance(body, dict) and isinstance(body.get("data"), dict) and "version" not in body:
+        return body["data"]
+    return body
