@@ -136,6 +136,10 @@ def _run(cmd: str | None, ns: argparse.Namespace) -> int:
 
     if cmd == "check":
         return _check(ns)
+    if cmd == "demo":
+        from plugintop.demo.serve import serve_forever
+
+        return serve_forever(ns.scenario, ns.host)
     raise UsageError(
         "the interactive screen and the report are not built yet in this version; use `plugintop check`"
         if cmd is None

@@ -1,0 +1,192 @@
+"""Provides the demo Prometheus: `/api/v1/query`, `query_range`, `query_exemplars`, `labels`,
+`label/<name>/values`, `series`, `status/buildinfo` over the `MetricStore`."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from plugintop import __version__
+from plugintop.demo.gofmt import go_float, go_ts
+from plugintop.demo.http import Request, Response
+from plugintop.demo.ids import span_id
+from plugintop.demo.lex import QueryError
+from plugintop.demo.metrics import MetricStore
+from plugintop.demo.params import prom_duration, prom_time
+from plugintop.demo.promql_eval import Engine, Scalar
+from plugintop.demo.promql_parse import Selector, parse
+from plugintop.demo.world import BUCKETS, SLOT
+
+BUILDINFO = {"version": f"plugintop-demo-{__version__}", "revision": "demo", "branch": "demo", "buildUser": "",
+             "buildDate": "", "goVersion": ""}
+
+
+def _error(kind: str, msg: str, status: int) -> Response:
+    return Response.json({"status": "error", "errorType": kind, "error": msg}, status)
+
+
+def _ok(data: Any) -> Response:
+    return Response.json({"status": "success", "data": data})
+
+
+def _matchers(req: Request) -> list[list[Any]]:
+    out = []
+    for m in req.all("match[]"):
+        node = parse(m)
+        if not isinstance(node, Selector):
+            raise QueryError(f"invalid parameter \"match[]\": {m!r} is not a series selector")
+        out.append(list(node.matchers))
+    return out
+
+
+class PrometheusAPI:
+    """Routes of the demo Prometheus."""
+
+    def __init__(self, store: MetricStore) -> None:
+        self.store = store
+
+    def __call__(self, req: Request) -> Response:
+        p = req.path
+        try:
+            if p == "/api/v1/query":
+                return self.query(req)
+            if p == "/api/v1/query_range":
+                return self.query_range(req)
+            if p == "/api/v1/query_exemplars":
+                return self.exemplars(req)
+            if p == "/api/v1/labels":
+                return self.labels(req)
+            if p.startswith("/api/v1/label/") and p.endswith("/values"):
+                return self.label_values(req, p[len("/api/v1/label/") : -len("/values")])
+            if p == "/api/v1/series":
+                return self.series(req)
+            if p == "/api/v1/status/buildinfo":
+                return _ok(BUILDINFO)
+            if p in ("/-/ready", "/-/healthy"):
+                return Response.text("Prometheus Server is Ready.\n", 200)
+        except QueryError as e:
+            msg = str(e)
+            if "parse error" in msg and not msg.startswith("invalid parameter"):
+                msg = f'invalid parameter "query": {msg}'
+            return _error("bad_data", msg, 400)
+        return Response.text("404 page not found\n", 404)
+
+    def _now(self) -> float:
+        return self.store.world.now()
+
+    def query(self, req: Request) -> Response:
+        q = req.get("query") or ""
+        if not q:
+            raise QueryError('invalid parameter "query": unknown position: parse error: no expression found in input')
+        t = prom_time(req.get("time"), self._now())
+        value = Engine(self.store).instant(q, t)
+        if isinstance(value, Scalar):
+            return _ok({"resultType": "scalar", "result": [go_ts(t), go_float(value.value)]})
+        if isinstance(value, str):
+            return _ok({"resultType": "string", "result": [go_ts(t), value]})
+        return _ok({"resultType": "vector",
+                    "result": [{"metric": labels, "value": [go_ts(t), go_float(v)]} for labels, v in value]})
+
+    def query_range(self, req: Request) -> Response:
+        q = req.get("query") or ""
+        if req.get("start") is None:
+            raise QueryError('invalid parameter "start": cannot parse "" to a valid timestamp')
+        if req.get("end") is None:
+            raise QueryError('invalid parameter "end": cannot parse "" to a valid timestamp')
+        start, end = prom_time(req.get("start"), 0), prom_time(req.get("end"), 0)
+        if end < start:
+            raise QueryError('invalid parameter "end": end timestamp must not be before start time')
+        step = prom_duration(req.get("step"))
+        if (end - start) / step > 11000:
+            raise QueryError("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
+                             "resolution (?step=XX)")
+        matrix = Engine(self.store).range(q, start, end, step)
+        result = [{"metric": labels, "values": [[go_ts(t), go_float(v)] for t, v in pts]} for labels, pts in matrix]
+        return _ok({"resultType": "matrix", "result": result})
+
+    def exemplars(self, req: Request) -> Response:
+        """The latest observation per bucket per scrape, for the bucket series the query selects."""
+        q = req.get("query") or ""
+        start = prom_time(req.get("start"), self.store.world.first_slot * SLOT)
+        end = prom_time(req.get("end"), self._now())
+        selectors: list[Selector] = []
+        _collect_selectors(parse(q), selectors)
+        w = self.store.world
+        wanted: dict[tuple[int, int, str, str], dict[str, str]] = {}
+        for sel in selectors:
+            for s in self.store.series:
+                lb = s.labels
+                if "le" in lb and all(m.matches(lb.get(m.name, "")) for m in sel.matchers):
+                    wanted[(*s.pair, lb.get("outcome", ""), lb["le"])] = lb
+        pairs = sorted({(ti, tj) for ti, tj, _, _ in wanted})
+        found: dict[tuple[int, int, str, str], list[dict[str, Any]]] = {}
+        for ti, tj in pairs:
+            for k in w.slots(start, end):
+                latest: dict[tuple[str, str], Any] = {}
+                for c in w.calls(ti, tj, k):
+                    le = next(b for b in BUCKETS if c.duration <= b)
+                    latest[("success" if c.ok else "error", go_float(le))] = c
+                for (outcome, le), c in latest.items():
+                    key = (ti, tj, outcome, le)
+                    if key in wanted and start <= c.end <= end:
+                        found.setdefault(key, []).append({
+                            "labels": {"span_id": span_id(c.trace_id, 0), "trace_id": c.trace_id},
+                            "value": go_float(round(c.duration, 6)),
+                            "timestamp": go_ts(c.end),
+                        })
+        data = [{"seriesLabels": wanted[key], "exemplars": ex} for key, ex in sorted(found.items())]
+        return _ok(data)
+
+    def labels(self, req: Request) -> Response:
+        sets = _matchers(req)
+        names = {k for lb in self._series(sets) for k in lb}
+        return _ok(sorted(names))
+
+    def label_values(self, req: Request, name: str) -> Response:
+        sets = _matchers(req)
+        if name.startswith("U__"):
+            name = _unescape(name[3:])
+        return _ok(sorted({lb[name] for lb in self._series(sets) if name in lb}))
+
+    def series(self, req: Request) -> Response:
+        sets = _matchers(req)
+        if not sets:
+            return _error("bad_data", "no match[] parameter provided", 400)
+        return _ok(self._series(sets))
+
+    def _series(self, sets: list[list[Any]]) -> list[dict[str, str]]:
+        if not sets:
+            return [s.labels for s in self.store.series]
+        seen: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        for ms in sets:
+            for lb in self.store.matching(ms):
+                seen[tuple(sorted(lb.items()))] = lb
+        return list(seen.values())
+
+
+def _collect_selectors(node: object, out: list[Selector]) -> None:
+    if isinstance(node, Selector):
+        out.append(node)
+        return
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            for v in value if isinstance(value, tuple) else (value,):
+                _collect_selectors(v, out)
+
+
+def _unescape(name: str) -> str:
+    out, i = [], 0
+    while i < len(name):
+        if name.startswith("__", i):
+            out.append("_")
+            i += 2
+        elif name[i] == "_":
+            j = name.index("_", i + 1)
+            out.append(chr(int(name[i + 1 : j], 16)))
+            i = j + 1
+        else:
+            out.append(name[i])
+            i += 1
+    return "".join(out)
+

@@ -1,0 +1,116 @@
+"""Provides the demo's log lines: JSON events of each call (`plugin.tool.invoked`, `.completed`,
+`.failed`, slow model or downstream warnings) plus ordinary lines, as Loki would store them."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+
+from plugintop.demo import ids
+from plugintop.demo.world import SLOT, Call, World
+from plugintop.schema import Schema
+from plugintop.timerange import to_rfc3339
+
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """A stored line: stream labels, structured metadata, and the fields `| json` extracts."""
+
+    ts_ns: int
+    line: str
+    stream: dict[str, str]
+    metadata: dict[str, str]
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def _json_value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return v if isinstance(v, str) else json.dumps(v)
+
+
+class LogStore:
+    """Lines of every tenant's stream, generated from the `World`'s calls."""
+
+    def __init__(self, world: World, schema: Schema | None = None) -> None:
+        self.world = world
+        self.s = schema or Schema()
+        sc = world.scenario
+        worst = max((inc.factor for inc in sc.incidents if inc.cause != "errors"), default=1.0)
+        self.horizon = max(t.median_ms for t in sc.tools) / 1000 * 8 * max(worst, 1.0) + SLOT
+        """No call lasts longer than this: how far past a range to look for calls that began in it."""
+        self.streams = [
+            {self.s.log_plugin_label: sc.plugin, "service_name": "unknown_service", self.s.log_tenant_label: t}
+            for t in sc.tenants
+        ]
+
+    def _line(self, ts: float, tenant_i: int, obj: dict[str, object], trace: str | None) -> LogLine:
+        level = str(obj.get("level", "info"))
+        ordered = {"ts": to_rfc3339(ts), **obj}
+        meta = {"detected_level": level}
+        if trace:
+            meta[self.s.log_trace_field] = trace
+        return LogLine(
+            ts_ns=int(round(ts * 1e9)),
+            line=json.dumps(ordered, separators=(",", ":")),
+            stream=self.streams[tenant_i],
+            metadata=meta,
+            fields={k: _json_value(v) for k, v in ordered.items()},
+        )
+
+    def call_lines(self, c: Call) -> list[LogLine]:
+        """The lines one call writes."""
+        ti = c.key[0]
+        tid = c.trace_id
+        sid = ids.span_id(tid, 0)
+        s = self.s
+        base = {s.log_tool_field: c.tool.name, s.log_tenant_label: c.tenant, s.log_trace_field: tid,
+                s.log_span_field: sid}
+        out = [self._line(c.start, ti, {"level": "info", "event": "plugin.tool.invoked", **base,
+                                          "user_id": c.user, "msg": f"tool {c.tool.name} invoked"}, tid)]
+        t = c.start
+        for p in c.parts:
+            t += p.seconds
+            slow = 1.0 if p.role == "llm" else 0.5
+            if p.role != "code" and p.seconds > slow:
+                event = "llm.slow_response" if p.role == "llm" else "downstream.slow"
+                out.append(self._line(t, ti, {"level": "warn", "event": event, **base,
+                                              "duration_ms": round(p.seconds * 1000, 1), "span": p.name,
+                                              "msg": f"{p.name} took {p.seconds * 1000:.0f} ms"}, tid))
+        if not c.ok:
+            culprit = next((p.name for p in c.parts if p.role == "downstream"), c.parts[-1].name)
+            out.append(self._line(c.end - 0.0005, ti, {"level": "error", "event": "plugin.tool.failed", **base,
+                                                       "msg": f"tool {c.tool.name} failed: {culprit} returned 503"},
+                                  tid))
+        out.append(self._line(c.end, ti, {"level": "info", "event": "plugin.tool.completed", **base,
+                                          "outcome": "success" if c.ok else "error",
+                                          "duration_ms": round(c.duration * 1000, 1),
+                                          "msg": f"tool {c.tool.name} completed"}, tid))
+        return out
+
+    def ordinary_lines(self, ti: int, k: int) -> list[LogLine]:
+        """Lines that belong to no call: cache statistics once per slot."""
+        rng = random.Random(f"{self.world.seed}:log:{ti}:{k}")
+        ts = k * SLOT + rng.uniform(0, SLOT)
+        obj = {"level": "debug", "event": "cache.stats", "hit_ratio": round(rng.uniform(0.7, 0.99), 3),
+               "entries": rng.randrange(900, 1100), "msg": "cache statistics"}
+        return [self._line(ts, ti, obj, None)]
+
+    def lines(self, tenants: list[int], start: float, end: float) -> list[LogLine]:
+        """Every line of these tenants with start <= ts < end (unsorted)."""
+        w = self.world
+        now = w.now()
+        end = min(end, now + 1e-9)
+        out: list[LogLine] = []
+        for ti in tenants:
+            for k in w.slots(start - SLOT, end + self.horizon):
+                if start - SLOT <= k * SLOT < end:
+                    out.extend(x for x in self.ordinary_lines(ti, k) if start <= x.ts_ns / 1e9 < end)
+                for tj in range(len(w.scenario.tools)):
+                    for c in w.calls(ti, tj, k):
+                        if c.start >= end or c.end + 1 < start:
+                            continue
+                        out.extend(x for x in self.call_lines(c) if start <= x.ts_ns / 1e9 < end)
+        return out

@@ -1,0 +1,303 @@
+"""Provides `World`: deterministic synthetic telemetry for a scenario, a seed and a "now".
+
+Time is cut into 15 s slots (the scrape interval). In each slot a (tenant, tool) pair completes N
+calls whose latencies are the N mid-quantiles of a log-normal distribution (stratified, so every
+per-slot aggregate — histogram buckets, sums, tokens, cost, CPU — is exact without materialising
+the calls). Which call got which quantile, when it ran, its trace, spans and log lines are
+materialised on demand from seeded generators. All four signals derive from the same calls.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from statistics import NormalDist
+
+from plugintop.demo import ids
+from plugintop.demo.scenario import Incident, Scenario, Tool
+from plugintop.timerange import Clock, system_clock
+
+SLOT = 15.0
+"""Seconds per slot: the scrape interval of the histograms and counters."""
+BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 20.0, math.inf)
+"""Histogram bucket upper bounds (`le`), seconds."""
+SIGMA = 0.45
+"""Spread of the log-normal latency distribution."""
+PRICES = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.0),
+    "text-embedding-3-small": (0.02, 0.0),
+}
+"""USD per million (prompt, completion) tokens; other models cost (1, 2)."""
+
+
+@lru_cache(maxsize=256)
+def _z(n: int) -> tuple[float, ...]:
+    """Standard-normal mid-quantiles (k + 0.5) / n, ascending."""
+    nd = NormalDist()
+    return tuple(nd.inv_cdf((k + 0.5) / n) for k in range(n))
+
+
+@dataclass(frozen=True, slots=True)
+class SlotStats:
+    """Everything aggregate about one (tenant, tool, slot), computed from the quantiles alone."""
+
+    n: int
+    base: tuple[float, ...]
+    """Healthy latencies (s), ascending, one per quantile."""
+    factor: float
+    cause: str | None
+    errors: frozenset[int]
+    """Quantile indices whose call failed."""
+    incident: Incident | None
+
+    def latency(self, q: int) -> float:
+        return self.base[q] * (self.factor if self.cause in ("llm", "cpu", "downstream") else 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A child span of a call: its name, kind and seconds."""
+
+    name: str
+    kind: str
+    seconds: float
+    role: str
+    """`code`, `downstream` or `llm`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One materialised tool call."""
+
+    tenant: str
+    tool: Tool
+    key: ids.CallKey
+    trace_id: str
+    start: float
+    end: float
+    ok: bool
+    parts: tuple[Part, ...]
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    user: str
+    attrs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+class World:
+    """The synthetic telemetry of a scenario."""
+
+    def __init__(self, scenario: Scenario, now: float | None = None, clock: Clock = system_clock) -> None:
+        self.scenario = scenario
+        self.clock = clock
+        self.now0 = clock() if now is None else now
+        self.seed = scenario.seed
+        self.first_slot = int((self.now0 - scenario.history_s) // SLOT)
+        self.incidents = [(inc, *inc.window(self.now0)) for inc in scenario.incidents]
+        self._fn_weights = {t.name: self._weights(t) for t in scenario.tools}
+
+    # ----- time ---------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The stack's current time: data exists up to here (it keeps growing while it runs)."""
+        return max(self.clock(), self.now0)
+
+    def last_slot(self, now: float | None = None) -> int:
+        """The newest slot whose calls have all completed."""
+        return int((self.now() if now is None else now) // SLOT) - 1
+
+    def slots(self, start: float, end: float) -> range:
+        """Slots whose end lies in (start, end], clipped to the data that exists."""
+        lo = max(self.first_slot, int(math.floor(start / SLOT)))
+        hi = min(self.last_slot(), int(math.floor(end / SLOT)) - 1)
+        return range(lo, hi + 1)
+
+    # ----- aggregates ---------------------------------------------------------------------------
+    def incident_for(self, tenant: str, tool: str, t: float) -> Incident | None:
+        for inc, a, b in self.incidents:
+            if inc.tool == tool and inc.tenant in ("*", tenant) and a <= t < b:
+                return inc
+        return None
+
+    @lru_cache(maxsize=200_000)  # noqa: B019 - the world lives as long as the stack
+    def slot(self, ti: int, tj: int, k: int) -> SlotStats:
+        """The aggregate facts of one slot."""
+        tenant, tool = self.scenario.tenants[ti], self.scenario.tools[tj]
+        rng = random.Random(f"{self.seed}:slot:{ti}:{tj}:{k}")
+        t = (k + 1) * SLOT
+        wave = 1 + 0.15 * math.sin(2 * math.pi * t / 5400 + ti)
+        n = max(1, round(tool.calls_per_min / 4 * wave + rng.uniform(-1, 1)))
+        median = tool.median_ms / 1000 * (1 + 0.08 * math.sin(2 * math.pi * t / 3600 + tj)) * rng.uniform(0.95, 1.05)
+        base = tuple(median * math.exp(SIGMA * z) for z in _z(n))
+        inc = self.incident_for(tenant, tool.name, t)
+        ratio = inc.factor if inc and inc.cause == "errors" else tool.error_ratio
+        expected = n * ratio
+        n_err = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
+        errors = frozenset(rng.sample(range(n), min(n, n_err)))
+        factor = inc.factor if inc and inc.cause != "errors" else 1.0
+        return SlotStats(n, base, factor, inc.cause if inc else None, errors, inc)
+
+    def bucket_counts(self, ti: int, tj: int, k: int, ok: bool) -> list[int]:
+        """Observations per `le` bucket (cumulative) of one slot, successes or failures."""
+        s = self.slot(ti, tj, k)
+        err = [sum(1 for q in s.errors if s.latency(q) <= le) for le in BUCKETS]
+        if not ok:
+            return err
+        mult = s.latency(0) / s.base[0] if s.base[0] else 1.0
+        return [bisect.bisect_right(s.base, le / mult) - e for le, e in zip(BUCKETS, err, strict=True)]
+
+    def latency_sum(self, ti: int, tj: int, k: int, ok: bool) -> float:
+        s = self.slot(ti, tj, k)
+        err = sum(s.latency(q) for q in s.errors)
+        if not ok:
+            return err
+        return sum(s.base) * (s.latency(0) / s.base[0] if s.base[0] else 1.0) - err
+
+    def parts(self, tool: Tool, stats: SlotStats, q: int) -> tuple[Part, ...]:
+        """The child spans of the call at quantile `q`, in order; they add up to its latency."""
+        d0 = stats.base[q]
+        llm = d0 * tool.llm_share
+        rest = d0 - llm
+        down_total = rest * 0.5 if tool.downstream else 0.0
+        code_total = rest - down_total
+        weights = self._fn_weights[tool.name]
+        code = [code_total * w for w in weights]
+        down = [down_total / len(tool.downstream)] * len(tool.downstream) if tool.downstream else []
+        extra = stats.latency(q) - d0
+        inc = stats.incident
+        if extra > 0 and inc is not None:
+            if inc.cause == "llm":
+                llm += extra
+            elif inc.cause == "cpu" and inc.function in tool.functions:
+                code[tool.functions.index(inc.function)] += extra
+            elif inc.cause == "downstream" and inc.span in tool.downstream:
+                down[tool.downstream.index(inc.span)] += extra
+        out = [Part(tool.functions[0], "internal", code[0], "code")]
+        out += [Part(name, "client", sec, "downstream") for name, sec in zip(tool.downstream, down, strict=True)]
+        out.append(Part(f"chat {tool.llm_model}", "client", llm, "llm"))
+        out += [Part(f, "internal", c, "code") for f, c in zip(tool.functions[1:], code[1:], strict=True)]
+        return tuple(out)
+
+    def llm_seconds(self, tool: Tool, stats: SlotStats, q: int) -> float:
+        """Seconds in the model call of the call at quantile `q` (as `parts` has it)."""
+        llm = stats.base[q] * tool.llm_share
+        if stats.cause == "llm":
+            llm += stats.latency(q) - stats.base[q]
+        return llm
+
+    def tokens(self, tool: Tool, stats: SlotStats, q: int) -> tuple[int, int, float]:
+        """(prompt, completion, cost USD) of the call at quantile `q`."""
+        llm = self.llm_seconds(tool, stats, q)
+        prompt = round(600 + 600 * (q + 0.5) / stats.n)
+        completion = 0 if tool.llm_model.startswith("text-embedding") else max(8, round(llm * 1000 * 1.4))
+        pin, pout = PRICES.get(tool.llm_model, (1.0, 2.0))
+        return prompt, completion, (prompt * pin + completion * pout) / 1e6
+
+    def token_sums(self, ti: int, tj: int, k: int) -> tuple[int, int, float]:
+        tool, s = self.scenario.tools[tj], self.slot(ti, tj, k)
+        p = c = 0
+        cost = 0.0
+        for q in range(s.n):
+            a, b, usd = self.tokens(tool, s, q)
+            p, c, cost = p + a, c + b, cost + usd
+        return p, c, cost
+
+    def cpu(self, tj: int, stats: SlotStats) -> dict[tuple[str, ...], float]:
+        """CPU seconds by stack for one slot of one (tenant, tool): code spans burn CPU, waits a little."""
+        tool = self.scenario.tools[tj]
+        root = ("python", "asyncio.run", "mcp.server.serve", "mcp.server.dispatch", tool.name)
+        out: dict[tuple[str, ...], float] = {}
+        for q in range(stats.n):
+            for p in self.parts(tool, stats, q):
+                if p.role == "code":
+                    stack = (*root, p.name)
+                    sec = p.seconds
+                elif p.role == "downstream":
+                    stack = (*root, p.name.replace(".", "_") + "_client.request", "json.loads")
+                    sec = p.seconds * 0.1
+                else:
+                    stack = (*root, "httpx.AsyncClient.send", "ssl.SSLSocket.read")
+                    sec = p.seconds * 0.03
+                out[stack] = out.get(stack, 0.0) + sec
+        return out
+
+    # ----- materialised calls --------------------------------------------------------------------
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def calls(self, ti: int, tj: int, k: int) -> tuple[Call, ...]:
+        """The calls that completed in one slot, in completion order."""
+        s = self.slot(ti, tj, k)
+        tenant, tool = self.scenario.tenants[ti], self.scenario.tools[tj]
+        rng = random.Random(f"{self.seed}:calls:{ti}:{tj}:{k}")
+        order = list(range(s.n))
+        rng.shuffle(order)
+        out = []
+        for i, q in enumerate(order):
+            end = k * SLOT + (i + rng.uniform(0.1, 0.9)) * SLOT / s.n
+            end = round(end, 6)
+            parts = self.parts(tool, s, q)
+            prompt, completion, cost = self.tokens(tool, s, q)
+            key = (ti, tj, k, i)
+            out.append(
+                Call(
+                    tenant=tenant,
+                    tool=tool,
+                    key=key,
+                    trace_id=ids.trace_id(self.seed, key),
+                    start=end - s.latency(q),
+                    end=end,
+                    ok=q not in s.errors,
+                    parts=parts,
+                    prompt_tokens=prompt,
+                    completion_tokens=completion,
+                    cost_usd=cost,
+                    user=f"user-{rng.randrange(1, 60):03d}",
+                    attrs={"session": f"sess-{rng.getrandbits(48):012x}"},
+                )
+            )
+        return tuple(out)
+
+    def call(self, trace_id: str) -> Call | None:
+        """The call behind a trace id, if it exists (and has completed)."""
+        key = ids.decode_trace_id(self.seed, trace_id)
+        if key is None:
+            return None
+        ti, tj, k, i = key
+        if not (0 <= ti < len(self.scenario.tenants) and 0 <= tj < len(self.scenario.tools)):
+            return None
+        if not (self.first_slot <= k <= self.last_slot()):
+            return None
+        calls = self.calls(ti, tj, k)
+        return calls[i] if i < len(calls) else None
+
+    def iter_calls(
+        self, start: float, end: float, tenants: list[int] | None = None, tools: list[int] | None = None,
+        newest_first: bool = False, min_duration: float | None = None,
+    ) -> Iterator[Call]:
+        """Calls that completed in [start, end], slot by slot; slots whose slowest call is not
+        longer than `min_duration` are skipped without materialising them."""
+        slots = self.slots(start - SLOT, end + SLOT)
+        order = reversed(slots) if newest_first else iter(slots)
+        tis = tenants if tenants is not None else range(len(self.scenario.tenants))
+        tjs = tools if tools is not None else range(len(self.scenario.tools))
+        for k in order:
+            pairs = [(ti, tj) for ti in tis for tj in tjs]
+            if min_duration is not None:
+                pairs = [(ti, tj) for ti, tj in pairs
+                         if (s := self.slot(ti, tj, k)).latency(s.n - 1) > min_duration]
+            batch = [c for ti, tj in pairs for c in self.calls(ti, tj, k) if start <= c.end <= end]
+            batch.sort(key=lambda c: c.end, reverse=newest_first)
+            yield from batch
+
+    def _weights(self, tool: Tool) -> list[float]:
+        rng = random.Random(f"{self.seed}:fn:{tool.name}")
+        raw = [rng.uniform(0.5, 1.5) for _ in tool.functions]
+        total = sum(raw)
+        return [r / total for r in raw]
