@@ -147,6 +147,24 @@ def _run(cmd: str | None, ns: argparse.Namespace) -> int:
     )
 
 
+def _start_demo(ns: argparse.Namespace) -> Any:
+    """Starts the embedded demo stack and points the four backend flags at it (plugin and tenant
+    default to the scenario's plugin and first tenant)."""
+    from plugintop.demo.scenario import load_scenario
+    from plugintop.demo.stack import DemoStack
+
+    scenario = load_scenario(ns.scenario)
+    stack = DemoStack(scenario).start()
+    for name, url in stack.urls.items():
+        setattr(ns, f"{name}_url", url)
+    ns.grafana_url = None
+    ns.plugin = ns.plugin or scenario.plugin
+    ns.tenant = ns.tenant or scenario.tenants[0]
+    if scenario.p99_target and not getattr(ns, "p99_target", None):
+        ns.p99_target = scenario.p99_target
+    return stack
+
+
 def _check(ns: argparse.Namespace) -> int:
     import asyncio
 
@@ -156,8 +174,7 @@ def _check(ns: argparse.Namespace) -> int:
     from plugintop.settings import load_context
     from plugintop.timerange import resolve_range
 
-    if ns.demo:
-        raise UsageError("check --demo needs the demo stack, which is not built yet; use demo serve's URLs")
+    stack = _start_demo(ns) if ns.demo else None
     if not ns.plugin or not ns.tenant:
         raise UsageError("check needs --plugin and --tenant (to say whether their data exists)")
     loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
@@ -173,7 +190,11 @@ def _check(ns: argparse.Namespace) -> int:
         lines.append("all backends usable" if all(r.usable for r in results) else "some backends are not usable")
         return lines if all(r.usable for r in results) else [*lines, "__fail__"]
 
-    lines = asyncio.run(go())
+    try:
+        lines = asyncio.run(go())
+    finally:
+        if stack is not None:
+            stack.close()
     failed = lines[-1] == "__fail__"
     from plugintop.redact import redact
 

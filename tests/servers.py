@@ -4,6 +4,7 @@ socket and records every request) and a Grafana that proxies to such backends.""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +66,10 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, *args: Any) -> None:
             pass
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _serve(self) -> None:
             n = int(self.headers.get("Content-Length") or 0)

@@ -32,18 +32,28 @@ from plugintop.demo.promql_parse import parse as parse_promql
 MAX_ENTRIES = 5000
 MAX_RANGE = 721 * 3600
 CHUNK = 300.0
-BUILDINFO = {"version": f"plugintop-demo-{__version__}", "revision": "demo", "branch": "demo", "buildUser": "",
-             "buildDate": "", "goVersion": ""}
+BUILDINFO = {
+    "version": f"plugintop-demo-{__version__}",
+    "revision": "demo",
+    "branch": "demo",
+    "buildUser": "",
+    "buildDate": "",
+    "goVersion": "",
+}
 _STATS: dict[str, Any] = json.loads(resources.files("plugintop.demo").joinpath("loki_stats.json").read_text())
 
 Series = dict[tuple[tuple[str, str], ...], tuple[dict[str, str], list[tuple[float, float]]]]
 
 
 def _stats(lines: int, entries: int, seconds: float) -> dict[str, Any]:
-    stats = json.loads(json.dumps(_STATS))
+    stats: dict[str, Any] = json.loads(json.dumps(_STATS))
     summary = stats.setdefault("summary", {})
-    summary.update(totalLinesProcessed=lines, totalEntriesReturned=entries, execTime=round(seconds, 6),
-                   totalPostFilterLines=entries)
+    summary.update(
+        totalLinesProcessed=lines,
+        totalEntriesReturned=entries,
+        execTime=round(seconds, 6),
+        totalPostFilterLines=entries,
+    )
     return stats
 
 
@@ -110,14 +120,18 @@ class LokiAPI:
         if isinstance(node, LogQuery):
             limit = int(req.get("limit") or 100)
             if limit > MAX_ENTRIES:
-                raise QueryError(f"max entries limit per query exceeded, limit > max_entries_limit_per_query "
-                                 f"({limit} > {MAX_ENTRIES})")
+                raise QueryError(
+                    f"max entries limit per query exceeded, limit > max_entries_limit_per_query "
+                    f"({limit} > {MAX_ENTRIES})"
+                )
             if limit <= 0:
                 raise QueryError("limit must be a positive value")
             direction = (req.get("direction") or "backward").lower()
             picked, scanned = self._logs(node, start, end, limit, direction == "forward")
-            data: dict[str, Any] = {"resultType": "streams",
-                                    "result": _streams_json(picked, categorize, direction == "forward")}
+            data: dict[str, Any] = {
+                "resultType": "streams",
+                "result": _streams_json(picked, categorize, direction == "forward"),
+            }
             if categorize:
                 data = {"resultType": "streams", "encodingFlags": ["categorize-labels"], "result": data["result"]}
             data["stats"] = _stats(scanned, len(picked), time.perf_counter() - t0)
@@ -125,32 +139,46 @@ class LokiAPI:
         step_text = req.get("step")
         step = prom_duration(step_text) if step_text else max(float(int((end - start) / 250)), 1.0)
         if (end - start) / step > 11000:
-            raise QueryError("exceeded maximum resolution of 11,000 points per time series. Try increasing the value "
-                             "of the step parameter")
+            raise QueryError(
+                "exceeded maximum resolution of 11,000 points per time series. Try increasing the value "
+                "of the step parameter"
+            )
         steps = [start + i * step for i in range(int((end - start) // step) + 1)]
         series = self._metric(node, steps)
-        result = [{"metric": lb, "values": [[go_ts(t), go_float(v)] for t, v in pts]}
-                  for lb, pts in (series[k] for k in sorted(series))]
+        result = [
+            {"metric": lb, "values": [[go_ts(t), go_float(v)] for t, v in pts]}
+            for lb, pts in (series[k] for k in sorted(series))
+        ]
         data = {"resultType": "matrix", "result": result, "stats": _stats(0, 0, time.perf_counter() - t0)}
         return Response.json({"status": "success", "data": data}, content_type="application/json; charset=UTF-8")
 
     def query(self, req: Request) -> Response:
         node = parse(req.get("query") or "")
         if isinstance(node, LogQuery):
-            raise QueryError("log queries are not supported as an instant query type, please change your query to "
-                             "a range query type")
+            raise QueryError(
+                "log queries are not supported as an instant query type, please change your query to a range query type"
+            )
         t = loki_time(req.get("time"), self.store.world.now())
         series = self._metric(node, [t])
-        result = [{"metric": lb, "value": [go_ts(t), go_float(pts[-1][1])]}
-                  for lb, pts in (series[k] for k in sorted(series)) if pts]
+        result = [
+            {"metric": lb, "value": [go_ts(t), go_float(pts[-1][1])]}
+            for lb, pts in (series[k] for k in sorted(series))
+            if pts
+        ]
         data = {"resultType": "vector", "result": result, "stats": _stats(0, 0, 0.0)}
         return Response.json({"status": "success", "data": data}, content_type="application/json; charset=UTF-8")
 
     def _tenants(self, q: LogQuery) -> list[int]:
         return [i for i, s in enumerate(self.store.streams) if stream_matches(q, s)]
 
-    def _logs(self, q: LogQuery, start: float, end: float, limit: int, forward: bool,
-              ) -> tuple[list[tuple[LogLine, dict[str, str]]], int]:
+    def _logs(
+        self,
+        q: LogQuery,
+        start: float,
+        end: float,
+        limit: int,
+        forward: bool,
+    ) -> tuple[list[tuple[LogLine, dict[str, str]]], int]:
         tenants = self._tenants(q)
         picked: list[tuple[LogLine, dict[str, str]]] = []
         scanned = 0

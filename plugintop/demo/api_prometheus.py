@@ -17,8 +17,14 @@ from plugintop.demo.promql_eval import Engine, Scalar
 from plugintop.demo.promql_parse import Selector, parse
 from plugintop.demo.world import BUCKETS, SLOT
 
-BUILDINFO = {"version": f"plugintop-demo-{__version__}", "revision": "demo", "branch": "demo", "buildUser": "",
-             "buildDate": "", "goVersion": ""}
+BUILDINFO = {
+    "version": f"plugintop-demo-{__version__}",
+    "revision": "demo",
+    "branch": "demo",
+    "buildUser": "",
+    "buildDate": "",
+    "goVersion": "",
+}
 
 
 def _error(kind: str, msg: str, status: int) -> Response:
@@ -34,7 +40,7 @@ def _matchers(req: Request) -> list[list[Any]]:
     for m in req.all("match[]"):
         node = parse(m)
         if not isinstance(node, Selector):
-            raise QueryError(f"invalid parameter \"match[]\": {m!r} is not a series selector")
+            raise QueryError(f'invalid parameter "match[]": {m!r} is not a series selector')
         out.append(list(node.matchers))
     return out
 
@@ -84,8 +90,12 @@ class PrometheusAPI:
             return _ok({"resultType": "scalar", "result": [go_ts(t), go_float(value.value)]})
         if isinstance(value, str):
             return _ok({"resultType": "string", "result": [go_ts(t), value]})
-        return _ok({"resultType": "vector",
-                    "result": [{"metric": labels, "value": [go_ts(t), go_float(v)]} for labels, v in value]})
+        return _ok(
+            {
+                "resultType": "vector",
+                "result": [{"metric": labels, "value": [go_ts(t), go_float(v)]} for labels, v in value],
+            }
+        )
 
     def query_range(self, req: Request) -> Response:
         q = req.get("query") or ""
@@ -98,8 +108,10 @@ class PrometheusAPI:
             raise QueryError('invalid parameter "end": end timestamp must not be before start time')
         step = prom_duration(req.get("step"))
         if (end - start) / step > 11000:
-            raise QueryError("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
-                             "resolution (?step=XX)")
+            raise QueryError(
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
+                "resolution (?step=XX)"
+            )
         matrix = Engine(self.store).range(q, start, end, step)
         result = [{"metric": labels, "values": [[go_ts(t), go_float(v)] for t, v in pts]} for labels, pts in matrix]
         return _ok({"resultType": "matrix", "result": result})
@@ -124,16 +136,18 @@ class PrometheusAPI:
             for k in w.slots(start, end):
                 latest: dict[tuple[str, str], Any] = {}
                 for c in w.calls(ti, tj, k):
-                    le = next(b for b in BUCKETS if c.duration <= b)
-                    latest[("success" if c.ok else "error", go_float(le))] = c
+                    bound = next(b for b in BUCKETS if c.duration <= b)
+                    latest[("success" if c.ok else "error", go_float(bound))] = c
                 for (outcome, le), c in latest.items():
                     key = (ti, tj, outcome, le)
                     if key in wanted and start <= c.end <= end:
-                        found.setdefault(key, []).append({
-                            "labels": {"span_id": span_id(c.trace_id, 0), "trace_id": c.trace_id},
-                            "value": go_float(round(c.duration, 6)),
-                            "timestamp": go_ts(c.end),
-                        })
+                        found.setdefault(key, []).append(
+                            {
+                                "labels": {"span_id": span_id(c.trace_id, 0), "trace_id": c.trace_id},
+                                "value": go_float(round(c.duration, 6)),
+                                "timestamp": go_ts(c.end),
+                            }
+                        )
         data = [{"seriesLabels": wanted[key], "exemplars": ex} for key, ex in sorted(found.items())]
         return _ok(data)
 
@@ -189,4 +203,3 @@ def _unescape(name: str) -> str:
             out.append(name[i])
             i += 1
     return "".join(out)
-

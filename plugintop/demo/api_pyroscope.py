@@ -16,8 +16,14 @@ from plugintop.demo.promql_parse import parse as parse_promql
 from plugintop.schema import Schema
 from plugintop.timerange import parse_time
 
-BUILDINFO = {"version": f"plugintop-demo-{__version__}", "revision": "demo", "branch": "demo", "buildUser": "",
-             "buildDate": "", "goVersion": ""}
+BUILDINFO = {
+    "version": f"plugintop-demo-{__version__}",
+    "revision": "demo",
+    "branch": "demo",
+    "buildUser": "",
+    "buildDate": "",
+    "goVersion": "",
+}
 MAX_RANGE = 24 * 3600
 DEFAULT_MAX_NODES = 8192
 _SERVICE = "/querier.v1.QuerierService/"
@@ -38,10 +44,19 @@ class PyroscopeAPI:
         sc = store.world.scenario
         pt = self.s.profile_type.split(":")
         self.type_id = self.s.profile_type
-        self.type_fields = {"ID": self.type_id, "name": pt[0], "sampleType": pt[1], "sampleUnit": pt[2],
-                            "periodType": pt[3], "periodUnit": pt[4]}
-        self.labels = {self.s.profile_service_label: self.s.service_name(sc.plugin), "__name__": pt[0],
-                       "service_name": self.s.service_name(sc.plugin)}
+        self.type_fields = {
+            "ID": self.type_id,
+            "name": pt[0],
+            "sampleType": pt[1],
+            "sampleUnit": pt[2],
+            "periodType": pt[3],
+            "periodUnit": pt[4],
+        }
+        self.labels = {
+            self.s.profile_service_label: self.s.service_name(sc.plugin),
+            "__name__": pt[0],
+            "service_name": self.s.service_name(sc.plugin),
+        }
 
     def __call__(self, req: Request) -> Response:
         p = req.path
@@ -119,8 +134,11 @@ class PyroscopeAPI:
             rs, re_ = self._range(right.get("start"), right.get("end"))
             if not (self._matches(left.get("labelSelector", "{}")) and self._matches(right.get("labelSelector", "{}"))):
                 return Response.json({"flamegraph": _connect_flame(encode({}, 1, right={}))})
-            fg = encode(self.store.stacks(ls, le), int(left.get("maxNodes") or DEFAULT_MAX_NODES),
-                        right=self.store.stacks(rs, re_))
+            fg = encode(
+                self.store.stacks(ls, le),
+                int(left.get("maxNodes") or DEFAULT_MAX_NODES),
+                right=self.store.stacks(rs, re_),
+            )
             return Response.json({"flamegraph": _connect_flame(fg)})
         if method == "SelectSeries":
             self._check_type(body.get("profileTypeID"))
@@ -149,8 +167,10 @@ class PyroscopeAPI:
         brace = text.find("{")
         type_id = text if brace < 0 else text[:brace]
         if type_id.count(":") < 4:
-            raise ConnectError("invalid_argument",
-                               "rpc error: code = InvalidArgument desc = 'query' must contain a profile-type selection")
+            raise ConnectError(
+                "invalid_argument",
+                "rpc error: code = InvalidArgument desc = 'query' must contain a profile-type selection",
+            )
         self._check_type(type_id)
         return "{}" if brace < 0 else text[brace:]
 
@@ -175,14 +195,27 @@ class PyroscopeAPI:
         fg = self._flame(selector, start, end, max_nodes)
         step = max(15.0, round((end - start) / 1500 / 15) * 15)
         t0, samples = self.store.timeline(start, end, step)
-        return Response.json({
-            "version": 1,
-            "flamebearer": {"names": fg["names"], "levels": fg["levels"], "numTicks": fg["total"],
-                            "maxSelf": fg["maxSelf"]},
-            "metadata": {"format": "single", "sampleRate": 1000000000, "units": "samples", "name": "cpu"},
-            "timeline": {"startTime": int(t0), "samples": samples, "durationDelta": int(step), "watermarks": None},
-            "groups": None, "heatmap": None,
-        })
+        return Response.json(
+            {
+                "version": 1,
+                "flamebearer": {
+                    "names": fg["names"],
+                    "levels": fg["levels"],
+                    "numTicks": fg["total"],
+                    "maxSelf": fg["maxSelf"],
+                },
+                "metadata": {
+                    "format": "single",
+                    "spyName": "",
+                    "sampleRate": 1000000000,
+                    "units": "samples",
+                    "name": "cpu",
+                },
+                "timeline": {"startTime": int(t0), "samples": samples, "durationDelta": int(step), "watermarks": None},
+                "groups": None,
+                "heatmap": None,
+            }
+        )
 
     def render_diff(self, req: Request) -> Response:
         left_sel, right_sel = self._query(req.get("leftQuery")), self._query(req.get("rightQuery"))
@@ -193,22 +226,40 @@ class PyroscopeAPI:
         left = self.store.stacks(ls, le) if self._matches(left_sel) else {}
         right = self.store.stacks(rs, re_) if self._matches(right_sel) else {}
         fg = encode(left, max_nodes, right=right)
-        return Response.json({
-            "version": 1,
-            "flamebearer": {"names": fg["names"], "levels": fg["levels"], "numTicks": fg["total"],
-                            "maxSelf": fg["maxSelf"]},
-            "metadata": {"format": "double", "sampleRate": 1000000000, "units": "samples", "name": "cpu"},
-            "timeline": None, "groups": None, "heatmap": None,
-            "leftTicks": fg["leftTicks"], "rightTicks": fg["rightTicks"],
-        })
+        return Response.json(
+            {
+                "version": 1,
+                "flamebearer": {
+                    "names": fg["names"],
+                    "levels": fg["levels"],
+                    "numTicks": fg["total"],
+                    "maxSelf": fg["maxSelf"],
+                },
+                "metadata": {
+                    "format": "double",
+                    "spyName": "",
+                    "sampleRate": 1000000000,
+                    "units": "samples",
+                    "name": "cpu",
+                },
+                "timeline": None,
+                "groups": None,
+                "heatmap": None,
+                "leftTicks": fg["leftTicks"],
+                "rightTicks": fg["rightTicks"],
+            }
+        )
 
 
 def _connect_flame(fg: dict[str, Any]) -> dict[str, Any]:
     """Connect's protojson: int64 as strings, levels as `{"values": [...]}`."""
-    out: dict[str, Any] = {"names": fg["names"], "levels": [{"values": [str(v) for v in lv]} for lv in fg["levels"]],
-                           "total": str(fg["total"]), "maxSelf": str(fg["maxSelf"])}
+    out: dict[str, Any] = {
+        "names": fg["names"],
+        "levels": [{"values": [str(v) for v in lv]} for lv in fg["levels"]],
+        "total": str(fg["total"]),
+        "maxSelf": str(fg["maxSelf"]),
+    }
     if "leftTicks" in fg:
         out["leftTicks"] = str(fg["leftTicks"])
         out["rightTicks"] = str(fg["rightTicks"])
     return out
-

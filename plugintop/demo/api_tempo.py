@@ -16,8 +16,14 @@ from plugintop.demo.world import Call, World
 from plugintop.models.tempo import AttrValue
 from plugintop.schema import Schema
 
-BUILDINFO = {"version": f"plugintop-demo-{__version__}", "revision": "demo", "branch": "demo", "buildUser": "",
-             "buildDate": "", "goVersion": ""}
+BUILDINFO = {
+    "version": f"plugintop-demo-{__version__}",
+    "revision": "demo",
+    "branch": "demo",
+    "buildUser": "",
+    "buildDate": "",
+    "goVersion": "",
+}
 MAX_SEARCH = 168 * 3600
 
 
@@ -50,31 +56,52 @@ class TraceBuilder:
         tid = c.trace_id
         root = ids.span_id(tid, 0)
         attrs: dict[str, AttrValue] = {
-            s.span_tenant_attr: c.tenant, "user.id": c.user, s.span_version_attr: sc.version,
-            "llm.session.id": c.attrs["session"], s.llm_prompt_tokens_attrs[0]: c.prompt_tokens,
-            s.llm_completion_tokens_attrs[0]: c.completion_tokens, s.llm_model_attrs[0]: c.tool.llm_model,
-            s.llm_cost_attr: round(c.cost_usd, 7), "mcp.tool.name": c.tool.name,
+            s.span_tenant_attr: c.tenant,
+            "user.id": c.user,
+            s.span_version_attr: sc.version,
+            "llm.session.id": c.attrs["session"],
+            s.llm_prompt_tokens_attrs[0]: c.prompt_tokens,
+            s.llm_completion_tokens_attrs[0]: c.completion_tokens,
+            s.llm_model_attrs[0]: c.tool.llm_model,
+            s.llm_cost_attr: round(c.cost_usd, 7),
+            "mcp.tool.name": c.tool.name,
             "plugin.outcome": "success" if c.ok else "error",
         }
-        resource: dict[str, AttrValue] = {"service.name": sc.plugin, "service.version": sc.version,
-                                          "telemetry.sdk.language": "python"}
+        resource: dict[str, AttrValue] = {
+            "service.name": sc.plugin,
+            "service.version": sc.version,
+            "telemetry.sdk.language": "python",
+        }
         status = "unset" if c.ok else "error"
         message = "" if c.ok else f"tool {c.tool.name} failed"
-        out = [(root, None, DemoSpan(s.tool_span_name(sc.plugin, c.tool.name), c.duration, status, "server", attrs,
-                                     resource, message), c.start, c.end)]
+        out: list[tuple[str, str | None, DemoSpan, float, float]] = [
+            (
+                root,
+                None,
+                DemoSpan(
+                    s.tool_span_name(sc.plugin, c.tool.name), c.duration, status, "server", attrs, resource, message
+                ),
+                c.start,
+                c.end,
+            )
+        ]
         t = c.start
         for i, p in enumerate(c.parts, start=1):
             if p.role == "llm":
                 a: dict[str, AttrValue] = {
-                    s.llm_model_attrs[0]: c.tool.llm_model, s.llm_model_attrs[1]: c.tool.llm_model,
-                    "gen_ai.operation.name": "chat", s.llm_prompt_tokens_attrs[1]: c.prompt_tokens,
-                    s.llm_completion_tokens_attrs[1]: c.completion_tokens}
+                    s.llm_model_attrs[0]: c.tool.llm_model,
+                    s.llm_model_attrs[1]: c.tool.llm_model,
+                    "gen_ai.operation.name": "chat",
+                    s.llm_prompt_tokens_attrs[1]: c.prompt_tokens,
+                    s.llm_completion_tokens_attrs[1]: c.completion_tokens,
+                }
             elif p.role == "downstream":
                 a = {"peer.service": p.name.split(".")[0]}
             else:
                 a = {"code.function": p.name}
-            out.append((ids.span_id(tid, i), root, DemoSpan(p.name, p.seconds, "unset", p.kind, a, resource),
-                        t, t + p.seconds))
+            out.append(
+                (ids.span_id(tid, i), root, DemoSpan(p.name, p.seconds, "unset", p.kind, a, resource), t, t + p.seconds)
+            )
             t += p.seconds
         return out
 
@@ -83,8 +110,11 @@ class TraceBuilder:
         spans = []
         for sid, parent, sp, start, end in self.spans(c):
             span: dict[str, Any] = {
-                "traceId": _b64(c.trace_id), "spanId": _b64(sid), "name": sp.name,
-                "kind": f"SPAN_KIND_{sp.kind.upper()}", "startTimeUnixNano": str(int(start * 1e9)),
+                "traceId": _b64(c.trace_id),
+                "spanId": _b64(sid),
+                "name": sp.name,
+                "kind": f"SPAN_KIND_{sp.kind.upper()}",
+                "startTimeUnixNano": str(int(start * 1e9)),
                 "endTimeUnixNano": str(int(end * 1e9)),
                 "attributes": [_kv(k, v) for k, v in sp.attributes.items()],
                 "status": {"code": "STATUS_CODE_ERROR", "message": sp.status_message} if sp.status == "error" else {},
@@ -93,9 +123,14 @@ class TraceBuilder:
                 span["parentSpanId"] = _b64(parent)
             spans.append(span)
         resource = self.spans(c)[0][2].resource
-        return {"resourceSpans": [{"resource": {"attributes": [_kv(k, v) for k, v in resource.items()]},
-                                   "scopeSpans": [{"scope": {"name": "plugin-sdk", "version": "1.0.0"},
-                                                   "spans": spans}]}]}
+        return {
+            "resourceSpans": [
+                {
+                    "resource": {"attributes": [_kv(k, v) for k, v in resource.items()]},
+                    "scopeSpans": [{"scope": {"name": "plugin-sdk", "version": "1.0.0"}, "spans": spans}],
+                }
+            ]
+        }
 
 
 class TempoAPI:
@@ -120,6 +155,8 @@ class TempoAPI:
                 return self.tag_values(p[len("/api/search/tag/") : -len("/values")], v2=False)
             if p in ("/api/search/tags", "/api/v2/search/tags"):
                 return self.tags(v2=p.startswith("/api/v2"))
+            if p.startswith("/api/metrics/"):
+                raise QueryError("the demo backend does not evaluate TraceQL metrics (plugintop does not use them)")
             if p == "/api/status/buildinfo":
                 return Response.json(BUILDINFO)
             if p == "/api/echo":
@@ -180,32 +217,44 @@ class TempoAPI:
             traces.append(self._summary(c, spans, hits, q, spss))
             if len(traces) >= limit:
                 break
-        return {"traces": traces, "metrics": {"inspectedTraces": inspected, "inspectedBytes": str(inspected * 4000),
-                                              "completedJobs": 1, "totalJobs": 1}}
+        return {
+            "traces": traces,
+            "metrics": {"inspectedBytes": str(inspected * 4000), "completedJobs": 1, "totalJobs": 1},
+        }
 
     def _summary(self, c: Call, spans: list[Any], hits: list[int], q: Query, spss: int) -> dict[str, Any]:
         wanted = [*q.referenced, *q.select]
         out_spans = []
         for i in hits[:spss]:
             sid, _, sp, start, _ = spans[i]
-            attrs = []
+            attrs: list[dict[str, Any]] = []
             for scope, name in wanted:
                 value = sp.resource.get(name) if scope == "resource" else sp.attributes.get(name)
                 if value is None and scope == "any":
                     value = sp.resource.get(name)
                 if value is not None and all(a["key"] != name for a in attrs):
                     attrs.append(_kv(name, value))
-            span = {"spanID": sid, "name": sp.name, "startTimeUnixNano": str(int(start * 1e9)),
-                    "durationNanos": str(int(sp.duration * 1e9))}
+            span = {
+                "spanID": sid,
+                "name": sp.name,
+                "startTimeUnixNano": str(int(start * 1e9)),
+                "durationNanos": str(int(sp.duration * 1e9)),
+            }
             if attrs:
                 span["attributes"] = attrs
             out_spans.append(span)
         spanset = {"spans": out_spans, "matched": len(hits)}
         root = spans[0][2]
-        return {"traceID": c.trace_id.lstrip("0") or "0", "rootServiceName": str(root.resource["service.name"]),
-                "rootTraceName": root.name, "startTimeUnixNano": str(int(c.start * 1e9)),
-                "durationMs": int(c.duration * 1000), "spanSet": spanset, "spanSets": [spanset],
-                "serviceStats": {str(root.resource["service.name"]): {"spanCount": len(spans)}}}
+        return {
+            "traceID": c.trace_id.lstrip("0") or "0",
+            "rootServiceName": str(root.resource["service.name"]),
+            "rootTraceName": root.name,
+            "startTimeUnixNano": str(int(c.start * 1e9)),
+            "durationMs": int(c.duration * 1000),
+            "spanSet": spanset,
+            "spanSets": [spanset],
+            "serviceStats": {str(root.resource["service.name"]): {"spanCount": len(spans)}},
+        }
 
     def trace(self, tid: str, v2: bool) -> Response:
         c = self.world.call(tid)
@@ -231,20 +280,40 @@ class TempoAPI:
         elif name in s.llm_model_attrs:
             values = sorted({t.llm_model for t in sc.tools})
         if v2:
-            return Response.json({"tagValues": [{"type": "string", "value": v} for v in values],
-                                  "metrics": {"inspectedBytes": "0"}})
+            return Response.json(
+                {"tagValues": [{"type": "string", "value": v} for v in values], "metrics": {"inspectedBytes": "0"}}
+            )
         return Response.json({"tagValues": values, "metrics": {"inspectedBytes": "0"}})
 
     def tags(self, v2: bool) -> Response:
         s = self.traces.s
-        span_tags = sorted({s.span_tenant_attr, "user.id", s.span_version_attr, "llm.session.id",
-                            *s.llm_model_attrs, s.llm_cost_attr, "mcp.tool.name", "plugin.outcome", "code.function",
-                            "peer.service", "gen_ai.operation.name", *s.llm_prompt_tokens_attrs,
-                            *s.llm_completion_tokens_attrs})
+        span_tags = sorted(
+            {
+                s.span_tenant_attr,
+                "user.id",
+                s.span_version_attr,
+                "llm.session.id",
+                *s.llm_model_attrs,
+                s.llm_cost_attr,
+                "mcp.tool.name",
+                "plugin.outcome",
+                "code.function",
+                "peer.service",
+                "gen_ai.operation.name",
+                *s.llm_prompt_tokens_attrs,
+                *s.llm_completion_tokens_attrs,
+            }
+        )
         resource = ["service.name", "service.version", "telemetry.sdk.language"]
         if v2:
-            return Response.json({"scopes": [{"name": "span", "tags": span_tags},
-                                             {"name": "resource", "tags": resource},
-                                             {"name": "intrinsic", "tags": ["duration", "kind", "name", "status"]}],
-                                  "metrics": {"inspectedBytes": "0"}})
+            return Response.json(
+                {
+                    "scopes": [
+                        {"name": "span", "tags": span_tags},
+                        {"name": "resource", "tags": resource},
+                        {"name": "intrinsic", "tags": ["duration", "kind", "name", "status"]},
+                    ],
+                    "metrics": {"inspectedBytes": "0"},
+                }
+            )
         return Response.json({"tagNames": sorted({*span_tags, *resource}), "metrics": {"inspectedBytes": "0"}})

@@ -15,8 +15,31 @@ from plugintop.demo.lex import Cursor, QueryError, tokenize
 from plugintop.demo.logs import LogLine
 from plugintop.demo.promql_parse import LabelMatcher, matcher
 
-OPS = ("|=", "|~", "!=", "!~", "=~", "==", ">=", "<=", "{", "}", "(", ")", "[", "]", ",", "|", "=", ">", "<",
-       "*", "/", "+", "-")
+OPS = (
+    "|=",
+    "|~",
+    "!=",
+    "!~",
+    "=~",
+    "==",
+    ">=",
+    "<=",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "|",
+    "=",
+    ">",
+    "<",
+    "*",
+    "/",
+    "+",
+    "-",
+)
 RANGE_FUNCS = {"count_over_time", "rate", "bytes_over_time", "bytes_rate"}
 AGGS = {"sum", "avg", "min", "max", "count"}
 
@@ -197,9 +220,16 @@ def _label_predicate(cur: Cursor) -> Callable[[Labels, str], bool]:
         return lambda lb, line: m.matches(lb.get(name, ""))
     if t.kind in ("num", "dur"):
         bound = float(t.value)
-        cmp = {"==": lambda a: a == bound, "=": lambda a: a == bound, "!=": lambda a: a != bound,
-               ">": lambda a: a > bound, ">=": lambda a: a >= bound, "<": lambda a: a < bound,
-               "<=": lambda a: a <= bound}[op]
+        cmps: dict[str, Callable[[float], bool]] = {
+            "==": lambda a: a == bound,
+            "=": lambda a: a == bound,
+            "!=": lambda a: a != bound,
+            ">": lambda a: a > bound,
+            ">=": lambda a: a >= bound,
+            "<": lambda a: a < bound,
+            "<=": lambda a: a <= bound,
+        }
+        cmp = cmps[op]
 
         def numeric(lb: Labels, line: str) -> bool:
             try:
@@ -213,8 +243,10 @@ def _label_predicate(cur: Cursor) -> Callable[[Labels, str], bool]:
 
 
 def _logfmt(line: str) -> dict[str, str]:
-    return {m.group(1): m.group(3) if m.group(3) is not None else m.group(2) or ""
-            for m in re.finditer(r'([A-Za-z_][A-Za-z0-9_.]*)=(?:"((?:[^"\\]|\\.)*)"|(\S*))', line)}
+    return {
+        m.group(1): m.group(3) if m.group(3) is not None else m.group(2) or ""
+        for m in re.finditer(r'([A-Za-z_][A-Za-z0-9_.]*)=(?:"((?:[^"\\]|\\.)*)"|(\S*))', line)
+    }
 
 
 def run_pipeline(q: LogQuery, entry: LogLine) -> tuple[Labels, Labels] | None:
@@ -239,8 +271,9 @@ def stream_matches(q: LogQuery, stream: Labels) -> bool:
     return all(m.matches(stream.get(m.name, "")) for m in q.selector)
 
 
-def count_series(func: str, q: LogQuery, rng: float, entries: list[tuple[float, Labels, int]],
-                 steps: list[float]) -> dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[float, float]]]]:
+def count_series(
+    func: str, q: LogQuery, rng: float, entries: list[tuple[float, Labels, int]], steps: list[float]
+) -> dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[float, float]]]]:
     """`func(q [rng])` evaluated at each step over (ts, labels, bytes) entries (sorted by ts)."""
     by_series: dict[tuple[tuple[str, str], ...], tuple[Labels, list[float], list[int]]] = {}
     for ts, labels, size in entries:
@@ -267,9 +300,12 @@ def count_series(func: str, q: LogQuery, rng: float, entries: list[tuple[float, 
     return out
 
 
-def aggregate(op: str, grouping: tuple[str, ...] | None, without: bool,
-              series: dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[float, float]]]],
-              ) -> dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[float, float]]]]:
+def aggregate(
+    op: str,
+    grouping: tuple[str, ...] | None,
+    without: bool,
+    series: dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[float, float]]]],
+) -> dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[float, float]]]]:
     """A vector aggregation applied per step."""
     groups: dict[tuple[tuple[str, str], ...], tuple[Labels, dict[float, list[float]]]] = {}
     for labels, points in series.values():
@@ -287,8 +323,13 @@ def aggregate(op: str, grouping: tuple[str, ...] | None, without: bool,
         pts = []
         for t in sorted(per_t):
             vals = per_t[t]
-            v = {"sum": sum(vals), "avg": sum(vals) / len(vals), "min": min(vals), "max": max(vals),
-                 "count": float(len(vals))}[op]
+            v = {
+                "sum": sum(vals),
+                "avg": sum(vals) / len(vals),
+                "min": min(vals),
+                "max": max(vals),
+                "count": float(len(vals)),
+            }[op]
             pts.append((t, v))
         out[key] = (g, pts)
     return out

@@ -13,7 +13,6 @@ from plugintop.schema import Schema
 from plugintop.timerange import to_rfc3339
 
 
-
 @dataclass(frozen=True, slots=True)
 class LogLine:
     """A stored line: stream labels, structured metadata, and the fields `| json` extracts."""
@@ -66,36 +65,90 @@ class LogStore:
         tid = c.trace_id
         sid = ids.span_id(tid, 0)
         s = self.s
-        base = {s.log_tool_field: c.tool.name, s.log_tenant_label: c.tenant, s.log_trace_field: tid,
-                s.log_span_field: sid}
-        out = [self._line(c.start, ti, {"level": "info", "event": "plugin.tool.invoked", **base,
-                                          "user_id": c.user, "msg": f"tool {c.tool.name} invoked"}, tid)]
+        base = {
+            s.log_tool_field: c.tool.name,
+            s.log_tenant_label: c.tenant,
+            s.log_trace_field: tid,
+            s.log_span_field: sid,
+        }
+        out = [
+            self._line(
+                c.start,
+                ti,
+                {
+                    "level": "info",
+                    "event": "plugin.tool.invoked",
+                    **base,
+                    "user_id": c.user,
+                    "msg": f"tool {c.tool.name} invoked",
+                },
+                tid,
+            )
+        ]
         t = c.start
         for p in c.parts:
             t += p.seconds
             slow = 1.0 if p.role == "llm" else 0.5
             if p.role != "code" and p.seconds > slow:
                 event = "llm.slow_response" if p.role == "llm" else "downstream.slow"
-                out.append(self._line(t, ti, {"level": "warn", "event": event, **base,
-                                              "duration_ms": round(p.seconds * 1000, 1), "span": p.name,
-                                              "msg": f"{p.name} took {p.seconds * 1000:.0f} ms"}, tid))
+                out.append(
+                    self._line(
+                        t,
+                        ti,
+                        {
+                            "level": "warn",
+                            "event": event,
+                            **base,
+                            "duration_ms": round(p.seconds * 1000, 1),
+                            "span": p.name,
+                            "msg": f"{p.name} took {p.seconds * 1000:.0f} ms",
+                        },
+                        tid,
+                    )
+                )
         if not c.ok:
             culprit = next((p.name for p in c.parts if p.role == "downstream"), c.parts[-1].name)
-            out.append(self._line(c.end - 0.0005, ti, {"level": "error", "event": "plugin.tool.failed", **base,
-                                                       "msg": f"tool {c.tool.name} failed: {culprit} returned 503"},
-                                  tid))
-        out.append(self._line(c.end, ti, {"level": "info", "event": "plugin.tool.completed", **base,
-                                          "outcome": "success" if c.ok else "error",
-                                          "duration_ms": round(c.duration * 1000, 1),
-                                          "msg": f"tool {c.tool.name} completed"}, tid))
+            out.append(
+                self._line(
+                    c.end - 0.0005,
+                    ti,
+                    {
+                        "level": "error",
+                        "event": "plugin.tool.failed",
+                        **base,
+                        "msg": f"tool {c.tool.name} failed: {culprit} returned 503",
+                    },
+                    tid,
+                )
+            )
+        out.append(
+            self._line(
+                c.end,
+                ti,
+                {
+                    "level": "info",
+                    "event": "plugin.tool.completed",
+                    **base,
+                    "outcome": "success" if c.ok else "error",
+                    "duration_ms": round(c.duration * 1000, 1),
+                    "msg": f"tool {c.tool.name} completed",
+                },
+                tid,
+            )
+        )
         return out
 
     def ordinary_lines(self, ti: int, k: int) -> list[LogLine]:
         """Lines that belong to no call: cache statistics once per slot."""
         rng = random.Random(f"{self.world.seed}:log:{ti}:{k}")
         ts = k * SLOT + rng.uniform(0, SLOT)
-        obj = {"level": "debug", "event": "cache.stats", "hit_ratio": round(rng.uniform(0.7, 0.99), 3),
-               "entries": rng.randrange(900, 1100), "msg": "cache statistics"}
+        obj = {
+            "level": "debug",
+            "event": "cache.stats",
+            "hit_ratio": round(rng.uniform(0.7, 0.99), 3),
+            "entries": rng.randrange(900, 1100),
+            "msg": "cache statistics",
+        }
         return [self._line(ts, ti, obj, None)]
 
     def lines(self, tenants: list[int], start: float, end: float) -> list[LogLine]:

@@ -41,8 +41,12 @@ class MetricStore:
         self._lock = threading.Lock()
         for ti, tenant in enumerate(sc.tenants):
             for tj, tool in enumerate(sc.tools):
-                base = {s.plugin_label: sc.plugin, s.tool_label: tool.name, s.tenant_label: tenant,
-                        s.version_label: sc.version}
+                base = {
+                    s.plugin_label: sc.plugin,
+                    s.tool_label: tool.name,
+                    s.tenant_label: tenant,
+                    s.version_label: sc.version,
+                }
                 for outcome, b0, sum_col in (("success", _OK, _OK_SUM), ("error", _ERR, _ERR_SUM)):
                     lb = {**base, s.outcome_label: outcome}
                     for i, le in enumerate(BUCKETS):
@@ -52,8 +56,12 @@ class MetricStore:
                     self.series.append(
                         _Series({"__name__": f"{s.duration_metric}_count", **lb}, (ti, tj), b0 + _NB - 1)
                     )
-                llm = {s.plugin_label: sc.plugin, s.tool_label: tool.name, s.tenant_label: tenant,
-                       s.model_label: tool.llm_model}
+                llm = {
+                    s.plugin_label: sc.plugin,
+                    s.tool_label: tool.name,
+                    s.tenant_label: tenant,
+                    s.model_label: tool.llm_model,
+                }
                 for direction, col in (("prompt", _PROMPT), ("completion", _COMPLETION)):
                     labels = {"__name__": s.tokens_metric, **llm, s.direction_label: direction}
                     self.series.append(_Series(labels, (ti, tj), col))
@@ -102,8 +110,13 @@ class MetricStore:
         return sorted({k for s in self.series for k in s.labels})
 
     def label_values(self, name: str, matchers: Sequence[LabelMatcher] = ()) -> list[str]:
-        return sorted({s.labels[name] for s in self.series if name in s.labels
-                       and all(m.matches(s.labels.get(m.name, "")) for m in matchers)})
+        return sorted(
+            {
+                s.labels[name]
+                for s in self.series
+                if name in s.labels and all(m.matches(s.labels.get(m.name, "")) for m in matchers)
+            }
+        )
 
     def matching(self, matchers: Sequence[LabelMatcher]) -> list[dict[str, str]]:
         return [s.labels for s in self.series if all(m.matches(s.labels.get(m.name, "")) for m in matchers)]

@@ -133,8 +133,15 @@ def encode(stacks: Stacks, max_nodes: int, right: Stacks | None = None) -> dict[
                 names.append(node.name)
             max_self = max(max_self, node.self_, node.right_self)
             if diff:
-                values += [int(xl - prev_l), int(node.total), int(node.self_),
-                           int(xr - prev_r), int(node.right_total), int(node.right_self), index[node.name]]
+                values += [
+                    int(xl - prev_l),
+                    int(node.total),
+                    int(node.self_),
+                    int(xr - prev_r),
+                    int(node.right_total),
+                    int(node.right_self),
+                    index[node.name],
+                ]
                 prev_l, prev_r = xl + node.total, xr + node.right_total
             else:
                 values += [int(xl - prev_l), int(node.total), int(node.self_), index[node.name]]
@@ -147,8 +154,12 @@ def encode(stacks: Stacks, max_nodes: int, right: Stacks | None = None) -> dict[
                 cr += child.right_total
         levels.append(values)
         row = nxt
-    out: dict[str, object] = {"names": names, "levels": levels, "total": int(root.total + root.right_total),
-                              "maxSelf": int(max_self)}
+    out: dict[str, object] = {
+        "names": names,
+        "levels": levels,
+        "total": int(root.total + root.right_total),
+        "maxSelf": int(max_self),
+    }
     if diff:
         out["leftTicks"] = int(root.total)
         out["rightTicks"] = int(root.right_total)

@@ -33,6 +33,26 @@ class Storage(Protocol):
     def select(self, matchers: Sequence[LabelMatcher]) -> list[SeriesData]: ...
 
 
+class Window(Sequence[tuple[float, float]]):
+    """The samples of one series inside a range selector, read lazily (no copies)."""
+
+    __slots__ = ("s", "j0", "n")
+
+    def __init__(self, s: SeriesData, j0: int, j1: int) -> None:
+        self.s, self.j0, self.n = s, j0, j1 - j0 + 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> tuple[float, float]:  # type: ignore[override]
+        if i < 0:
+            i += self.n
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        j = self.j0 + i
+        return (self.s.t0 + j * self.s.step, self.s.values[j])
+
+
 class RangeRows(list):  # type: ignore[type-arg]
     """A range vector: (labels, points, series) rows; never a valid operand of an operator."""
 
@@ -68,16 +88,32 @@ def _pow(a: float, b: float) -> float:
 
 
 ARITH: dict[str, Callable[[float, float], float]] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": _div, "%": _mod, "^": _pow,
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": _div,
+    "%": _mod,
+    "^": _pow,
 }
 COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b, "<": lambda a, b: a < b,
-    ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
 }
 
 
-def extrapolated_rate(points: list[tuple[float, float]], t: float, rng: float, offset: float,
-                      counter: bool, is_rate: bool, monotonic: bool) -> float | None:
+def extrapolated_rate(
+    points: Sequence[tuple[float, float]],
+    t: float,
+    rng: float,
+    offset: float,
+    counter: bool,
+    is_rate: bool,
+    monotonic: bool,
+) -> float | None:
     """Prometheus' `extrapolatedRate` for `rate`, `increase` and `delta`."""
     if len(points) < 2:
         return None
@@ -149,10 +185,23 @@ class Engine:
         self.storage = storage
         self.lookback = lookback
         self._selected: dict[int, list[SeriesData]] = {}
+        self._noname: dict[int, tuple[Labels, Labels]] = {}
+        self._groups: dict[tuple[int, int], tuple[tuple[tuple[str, str], ...], Labels, Labels]] = {}
+
+    def _reset(self) -> None:
+        """Memos live for one query: label sets are the same objects at every step."""
+        self._selected, self._noname, self._groups = {}, {}, {}
+
+    def _without_name(self, labels: Labels) -> Labels:
+        hit = self._noname.get(id(labels))
+        if hit is None or hit[0] is not labels:
+            hit = (labels, _drop_name(labels))
+            self._noname[id(labels)] = hit
+        return hit[1]
 
     def instant(self, query: str, t: float) -> Scalar | Vector | str:
         node = parse(query)
-        self._selected = {}
+        self._reset()
         value = self._eval(node, t)
         if isinstance(value, RangeRows):
             raise QueryError("range vectors are not supported as an instant query result by the demo backend")
@@ -160,19 +209,21 @@ class Engine:
 
     def range(self, query: str, start: float, end: float, step: float) -> Matrix:
         node = parse(query)
-        self._selected = {}
+        self._reset()
         out: dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[float, float]]]] = {}
         n = int((end - start) // step)
         for i in range(n + 1):
             t = start + i * step
             value = self._eval(node, t)
             if isinstance(value, str):
-                raise QueryError("invalid expression type \"string\" for range query, must be Scalar or instant Vector")
+                raise QueryError('invalid expression type "string" for range query, must be Scalar or instant Vector')
             if isinstance(value, Scalar):
                 value = [({}, value.value)]
             if isinstance(value, RangeRows):
-                raise QueryError('invalid expression type "range vector" for range query, must be Scalar or instant Vector')
-            for labels, v in value:
+                raise QueryError(
+                    'invalid expression type "range vector" for range query, must be Scalar or instant Vector'
+                )
+            for labels, v in self._vector(value):
                 entry = out.setdefault(_key(labels), (labels, []))
                 entry[1].append((t, v))
         return [out[k] for k in sorted(out)]
@@ -219,7 +270,7 @@ class Engine:
                 j0 = max(0, math.ceil((lo - s.t0) / s.step - 1e-9))
                 j1 = min(len(s.values) - 1, math.floor((hi - s.t0) / s.step + 1e-9))
                 if j1 >= j0:
-                    out.append((s.labels, [(s.t0 + j * s.step, s.values[j]) for j in (range(j0, j1 + 1))], s))
+                    out.append((s.labels, Window(s, j0, j1), s))
             return out
         vec: Vector = []
         for s in self._select(sel):
@@ -231,7 +282,7 @@ class Engine:
     def _range_arg(self, node: Call, i: int = 0) -> tuple[Selector, object]:
         arg = node.args[i] if len(node.args) > i else None
         if not isinstance(arg, Selector) or arg.range is None:
-            raise QueryError(f"expected type range vector in call to function \"{node.func}\"")
+            raise QueryError(f'expected type range vector in call to function "{node.func}"')
         return arg, arg
 
     def _call(self, node: Call, t: float) -> object:
@@ -244,18 +295,26 @@ class Engine:
             for labels, pts, s in rows:
                 v = self._range_function(f, pts, t, sel, s, node)
                 if v is not None:
-                    out.append((_drop_name(labels), v))
+                    out.append((self._without_name(labels), v))
             return out
         if f == "histogram_quantile":
             q = self._scalar_arg(node, 0, t)
             groups: dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[float, float]]]] = {}
             for labels, v in self._vector(self._eval(node.args[1], t)):
+                memo = self._groups.get((id(labels), id(node)))
+                if memo is None or memo[2] is not labels:
+                    rest = {k: x for k, x in labels.items() if k not in ("le", "__name__")}
+                    memo = (_key(rest), rest, labels)
+                    self._groups[(id(labels), id(node))] = memo
                 try:
                     le = float(labels.get("le", ""))
                 except ValueError:
                     continue
-                rest = {k: x for k, x in labels.items() if k not in ("le", "__name__")}
-                groups.setdefault(_key(rest), (rest, []))[1].append((le, v))
+                key, rest, _ = memo
+                entry = groups.get(key)
+                if entry is None:
+                    entry = groups[key] = (rest, [])
+                entry[1].append((le, v))
             return [(lb, bucket_quantile(q, bs)) for lb, bs in groups.values()]
         if f == "time":
             return Scalar(t)
@@ -264,8 +323,16 @@ class Engine:
         if f == "scalar":
             vec = self._vector(self._eval(node.args[0], t))
             return Scalar(vec[0][1] if len(vec) == 1 else math.nan)
-        unary = {"abs": abs, "ceil": math.ceil, "floor": math.floor, "exp": math.exp, "sqrt": math.sqrt,
-                 "ln": math.log, "log2": math.log2, "log10": math.log10}
+        unary: dict[str, Callable[[float], float]] = {
+            "abs": abs,
+            "ceil": math.ceil,
+            "floor": math.floor,
+            "exp": math.exp,
+            "sqrt": math.sqrt,
+            "ln": math.log,
+            "log2": math.log2,
+            "log10": math.log10,
+        }
         if f in unary:
             fn = unary[f]
             return [(_drop_name(lb), self._safe(fn, v)) for lb, v in self._vector(self._eval(node.args[0], t))]
@@ -275,7 +342,7 @@ class Engine:
             return [(_drop_name(lb), pick(v, bound)) for lb, v in self._vector(self._eval(node.args[0], t))]
         if f in ("sort", "sort_desc"):
             return sorted(self._vector(self._eval(node.args[0], t)), key=lambda x: x[1], reverse=f == "sort_desc")
-        raise QueryError(f"parse error: unknown function with name \"{f}\"")
+        raise QueryError(f'parse error: unknown function with name "{f}"')
 
     @staticmethod
     def _safe(fn: Callable[[float], float], v: float) -> float:
@@ -286,14 +353,15 @@ class Engine:
 
     def _scalar_arg(self, node: Call, i: int, t: float) -> float:
         if len(node.args) <= i:
-            raise QueryError(f"expected at least {i + 1} argument(s) in call to \"{node.func}\"")
+            raise QueryError(f'expected at least {i + 1} argument(s) in call to "{node.func}"')
         v = self._eval(node.args[i], t)
         if not isinstance(v, Scalar):
-            raise QueryError(f"expected type scalar in call to function \"{node.func}\"")
+            raise QueryError(f'expected type scalar in call to function "{node.func}"')
         return v.value
 
-    def _range_function(self, f: str, pts: list[tuple[float, float]], t: float, sel: Selector,
-                        s: SeriesData, node: Call) -> float | None:
+    def _range_function(
+        self, f: str, pts: Sequence[tuple[float, float]], t: float, sel: Selector, s: SeriesData, node: Call
+    ) -> float | None:
         assert sel.range is not None
         if f in ("rate", "increase", "delta"):
             return extrapolated_rate(pts, t, sel.range, sel.offset, f != "delta", f == "rate", s.monotonic)
@@ -318,17 +386,25 @@ class Engine:
             return min(vals)
         if f == "last_over_time":
             return vals[-1]
-        raise QueryError(f"parse error: unknown function with name \"{f}\"")
+        raise QueryError(f'parse error: unknown function with name "{f}"')
 
     def _aggregate(self, node: Agg, t: float) -> Vector:
         vec = self._vector(self._eval(node.expr, t))
         groups: dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[Labels, float]]]] = {}
         for labels, v in vec:
-            if node.without:
-                g = {k: x for k, x in labels.items() if k not in node.grouping and k != "__name__"}
-            else:
-                g = {k: labels[k] for k in node.grouping if k in labels}
-            groups.setdefault(_key(g), (g, []))[1].append((labels, v))
+            memo = self._groups.get((id(labels), id(node)))
+            if memo is None or memo[2] is not labels:
+                if node.without:
+                    g = {k: x for k, x in labels.items() if k not in node.grouping and k != "__name__"}
+                else:
+                    g = {k: labels[k] for k in node.grouping if k in labels}
+                memo = (_key(g), g, labels)
+                self._groups[(id(labels), id(node))] = memo
+            key, g, _ = memo
+            entry = groups.get(key)
+            if entry is None:
+                entry = groups[key] = (g, [])
+            entry[1].append((labels, v))
         op = node.op
         if op in ("topk", "bottomk"):
             k = int(self._eval_scalar(node.param, t))
@@ -382,8 +458,10 @@ class Engine:
                 return Scalar(1.0 if COMPARE[op](lhs.value, rhs.value) else 0.0)
             return Scalar(ARITH[op](lhs.value, rhs.value))
         if isinstance(lhs, Scalar) or isinstance(rhs, Scalar):
+            scalar_side = lhs if isinstance(lhs, Scalar) else rhs
+            assert isinstance(scalar_side, Scalar)
             vec = self._vector(rhs if isinstance(lhs, Scalar) else lhs)
-            s = lhs.value if isinstance(lhs, Scalar) else rhs.value  # type: ignore[union-attr]
+            s = scalar_side.value
             out: Vector = []
             for labels, v in vec:
                 a, b = (s, v) if isinstance(lhs, Scalar) else (v, s)
@@ -409,7 +487,9 @@ class Engine:
         for labels, v in rhs:
             sig = self._signature(labels, node)
             if sig in right:
-                raise QueryError("found duplicate series for the match group on the right hand-side of the operation; many-to-many matching not allowed: matching labels must be unique on one side")
+                raise QueryError(
+                    "found duplicate series for the match group on the right hand-side of the operation; many-to-many matching not allowed: matching labels must be unique on one side"
+                )
             right[sig] = (labels, v)
         out: Vector = []
         seen: set[tuple[tuple[str, str], ...]] = set()
@@ -418,7 +498,9 @@ class Engine:
             if sig not in right:
                 continue
             if sig in seen:
-                raise QueryError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
+                raise QueryError(
+                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
+                )
             seen.add(sig)
             rv = right[sig][1]
             if node.op in COMPARE:

@@ -27,8 +27,9 @@ class DemoStack:
         now: the scenario's "now" (default: the clock at start); data keeps arriving after it.
     """
 
-    def __init__(self, scenario: Scenario, host: str = "127.0.0.1", now: float | None = None,
-                 clock: Clock = system_clock) -> None:
+    def __init__(
+        self, scenario: Scenario, host: str = "127.0.0.1", now: float | None = None, clock: Clock = system_clock
+    ) -> None:
         self.world = World(scenario, now=now, clock=clock)
         self.metrics = MetricStore(self.world)
         self.logs = LogStore(self.world)

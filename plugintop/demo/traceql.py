@@ -14,9 +14,24 @@ from plugintop.models.tempo import AttrValue
 
 OPS = ("&&", "||", "=~", "!~", "!=", ">=", "<=", "{", "}", "(", ")", ",", "|", "=", ">", "<")
 _IDENT = r"(span|resource|event|link|instrumentation|trace)?[.:](\"(?:[^\"\\]|\\.)*\"|[^\s{}()=~!<>&|^,\"]+)|[A-Za-z_][A-Za-z0-9_]*"
-INTRINSICS = {"name", "duration", "status", "kind", "statusMessage", "rootName", "rootServiceName",
-              "traceDuration", "span:name", "span:duration", "span:status", "span:kind", "span:statusMessage",
-              "trace:rootName", "trace:rootService", "trace:duration"}
+INTRINSICS = {
+    "name",
+    "duration",
+    "status",
+    "kind",
+    "statusMessage",
+    "rootName",
+    "rootServiceName",
+    "traceDuration",
+    "span:name",
+    "span:duration",
+    "span:status",
+    "span:kind",
+    "span:statusMessage",
+    "trace:rootName",
+    "trace:rootService",
+    "trace:duration",
+}
 ENUMS = {"error", "ok", "unset", "server", "client", "producer", "consumer", "internal", "unspecified"}
 
 
@@ -174,9 +189,18 @@ def _cond(cur: Cursor, q: Query, conds: list[tuple[str, object, object]]) -> Pre
 def _get(attr: tuple[str, str], s: DemoSpan, t: TraceView) -> AttrValue:
     scope, name = attr
     if scope == "intrinsic":
-        return {"name": s.name, "duration": s.duration, "status": s.status, "kind": s.kind,
-                "statusMessage": s.status_message, "rootName": t.root_name, "rootServiceName": t.root_service,
-                "rootService": t.root_service, "traceDuration": t.duration}.get(name)
+        intrinsics: dict[str, AttrValue] = {
+            "name": s.name,
+            "duration": s.duration,
+            "status": s.status,
+            "kind": s.kind,
+            "statusMessage": s.status_message,
+            "rootName": t.root_name,
+            "rootServiceName": t.root_service,
+            "rootService": t.root_service,
+            "traceDuration": t.duration,
+        }
+        return intrinsics.get(name)
     if scope == "span":
         return s.attributes.get(name)
     if scope == "resource":

@@ -215,6 +215,7 @@ class World:
         tool = self.scenario.tools[tj]
         root = ("python", "asyncio.run", "mcp.server.serve", "mcp.server.dispatch", tool.name)
         out: dict[tuple[str, ...], float] = {}
+        stack: tuple[str, ...]
         for q in range(stats.n):
             for p in self.parts(tool, stats, q):
                 if p.role == "code":
@@ -278,8 +279,13 @@ class World:
         return calls[i] if i < len(calls) else None
 
     def iter_calls(
-        self, start: float, end: float, tenants: list[int] | None = None, tools: list[int] | None = None,
-        newest_first: bool = False, min_duration: float | None = None,
+        self,
+        start: float,
+        end: float,
+        tenants: list[int] | None = None,
+        tools: list[int] | None = None,
+        newest_first: bool = False,
+        min_duration: float | None = None,
     ) -> Iterator[Call]:
         """Calls that completed in [start, end], slot by slot; slots whose slowest call is not
         longer than `min_duration` are skipped without materialising them."""
@@ -290,8 +296,7 @@ class World:
         for k in order:
             pairs = [(ti, tj) for ti in tis for tj in tjs]
             if min_duration is not None:
-                pairs = [(ti, tj) for ti, tj in pairs
-                         if (s := self.slot(ti, tj, k)).latency(s.n - 1) > min_duration]
+                pairs = [(ti, tj) for ti, tj in pairs if (s := self.slot(ti, tj, k)).latency(s.n - 1) > min_duration]
             batch = [c for ti, tj in pairs for c in self.calls(ti, tj, k) if start <= c.end <= end]
             batch.sort(key=lambda c: c.end, reverse=newest_first)
             yield from batch

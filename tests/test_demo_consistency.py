@@ -1,0 +1,210 @@
+"""The demo's four signals agree with each other and with the scenario."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pytest
+
+from plugintop.demo.scenario import load_scenario
+from plugintop.demo.stack import DemoStack
+from plugintop.demo.world import BUCKETS, World
+from tests.demo_stack import fetch, stack
+
+NOW = 1_800_000_000.0
+P99 = 'histogram_quantile(0.99, sum by (le, tool) (rate(plugin_tool_duration_seconds_bucket{{plugin="recommender",tenant="{t}"}}[5m])))'
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoStack]:
+    with stack(load_scenario(None), now=NOW) as s:
+        yield s
+
+
+def prom(demo: DemoStack, path: str, **params: object) -> object:
+    status, _, body = fetch(demo.urls["prometheus"], "GET", path, [(k, str(v)) for k, v in params.items()])
+    assert status == 200, body
+    assert isinstance(body, dict)
+    return body["data"]
+
+
+def test_p99_rises_only_in_the_incident_for_acme(demo: DemoStack) -> None:
+    data = prom(demo, "/api/v1/query_range", query=P99.format(t="acme"), start=NOW - 3 * 3600, end=NOW, step=60)
+    assert isinstance(data, dict)
+    rec = next(s for s in data["result"] if s["metric"] == {"tool": "recommend_courses"})
+    inc_start, inc_end = NOW - 45 * 60, NOW - 25 * 60
+    inside = [float(v) for t, v in rec["values"] if inc_start + 300 <= t <= inc_end]
+    outside = [float(v) for t, v in rec["values"] if t < inc_start - 600 or t > inc_end + 600]
+    assert min(inside) > 2.0 > max(outside)  # above the scenario's 2 s target only in the incident
+    data = prom(demo, "/api/v1/query_range", query=P99.format(t="globex"), start=NOW - 3 * 3600, end=NOW, step=60)
+    assert isinstance(data, dict)
+    assert max(float(v) for s in data["result"] for _, v in s["values"] if v != "NaN") < 2.0
+
+
+def test_exemplars_point_at_traces_with_their_duration_in_their_bucket(demo: DemoStack) -> None:
+    data = prom(
+        demo,
+        "/api/v1/query_exemplars",
+        query='plugin_tool_duration_seconds_bucket{tenant="acme"}',
+        start=NOW - 1800,
+        end=NOW - 1500,
+    )
+    assert isinstance(data, list) and data
+    checked = 0
+    for series in data:
+        le = float(series["seriesLabels"]["le"])
+        lower = max([b for b in BUCKETS if b < le], default=0.0)
+        for ex in series["exemplars"][:3]:
+            status, _, trace = fetch(demo.urls["tempo"], "GET", f"/api/v2/traces/{ex['labels']['trace_id']}")
+            assert status == 200
+            spans = trace["trace"]["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            root = next(s for s in spans if "parentSpanId" not in s)
+            seconds = (int(root["endTimeUnixNano"]) - int(root["startTimeUnixNano"])) / 1e9
+            assert math.isclose(seconds, float(ex["value"]), abs_tol=2e-6)
+            assert lower < float(ex["value"]) <= le
+            outcome = next(a["value"]["stringValue"] for a in root["attributes"] if a["key"] == "plugin.outcome")
+            assert outcome == series["seriesLabels"]["outcome"]
+            checked += 1
+    assert checked > 10
+
+
+def test_children_add_up_and_llm_share_follows_the_scenario(demo: DemoStack) -> None:
+    w = demo.world
+    inc = [c for c in w.iter_calls(NOW - 40 * 60, NOW - 35 * 60, tenants=[0], tools=[0])]
+    calm = [c for c in w.iter_calls(NOW - 3 * 3600, NOW - 3 * 3600 + 300, tenants=[0], tools=[0])]
+    for c in inc + calm:
+        assert math.isclose(sum(p.seconds for p in c.parts), c.duration, abs_tol=1e-6)  # epoch-sized floats
+    share = lambda cs: sum(p.seconds for c in cs for p in c.parts if p.role == "llm") / sum(c.duration for c in cs)  # noqa: E731
+    assert share(calm) == pytest.approx(0.5, abs=0.01)
+    assert share(inc) > 0.9  # factor 6 on an LLM-bound incident
+
+
+def test_log_lines_carry_trace_ids_that_exist(demo: DemoStack) -> None:
+    status, _, body = fetch(
+        demo.urls["loki"],
+        "GET",
+        "/loki/api/v1/query_range",
+        [
+            ("query", '{plugin="recommender", tenant_id="acme"} | json | event="plugin.tool.completed"'),
+            ("start", str(int((NOW - 600) * 1e9))),
+            ("end", str(int(NOW * 1e9))),
+            ("limit", "20"),
+        ],
+        {"X-Loki-Response-Encoding-Flags": "categorize-labels"},
+    )
+    assert status == 200
+    values = [v for s in body["data"]["result"] for v in s["values"]]
+    assert len(values) == 20
+    for ts, line, extra in values[:5]:
+        tid = extra["structuredMetadata"]["trace_id"]
+        assert extra["parsed"]["event"] == "plugin.tool.completed" and tid in line
+        status, _, trace = fetch(demo.urls["tempo"], "GET", f"/api/v2/traces/{tid}")
+        end = max(int(s["endTimeUnixNano"]) for s in trace["trace"]["resourceSpans"][0]["scopeSpans"][0]["spans"])
+        assert abs(end - int(ts)) < 2_000_000  # completed when the trace's tool span ended
+
+
+def test_slow_spans_are_found_by_traceql_in_the_window(demo: DemoStack) -> None:
+    q = '{ name =~ "plugin\\\\.recommender\\\\.tool\\\\..*" && span.tenant.id = "acme" && duration > 2s }'
+    status, _, body = fetch(
+        demo.urls["tempo"],
+        "GET",
+        "/api/search",
+        [("q", q), ("start", str(int(NOW - 3 * 3600))), ("end", str(int(NOW))), ("limit", "50")],
+    )
+    assert status == 200 and body["traces"]
+    for t in body["traces"]:
+        assert t["durationMs"] > 2000 and NOW - 46 * 60 < int(t["startTimeUnixNano"]) / 1e9 < NOW - 24 * 60
+
+
+def test_cpu_incident_makes_its_function_hot_only_in_the_window() -> None:
+    sc = load_scenario(None).model_copy(update={"incidents": []})
+    from plugintop.demo.scenario import Incident
+
+    sc = sc.model_copy(
+        update={
+            "incidents": [
+                Incident(
+                    tenant="*",
+                    tool="recommend_courses",
+                    start="-45m",
+                    duration="20m",
+                    cause="cpu",
+                    factor=4.0,
+                    function="score_candidates",
+                )
+            ]
+        }
+    )
+    from plugintop.demo.profiles import ProfileStore
+
+    p = ProfileStore(World(sc, now=NOW, clock=lambda: NOW))
+
+    def share(a: float, b: float) -> float:
+        stacks = p.stacks(a, b)
+        hot = sum(v for k, v in stacks.items() if k[-1] == "score_candidates")
+        return hot / sum(stacks.values())
+
+    assert share(NOW - 40 * 60, NOW - 30 * 60) > 2 * share(NOW - 80 * 60, NOW - 70 * 60)
+    assert share(NOW - 20 * 60, NOW - 10 * 60) == pytest.approx(share(NOW - 80 * 60, NOW - 70 * 60), rel=0.3)
+
+
+def test_deterministic_for_a_seed_and_now() -> None:
+    a = World(load_scenario(None), now=NOW, clock=lambda: NOW)
+    b = World(load_scenario(None), now=NOW, clock=lambda: NOW)
+    k = a.last_slot() - 100
+    assert a.calls(0, 0, k) == b.calls(0, 0, k)
+    other = load_scenario(None).model_copy(update={"seed": 8})
+    c = World(other, now=NOW, clock=lambda: NOW)
+    assert c.calls(0, 0, k)[0].trace_id != a.calls(0, 0, k)[0].trace_id
+    assert c.call(a.calls(0, 0, k)[0].trace_id) is None  # another seed never made that trace
+
+
+def test_data_keeps_arriving_while_the_stack_runs() -> None:
+    t = [NOW]
+    w = World(load_scenario(None), now=NOW, clock=lambda: t[0])
+    before = w.last_slot()
+    t[0] += 60
+    assert w.last_slot() == before + 4
+    assert list(w.iter_calls(NOW, NOW + 60))
+
+
+@pytest.mark.parametrize(
+    ("backend", "method", "path", "params", "status", "shape"),
+    [
+        ("prometheus", "GET", "/api/v1/query", [("query", "foo(bar)")], 400, "json"),
+        ("prometheus", "GET", "/api/v1/query", [("query", "sum(x")], 400, "json"),
+        (
+            "prometheus",
+            "GET",
+            "/api/v1/query_range",
+            [("query", "up"), ("start", "0"), ("end", "100000"), ("step", "1")],
+            400,
+            "json",
+        ),
+        ("loki", "GET", "/loki/api/v1/query_range", [("query", "{plugin=")], 400, "text"),
+        ("loki", "GET", "/loki/api/v1/query", [("query", '{plugin="x"}')], 400, "text"),
+        ("tempo", "GET", "/api/search", [("q", "{ span.x = }"), ("start", "1"), ("end", "2")], 400, "text"),
+        ("tempo", "GET", "/api/search", [("q", "{}"), ("start", "1795696785000000000"), ("end", "2")], 400, "text"),
+        ("pyroscope", "GET", "/pyroscope/render", [("query", '{service_name="x"}')], 400, "text"),
+    ],
+)
+def test_requests_it_does_not_understand_get_the_backends_error(
+    demo: DemoStack, backend: str, method: str, path: str, params: list[tuple[str, str]], status: int, shape: str
+) -> None:
+    got, ctype, body = fetch(demo.urls[backend], method, path, params)
+    assert got == status
+    if shape == "json":
+        assert body["status"] == "error" and body["errorType"] == "bad_data" and body["error"]
+    else:
+        assert isinstance(body, str) and body and ctype.startswith("text/plain")
+
+
+def test_connect_errors_are_json(demo: DemoStack) -> None:
+    got, _, body = fetch(
+        demo.urls["pyroscope"],
+        "POST",
+        "/querier.v1.QuerierService/SelectMergeStacktraces",
+        body={"profileTypeID": "nope", "labelSelector": "{}", "start": 1, "end": 2},
+    )
+    assert got == 400 and body["code"] == "invalid_argument"
