@@ -79,6 +79,13 @@ def _command_parser(cmd: str) -> argparse.ArgumentParser:
         p.add_argument("action", choices=["serve"])
         p.add_argument("--scenario", metavar="FILE")
         p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
+    elif cmd == "report":
+        p.description = "Print the triage (percentiles, slow window, spans, trace, profile, cost, SLO, verdict)."
+        p.epilog = "exit status: 0 report made, 1 no data for that plugin/tenant, 2 usage, 3 every backend failed"
+        _add_target(p)
+        _add_backends(p)
+        p.add_argument("--format", choices=["text", "markdown", "json"],
+                       help="default: text on a terminal, json otherwise")
     else:
         p.description = f"plugintop {cmd}"
         _add_target(p)
@@ -136,6 +143,8 @@ def _run(cmd: str | None, ns: argparse.Namespace) -> int:
 
     if cmd == "check":
         return _check(ns)
+    if cmd == "report":
+        return _report(ns)
     if cmd == "demo":
         from plugintop.demo.serve import serve_forever
 
@@ -163,6 +172,42 @@ def _start_demo(ns: argparse.Namespace) -> Any:
     if scenario.p99_target and not getattr(ns, "p99_target", None):
         ns.p99_target = scenario.p99_target
     return stack
+
+
+def _report(ns: argparse.Namespace) -> int:
+    import asyncio
+
+    from plugintop.connections import open_backends
+    from plugintop.errors import UsageError
+    from plugintop.report import exit_code, render
+    from plugintop.settings import load_context
+    from plugintop.timerange import parse_duration, resolve_range
+    from plugintop.triage import Triage, TriageRequest
+
+    stack = _start_demo(ns) if ns.demo else None
+    try:
+        if not ns.plugin or not ns.tenant:
+            raise UsageError("report needs --plugin and --tenant (or --demo)")
+        loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
+        for w in loaded.warnings:
+            _err(w)
+        rng = resolve_range(ns.since, ns.start, ns.end)
+        target = parse_duration(ns.p99_target) if ns.p99_target else None
+        fmt = ns.format or ("text" if sys.stdout.isatty() else "json")
+
+        async def go() -> tuple[str, int]:
+            backends = await open_backends(loaded.context)
+            async with backends:
+                result = await Triage(backends, loaded.context, TriageRequest(ns.plugin, ns.tenant, rng, target)).run()
+                grafana = loaded.context.grafana.url if loaded.context.grafana else None
+                return render(result, fmt, backends.urls, grafana), exit_code(result)
+
+        text, code = asyncio.run(go())
+    finally:
+        if stack is not None:
+            stack.close()
+    sys.stdout.write(text)
+    return code
 
 
 def _check(ns: argparse.Namespace) -> int:

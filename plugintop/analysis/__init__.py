@@ -1,0 +1,1 @@
+"""Provides the analysis layer: pure functions over the backend models (no I/O, no Textual)."""

@@ -1,0 +1,208 @@
+"""Provides the triage's results: what the report prints and the screen shows (no formatting here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Points = list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class ToolStats:
+    """One tool over the range: latest-window percentiles, rate, success, fleet p99, and the series."""
+
+    tool: str
+    p50_s: float
+    p90_s: float
+    p99_s: float
+    rate_per_s: float
+    success_ratio: float
+    fleet_p99_s: float
+    p99_series: Points = field(default_factory=list)
+    fleet_p99_series: Points = field(default_factory=list)
+    p50_series: Points = field(default_factory=list)
+    rate_series: Points = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SlowWindow:
+    start: float
+    end: float
+    tool: str
+    p99_s: float
+    """The worst p99 inside the window."""
+    target_s: float | None
+    baseline_p99_s: float | None = None
+    other_tenants_slow: list[str] = field(default_factory=list)
+    other_tenants: list[str] = field(default_factory=list)
+    version_note: str | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class SpanSample:
+    trace_id: str
+    span_id: str
+    tool: str
+    duration_s: float
+    source: str
+    """`exemplar` or `search`."""
+    start: float = 0.0
+
+
+@dataclass(frozen=True)
+class SpanNode:
+    """A span in the analysed tree."""
+
+    span_id: str
+    parent_id: str | None
+    name: str
+    kind: str
+    start_ns: int
+    end_ns: int
+    depth: int
+    self_ns: int
+    is_llm: bool
+    on_critical_path: bool
+    status: str
+    attributes: dict[str, object]
+    service: str = ""
+
+    @property
+    def duration_ns(self) -> int:
+        return max(0, self.end_ns - self.start_ns)
+
+
+@dataclass(frozen=True)
+class TraceAnalysis:
+    trace_id: str
+    spans: list[SpanNode]
+    """In waterfall order (depth-first, by start)."""
+    critical_path: list[str]
+    """Span names along the critical path, from the root."""
+    critical_path_ns: list[tuple[str, int]]
+    """(span name, nanoseconds the path spends in that span itself)."""
+    llm_share: float
+    tool_span: str
+    tool_duration_s: float
+    slowest_child: str | None
+    slowest_child_share: float
+    slowest_child_kind: str = ""
+    llm_model: str | None = None
+    llm_cost_usd: float | None = None
+    orphans: int = 0
+    clamped: int = 0
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class FunctionShare:
+    function: str
+    share: float
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    top_self: list[FunctionShare]
+    top_total: list[FunctionShare]
+    hotter: list[FunctionShare]
+    """`share` holds the growth in self share against the baseline (percentage points / 100)."""
+    total_s: float
+    baseline_total_s: float
+    truncated: bool
+    window: tuple[float, float]
+    baseline: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    model: str
+    usd_per_min: float
+    baseline_usd_per_min: float
+    tokens_per_min: float
+    baseline_tokens_per_min: float
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    usd_per_min: float
+    baseline_usd_per_min: float
+    tokens_per_min: float
+    baseline_tokens_per_min: float
+    calls_per_min: float
+    baseline_calls_per_min: float
+    by_model: list[ModelCost] = field(default_factory=list)
+    source: str = "metrics"
+    """`metrics` (the cost counter) or `spans` (sampled spans' cost attribute)."""
+
+    @property
+    def usd_per_call(self) -> float | None:
+        return self.usd_per_min / self.calls_per_min if self.calls_per_min else None
+
+    @property
+    def baseline_usd_per_call(self) -> float | None:
+        return self.baseline_usd_per_min / self.baseline_calls_per_min if self.baseline_calls_per_min else None
+
+
+@dataclass(frozen=True)
+class LogsSummary:
+    error_lines: int
+    baseline_error_lines: int
+    trace_lines: list[str]
+
+
+@dataclass(frozen=True)
+class SLOStatus:
+    success_ratio_30d: float | None
+    burn_rate: dict[str, float]
+    alerts_firing: list[str]
+    fleet_burn_rate: dict[str, float] = field(default_factory=dict)
+    fleet_alerts_firing: list[str] = field(default_factory=list)
+    target: float = 0.995
+    llm_spend_1d_usd: float | None = None
+    daily_budget_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    cause: str
+    """`llm`, `cpu`, `downstream`, `errors` or `none`."""
+    scope: str
+    """`tenant` or `fleet`."""
+    tool: str | None
+    summary: str
+    evidence: list[str]
+
+
+@dataclass(frozen=True)
+class BackendProblem:
+    backend: str
+    message: str
+
+
+@dataclass
+class TriageResult:
+    """Everything one triage found; parts a backend could not give are None."""
+
+    plugin: str
+    tenant: str
+    start: float
+    end: float
+    tools: list[ToolStats] = field(default_factory=list)
+    slow_window: SlowWindow | None = None
+    spans: list[SpanSample] = field(default_factory=list)
+    trace: TraceAnalysis | None = None
+    profile: ProfileSummary | None = None
+    cost: CostSummary | None = None
+    logs: LogsSummary | None = None
+    slo: SLOStatus | None = None
+    verdict: Verdict | None = None
+    errors: list[BackendProblem] = field(default_factory=list)
+    queries: dict[str, list[str]] = field(default_factory=dict)
+    """The exact queries each backend ran, for `?` and the report's commands."""
+    notes: list[str] = field(default_factory=list)
+    """Warnings worth showing: truncation, backend warnings, NaN series."""
+    has_data: bool = True

@@ -1,0 +1,49 @@
+"""Provides `inert`: untrusted text (log lines, span names, attributes, label values, frame names,
+error bodies) made safe to show. Escape sequences become visible placeholders (`␛[2J`), other
+control characters their Unicode control pictures, bidi and zero-width controls a visible `⟨U+202E⟩`;
+nothing reaches the terminal that it would act on. Never markup: callers wrap the result in
+`rich.text.Text` / Textual `Content`, never parse it."""
+
+from __future__ import annotations
+
+import re
+
+# CSI (7- and 8-bit) with parameters; OSC/DCS/APC/PM/SOS strings up to BEL or ST; two-byte ESC sequences.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])(?:[^\x07\x1b\x9c]*)(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+_BIDI_ZW = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_C0 = {i: chr(0x2400 + i) for i in range(0x20) if i != 0x09}
+_C0[0x7F] = "\u2421"
+_C1 = {i: f"⟨x{i:02X}⟩" for i in range(0x80, 0xA0)}
+_TABLE = {**_C0, **_C1}
+
+ELLIPSIS = "…"
+
+
+def _escape_placeholder(m: re.Match[str]) -> str:
+    seq = m.group(0)
+    return "␛" + seq[1:].translate(_TABLE) if seq.startswith("\x1b") else "␛" + seq.translate(_TABLE)
+
+
+def inert(text: str | bytes, limit: int | None = None) -> str:
+    """`text` with every terminal control made visible and inert; cut to `limit` characters.
+
+    Invalid UTF-8 becomes U+FFFD; `\\r` is shown as `␍` (it never overwrites); TAB stays.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if limit is not None and len(text) > limit * 4:
+        text = text[: limit * 4]
+    out = _ESCAPES.sub(_escape_placeholder, text)
+    out = _BIDI_ZW.sub(lambda m: f"⟨U+{ord(m.group(0)):04X}⟩", out)
+    out = out.translate(_TABLE)
+    try:
+        out.encode("utf-8")
+    except UnicodeEncodeError:
+        out = out.encode("utf-8", "replace").decode("utf-8")
+    if limit is not None and len(out) > limit:
+        out = out[: max(0, limit - 1)] + ELLIPSIS
+    return out
