@@ -84,8 +84,9 @@ def _command_parser(cmd: str) -> argparse.ArgumentParser:
         p.epilog = "exit status: 0 report made, 1 no data for that plugin/tenant, 2 usage, 3 every backend failed"
         _add_target(p)
         _add_backends(p)
-        p.add_argument("--format", choices=["text", "markdown", "json"],
-                       help="default: text on a terminal, json otherwise")
+        p.add_argument(
+            "--format", choices=["text", "markdown", "json"], help="default: text on a terminal, json otherwise"
+        )
     else:
         p.description = f"plugintop {cmd}"
         _add_target(p)

@@ -34,31 +34,63 @@ def to_json(r: TriageResult) -> dict[str, Any]:
         "tenant": r.tenant,
         "range": {"start": to_rfc3339(r.start), "end": to_rfc3339(r.end)},
         "tools": [
-            {"tool": t.tool, "p50_s": _num(t.p50_s), "p90_s": _num(t.p90_s), "p99_s": _num(t.p99_s),
-             "rate_per_s": _num(t.rate_per_s), "success_ratio": _num(t.success_ratio),
-             "fleet_p99_s": _num(t.fleet_p99_s)}
+            {
+                "tool": t.tool,
+                "p50_s": _num(t.p50_s),
+                "p90_s": _num(t.p90_s),
+                "p99_s": _num(t.p99_s),
+                "rate_per_s": _num(t.rate_per_s),
+                "success_ratio": _num(t.success_ratio),
+                "fleet_p99_s": _num(t.fleet_p99_s),
+            }
             for t in r.tools
         ],
-        "slow_window": None if w is None else {
-            "start": to_rfc3339(w.start), "end": to_rfc3339(w.end), "tool": w.tool, "p99_s": _num(w.p99_s),
+        "slow_window": None
+        if w is None
+        else {
+            "start": to_rfc3339(w.start),
+            "end": to_rfc3339(w.end),
+            "tool": w.tool,
+            "p99_s": _num(w.p99_s),
             "target_s": w.target_s,
         },
-        "spans": [{"trace_id": s.trace_id, "span_id": s.span_id, "tool": s.tool, "duration_s": s.duration_s,
-                   "source": s.source} for s in r.spans],
-        "trace": None if r.trace is None else {
-            "trace_id": r.trace.trace_id, "span_count": len(r.trace.spans), "critical_path": r.trace.critical_path,
+        "spans": [
+            {
+                "trace_id": s.trace_id,
+                "span_id": s.span_id,
+                "tool": s.tool,
+                "duration_s": s.duration_s,
+                "source": s.source,
+            }
+            for s in r.spans
+        ],
+        "trace": None
+        if r.trace is None
+        else {
+            "trace_id": r.trace.trace_id,
+            "span_count": len(r.trace.spans),
+            "critical_path": r.trace.critical_path,
             "llm_share": r.trace.llm_share,
         },
-        "profile": None if r.profile is None else {
+        "profile": None
+        if r.profile is None
+        else {
             "top_self": [{"function": f.function, "share": f.share} for f in r.profile.top_self],
             "hotter": [{"function": f.function, "delta_share": f.share} for f in r.profile.hotter],
         },
-        "cost": None if r.cost is None else {
-            "usd_per_min": r.cost.usd_per_min, "baseline_usd_per_min": r.cost.baseline_usd_per_min,
-            "tokens_per_min": r.cost.tokens_per_min, "baseline_tokens_per_min": r.cost.baseline_tokens_per_min,
+        "cost": None
+        if r.cost is None
+        else {
+            "usd_per_min": r.cost.usd_per_min,
+            "baseline_usd_per_min": r.cost.baseline_usd_per_min,
+            "tokens_per_min": r.cost.tokens_per_min,
+            "baseline_tokens_per_min": r.cost.baseline_tokens_per_min,
         },
-        "logs": None if r.logs is None else {
-            "error_lines": r.logs.error_lines, "baseline_error_lines": r.logs.baseline_error_lines,
+        "logs": None
+        if r.logs is None
+        else {
+            "error_lines": r.logs.error_lines,
+            "baseline_error_lines": r.logs.baseline_error_lines,
             "trace_lines": r.logs.trace_lines,
         },
         "slo": {
@@ -67,8 +99,10 @@ def to_json(r: TriageResult) -> dict[str, Any]:
             "alerts_firing": list(slo.alerts_firing) if slo else [],
         },
         "verdict": {
-            "cause": r.verdict.cause if r.verdict else "none", "scope": r.verdict.scope if r.verdict else "tenant",
-            "tool": r.verdict.tool if r.verdict else None, "summary": r.verdict.summary if r.verdict else "",
+            "cause": r.verdict.cause if r.verdict else "none",
+            "scope": r.verdict.scope if r.verdict else "tenant",
+            "tool": r.verdict.tool if r.verdict else None,
+            "summary": r.verdict.summary if r.verdict else "",
             "evidence": r.verdict.evidence if r.verdict else [],
         },
         "errors": [{"backend": e.backend, "message": e.message} for e in r.errors],
@@ -109,63 +143,87 @@ def _x(now: float | None, before: float | None) -> str:
 
 def to_text(r: TriageResult, width: int = 80) -> str:
     """The triage for a terminal, at most `width` columns."""
-    x = lambda s, n=width - 4: inert(str(s), n)  # noqa: E731
-    lines = [f"plugintop report  {x(r.plugin, 24)} / {x(r.tenant, 24)}  "
-             f"{to_rfc3339(r.start)[:16]}Z .. {_t(r.end)}Z"]
+
+    def x(s: object, n: int = width - 4) -> str:
+        return inert(str(s), n)
+
+    lines = [f"plugintop report  {x(r.plugin, 24)} / {x(r.tenant, 24)}  {to_rfc3339(r.start)[:16]}Z .. {_t(r.end)}Z"]
     v = r.verdict
     if v:
         lines += ["", f"VERDICT  {v.cause.upper()} ({v.scope})  {x(v.summary, width - 20)}"]
         lines += [f"  - {x(e, width - 4)}" for e in v.evidence]
     lines += ["", f"{'TOOL':<22}{'p50':>8}{'p90':>8}{'p99':>8}{'rate/s':>8}{'success':>9}{'fleet p99':>11}"]
     for t in r.tools:
-        lines.append(f"{x(t.tool, 21):<22}{_s(t.p50_s):>8}{_s(t.p90_s):>8}{_s(t.p99_s):>8}"
-                     f"{(f'{t.rate_per_s:.2f}' if math.isfinite(t.rate_per_s) else '-'):>8}"
-                     f"{_pct(t.success_ratio, 2):>9}{_s(t.fleet_p99_s):>11}")
+        lines.append(
+            f"{x(t.tool, 21):<22}{_s(t.p50_s):>8}{_s(t.p90_s):>8}{_s(t.p99_s):>8}"
+            f"{(f'{t.rate_per_s:.2f}' if math.isfinite(t.rate_per_s) else '-'):>8}"
+            f"{_pct(t.success_ratio, 2):>9}{_s(t.fleet_p99_s):>11}"
+        )
     w = r.slow_window
     if w:
         tgt = f" target {_s(w.target_s)}" if w.target_s else ""
-        lines += ["", f"SLOW WINDOW  {_t(w.start)}-{_t(w.end)}Z ({w.duration / 60:.0f} min)  {x(w.tool, 30)}  "
-                  f"p99 {_s(w.p99_s)}{tgt}"]
+        lines += [
+            "",
+            f"SLOW WINDOW  {_t(w.start)}-{_t(w.end)}Z ({w.duration / 60:.0f} min)  {x(w.tool, 30)}  "
+            f"p99 {_s(w.p99_s)}{tgt}",
+        ]
         ts = next((t for t in r.tools if t.tool == w.tool), None)
         if ts:
-            lines += ["  " + row for row in chart(ts.p99_series, r.start, r.end, width - 4, 5, w.target_s,
-                                                  (w.start, w.end))]
+            lines += [
+                "  " + row for row in chart(ts.p99_series, r.start, r.end, width - 4, 5, w.target_s, (w.start, w.end))
+            ]
     if r.spans:
         lines += ["", "SLOW SPANS (slowest first)"]
         lines += [f"  {_s(s.duration_s):>8}  {s.trace_id}  {s.source}" for s in r.spans[:8]]
     if r.trace:
         tr = r.trace
-        lines += ["", f"TRACE {tr.trace_id}  {len(tr.spans)} spans  {_s(tr.tool_duration_s)}  "
-                  f"LLM share {_pct(tr.llm_share, 0)}"]
+        lines += [
+            "",
+            f"TRACE {tr.trace_id}  {len(tr.spans)} spans  {_s(tr.tool_duration_s)}  LLM share {_pct(tr.llm_share, 0)}",
+        ]
         lines += [f"  critical path: {x(' > '.join(tr.critical_path), width - 17)}"]
         if tr.slowest_child:
             lines += [f"  slowest non-LLM child: {x(tr.slowest_child, 40)} {_pct(tr.slowest_child_share, 0)}"]
     if r.profile:
         p = r.profile
         lines += ["", "PROFILE  window vs baseline (eBPF profiles know no tenant: the whole plugin)"]
-        lines += ["  top self:  " + x(", ".join(f"{f.function} {_pct(f.share, 0)}" for f in p.top_self[:4]),
-                                     width - 14)]
+        lines += [
+            "  top self:  " + x(", ".join(f"{f.function} {_pct(f.share, 0)}" for f in p.top_self[:4]), width - 14)
+        ]
         if p.hotter:
-            lines += ["  hotter:    " + x(", ".join(f"{f.function} +{f.share * 100:.0f}pts" for f in p.hotter[:4]),
-                                         width - 14)]
+            lines += [
+                "  hotter:    "
+                + x(", ".join(f"{f.function} +{f.share * 100:.0f}pts" for f in p.hotter[:4]), width - 14)
+            ]
         if p.truncated:
             lines += ["  (flame graph truncated by maxNodes: small frames merged into 'other')"]
     if r.cost:
         c = r.cost
-        lines += ["", f"COST  ${c.usd_per_min:.4f}/min vs ${c.baseline_usd_per_min:.4f}/min"
-                  f"{_x(c.usd_per_min, c.baseline_usd_per_min)}; {c.tokens_per_min:,.0f} tokens/min vs "
-                  f"{c.baseline_tokens_per_min:,.0f}{_x(c.tokens_per_min, c.baseline_tokens_per_min)}"]
+        lines += [
+            "",
+            f"COST  ${c.usd_per_min:.4f}/min vs ${c.baseline_usd_per_min:.4f}/min"
+            f"{_x(c.usd_per_min, c.baseline_usd_per_min)}; {c.tokens_per_min:,.0f} tokens/min vs "
+            f"{c.baseline_tokens_per_min:,.0f}{_x(c.tokens_per_min, c.baseline_tokens_per_min)}",
+        ]
         if c.usd_per_call is not None:
-            lines += [f"      per call ${c.usd_per_call:.5f} vs ${c.baseline_usd_per_call or 0:.5f}"
-                      f"{_x(c.usd_per_call, c.baseline_usd_per_call)}"]
+            lines += [
+                f"      per call ${c.usd_per_call:.5f} vs ${c.baseline_usd_per_call or 0:.5f}"
+                f"{_x(c.usd_per_call, c.baseline_usd_per_call)}"
+            ]
     if r.logs:
-        lines += ["", f"LOGS  {r.logs.error_lines} error lines in the window (baseline {r.logs.baseline_error_lines});"
-                  f" {len(r.logs.trace_lines)} lines of the slow trace"]
+        lines += [
+            "",
+            f"LOGS  {r.logs.error_lines} error lines in the window (baseline {r.logs.baseline_error_lines});"
+            f" {len(r.logs.trace_lines)} lines of the slow trace",
+        ]
     if r.slo:
         s = r.slo
         burn = "  ".join(f"{k} {b:.1f}x" for k, b in s.burn_rate.items())
-        lines += ["", f"SLO  success 30d {_pct(s.success_ratio_30d, 2)}  burn {burn}",
-                  f"     alerts firing: {', '.join(s.alerts_firing) or 'none'}"]
+        lines += [
+            "",
+            f"SLO  success 30d {_pct(s.success_ratio_30d, 2)}  burn {burn}",
+            f"     alerts firing: {', '.join(s.alerts_firing) or 'none'}",
+        ]
     if r.errors:
         lines += ["", "ERRORS"] + [f"  {e.backend}: {x(e.message, width - 14)}" for e in r.errors]
     for n in r.notes[:5]:
@@ -176,41 +234,68 @@ def to_text(r: TriageResult, width: int = 80) -> str:
 def to_markdown(r: TriageResult, urls: dict[str, str] | None = None, grafana_url: str | None = None) -> str:
     """An incident bundle for a ticket or a chat channel."""
     urls = urls or {}
-    md = lambda s: inert(str(s)).replace("|", "\\|").replace("`", "'")  # noqa: E731
+
+    def md(s: object) -> str:
+        return inert(str(s)).replace("|", "\\|").replace("`", "'")
+
     out = [f"## plugintop: `{md(r.plugin)}` / `{md(r.tenant)}` {to_rfc3339(r.start)} .. {to_rfc3339(r.end)}", ""]
     if r.verdict:
         out += [f"**Verdict: {r.verdict.cause} ({r.verdict.scope})** {md(r.verdict.summary)}", ""]
         out += [f"- {md(e)}" for e in r.verdict.evidence] + [""]
     out += ["| tool | p50 | p90 | p99 | rate/s | success | fleet p99 |", "|---|---|---|---|---|---|---|"]
-    out += [f"| {md(t.tool)} | {_s(t.p50_s)} | {_s(t.p90_s)} | {_s(t.p99_s)} | {t.rate_per_s:.2f} | "
-            f"{_pct(t.success_ratio, 2)} | {_s(t.fleet_p99_s)} |" for t in r.tools]
+    out += [
+        f"| {md(t.tool)} | {_s(t.p50_s)} | {_s(t.p90_s)} | {_s(t.p99_s)} | {t.rate_per_s:.2f} | "
+        f"{_pct(t.success_ratio, 2)} | {_s(t.fleet_p99_s)} |"
+        for t in r.tools
+    ]
     w = r.slow_window
     if w:
         ts = next((t for t in r.tools if t.tool == w.tool), None)
-        out += ["", f"### Slow window {to_rfc3339(w.start)} .. {to_rfc3339(w.end)}: `{md(w.tool)}` p99 {_s(w.p99_s)}"
-                + (f" (target {_s(w.target_s)})" if w.target_s else ""), "", "```"]
+        out += [
+            "",
+            f"### Slow window {to_rfc3339(w.start)} .. {to_rfc3339(w.end)}: `{md(w.tool)}` p99 {_s(w.p99_s)}"
+            + (f" (target {_s(w.target_s)})" if w.target_s else ""),
+            "",
+            "```",
+        ]
         if ts:
             out += chart(ts.p99_series, r.start, r.end, 72, 6, w.target_s, (w.start, w.end))
         out += ["```"]
     if r.trace:
-        out += ["", f"### Slowest trace `{r.trace.trace_id}` ({_s(r.trace.tool_duration_s)}, LLM share "
-                f"{_pct(r.trace.llm_share, 0)})", "", "Critical path:", ""]
+        out += [
+            "",
+            f"### Slowest trace `{r.trace.trace_id}` ({_s(r.trace.tool_duration_s)}, LLM share "
+            f"{_pct(r.trace.llm_share, 0)})",
+            "",
+            "Critical path:",
+            "",
+        ]
         out += [f"1. `{md(name)}` {ns / 1e6:.0f} ms on the path" for name, ns in r.trace.critical_path_ns]
     if r.profile and r.profile.hotter:
         out += ["", "### Hotter than baseline (CPU, whole plugin)", ""]
         out += [f"- `{md(f.function)}` +{f.share * 100:.1f} pts" for f in r.profile.hotter[:8]]
     if r.cost and r.cost.by_model:
-        out += ["", "### LLM cost", "", "| model | USD/min | baseline | tokens/min | baseline |", "|---|---|---|---|---|"]
-        out += [f"| {md(c.model)} | {c.usd_per_min:.4f} | {c.baseline_usd_per_min:.4f} | {c.tokens_per_min:,.0f} | "
-                f"{c.baseline_tokens_per_min:,.0f} |" for c in r.cost.by_model]
+        out += [
+            "",
+            "### LLM cost",
+            "",
+            "| model | USD/min | baseline | tokens/min | baseline |",
+            "|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {md(c.model)} | {c.usd_per_min:.4f} | {c.baseline_usd_per_min:.4f} | {c.tokens_per_min:,.0f} | "
+            f"{c.baseline_tokens_per_min:,.0f} |"
+            for c in r.cost.by_model
+        ]
     if r.logs and r.logs.trace_lines:
         out += ["", "### Log lines of the slow trace", "", "```"]
         out += [inert(line, 300).replace("```", "'''") for line in r.logs.trace_lines[:30]] + ["```"]
     out += ["", "### Reproduce", "", "```sh"] + [inert(c) for c in commands(r, urls)] + ["```"]
     if grafana_url:
         out += ["", "### Grafana Explore", ""]
-        out += [f"- [{b}]({explore_link(grafana_url, q, r.start, r.end)})" for b, qs in r.queries.items()
-                for q in qs[:1]]
+        out += [
+            f"- [{b}]({explore_link(grafana_url, q, r.start, r.end)})" for b, qs in r.queries.items() for q in qs[:1]
+        ]
     if r.errors:
         out += ["", "### Errors", ""] + [f"- **{e.backend}**: {md(e.message)}" for e in r.errors]
     return "\n".join(out) + "\n"
@@ -222,11 +307,14 @@ def commands(r: TriageResult, urls: dict[str, str]) -> list[str]:
     start, end = to_rfc3339(r.start), to_rfc3339(r.end)
     out = []
     for query in r.queries.get("prometheus", [])[:3]:
-        out.append(f"promtool query range --start={start} --end={end} --step=60s "
-                   f"{q(urls.get('prometheus', 'http://PROMETHEUS'))} {q(query)}")
+        out.append(
+            f"promtool query range --start={start} --end={end} --step=60s "
+            f"{q(urls.get('prometheus', 'http://PROMETHEUS'))} {q(query)}"
+        )
     for query in r.queries.get("loki", [])[:2]:
-        out.append(f"logcli query --addr={q(urls.get('loki', 'http://LOKI'))} --from={start} --to={end} "
-                   f"--limit=100 {q(query)}")
+        out.append(
+            f"logcli query --addr={q(urls.get('loki', 'http://LOKI'))} --from={start} --to={end} --limit=100 {q(query)}"
+        )
     tempo = urls.get("tempo", "http://TEMPO").split("://", 1)[-1]
     for query in r.queries.get("tempo", [])[:1]:
         out.append(f"tempo-cli query api search {q(tempo)} {q(query)} {start} {end}")
@@ -234,15 +322,19 @@ def commands(r: TriageResult, urls: dict[str, str]) -> list[str]:
         out.append(f"tempo-cli query api trace-id {q(tempo)} {r.trace.trace_id}")
     for query in r.queries.get("pyroscope", [])[:1]:
         brace = query.find("{")
-        out.append(f"profilecli query merge --url={q(urls.get('pyroscope', 'http://PYROSCOPE'))} "
-                   f"--profile-type={q(query[:brace])} --query={q(query[brace:])} --from={start} --to={end}")
+        out.append(
+            f"profilecli query merge --url={q(urls.get('pyroscope', 'http://PYROSCOPE'))} "
+            f"--profile-type={q(query[:brace])} --query={q(query[brace:])} --from={start} --to={end}"
+        )
     return out
 
 
 def explore_link(grafana: str, query: str, start: float, end: float) -> str:
     """A Grafana Explore link (the `left` form every Grafana version redirects)."""
-    state = {"queries": [{"refId": "A", "expr": query}], "range": {"from": str(int(start * 1000)),
-                                                                    "to": str(int(end * 1000))}}
+    state = {
+        "queries": [{"refId": "A", "expr": query}],
+        "range": {"from": str(int(start * 1000)), "to": str(int(end * 1000))},
+    }
     return f"{grafana.rstrip('/')}/explore?left={quote(json.dumps(state, separators=(',', ':')))}"
 
 

@@ -44,8 +44,15 @@ def window_ruler(start: float, end: float, ws: float, we: float, width: int, mar
     return "".join(mark if a <= i <= b else " " for i in range(width))
 
 
-def chart(points: Points, start: float, end: float, width: int, height: int = 6,
-          threshold: float | None = None, window: tuple[float, float] | None = None) -> list[str]:
+def chart(
+    points: Points,
+    start: float,
+    end: float,
+    width: int,
+    height: int = 6,
+    threshold: float | None = None,
+    window: tuple[float, float] | None = None,
+) -> list[str]:
     """A small multi-row chart; the threshold is a row of `-`, the window is marked `^` below."""
     finite = [v for _, v in points if math.isfinite(v)]
     hi = max([*finite, threshold or 0.0, 1e-9])

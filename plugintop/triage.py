@@ -16,7 +16,13 @@ from typing import TypeVar
 from plugintop.analysis import flame, traces, window
 from plugintop.analysis.cost import summarise_cost
 from plugintop.analysis.model import (
-    BackendProblem, LogsSummary, SLOStatus, SlowWindow, SpanSample, ToolStats, TriageResult,
+    BackendProblem,
+    LogsSummary,
+    SLOStatus,
+    SlowWindow,
+    SpanSample,
+    ToolStats,
+    TriageResult,
 )
 from plugintop.analysis.slo import BURN_WINDOWS, alerts_firing
 from plugintop.analysis.verdict import decide
@@ -97,8 +103,7 @@ class Triage:
         if p is None:
             return None
         r = self.req.range
-        return self._note(await self._try("prometheus", q, p.query_range(q, start or r.start, end or r.end,
-                                                                           self.step)))
+        return self._note(await self._try("prometheus", q, p.query_range(q, start or r.start, end or r.end, self.step)))
 
     async def _prom(self, q: str, at: float | None = None) -> QueryResult | None:
         p = self.b.prometheus
@@ -168,13 +173,24 @@ class Triage:
             return {k: _finite(s.last()) for k, s in res.by(tl).items()} if res else {}
 
         p99, p50, fleet, rate = by_tool("p99"), by_tool("p50"), by_tool("fleet_p99"), by_tool("rate")
-        i50, i90, i99, irate, isucc, ifleet = (inst(k) for k in ("i_p50", "i_p90", "i_p99", "i_rate", "i_success",
-                                                                  "i_fleet_p99"))
+        i50, i90, i99, irate, isucc, ifleet = (
+            inst(k) for k in ("i_p50", "i_p90", "i_p99", "i_rate", "i_success", "i_fleet_p99")
+        )
         tools = sorted(set(p99) | set(i99) | set(irate))
         self.result.tools = [
-            ToolStats(t, i50.get(t, math.nan), i90.get(t, math.nan), i99.get(t, math.nan), irate.get(t, math.nan),
-                      isucc.get(t, math.nan), ifleet.get(t, math.nan), p99.get(t, []), fleet.get(t, []),
-                      p50.get(t, []), rate.get(t, []))
+            ToolStats(
+                t,
+                i50.get(t, math.nan),
+                i90.get(t, math.nan),
+                i99.get(t, math.nan),
+                irate.get(t, math.nan),
+                isucc.get(t, math.nan),
+                ifleet.get(t, math.nan),
+                p99.get(t, []),
+                fleet.get(t, []),
+                p50.get(t, []),
+                rate.get(t, []),
+            )
             for t in tools
         ]
         self._tenants_p99: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -199,8 +215,12 @@ class Triage:
             return
         spend = scalar("spend_1d")
         self.result.slo = SLOStatus(
-            success_ratio_30d=scalar("success_30d"), burn_rate=burn, alerts_firing=alerts_firing(burn),
-            fleet_burn_rate=fleet, fleet_alerts_firing=alerts_firing(fleet), target=self.ctx.slo.success_target,
+            success_ratio_30d=scalar("success_30d"),
+            burn_rate=burn,
+            alerts_firing=alerts_firing(burn),
+            fleet_burn_rate=fleet,
+            fleet_alerts_firing=alerts_firing(fleet),
+            target=self.ctx.slo.success_target,
             llm_spend_1d_usd=spend * 60 * 24 if spend is not None else None,
             daily_budget_usd=self.ctx.slo.daily_budget_usd,
         )
@@ -237,10 +257,19 @@ class Triage:
         stretch, ts, target, thr = best
         ws, we = max(r.start, stretch.start), min(r.end, stretch.end)
         outside = [(t, v) for t, v in ts.p99_series if not ws <= t <= we]
-        others = sorted({tenant for (tool, tenant) in self._tenants_p99 if tool == ts.tool and tenant != self.req.tenant})
+        others = sorted(
+            {tenant for (tool, tenant) in self._tenants_p99 if tool == ts.tool and tenant != self.req.tenant}
+        )
         slow_others = [o for o in others if (window.peak_in(self._tenants_p99[(ts.tool, o)], ws, we) or 0) > thr]
         self.result.slow_window = SlowWindow(
-            ws, we, ts.tool, stretch.peak, target, window.median_in(outside, r.start, r.end), slow_others, others,
+            ws,
+            we,
+            ts.tool,
+            stretch.peak,
+            target,
+            window.median_in(outside, r.start, r.end),
+            slow_others,
+            others,
             self._version_note(),
         )
         return ts.tool, (ws, we)
@@ -271,25 +300,31 @@ class Triage:
         cut = cut if math.isfinite(cut) else 0.0
         jobs: dict[str, Awaitable[object]] = {}
         if self.b.prometheus:
-            jobs["exemplars"] = self._try("prometheus", p.buckets(scope), self.b.prometheus.exemplars(p.buckets(scope),
-                                                                                                      ws, we))
+            jobs["exemplars"] = self._try(
+                "prometheus", p.buckets(scope), self.b.prometheus.exemplars(p.buckets(scope), ws, we)
+            )
         for key, q, at in (
-            ("usd", p.cost_per_min(scope, d), we), ("base_usd", p.cost_per_min(scope, d), ws),
-            ("tokens", p.tokens_per_min(scope, d), we), ("base_tokens", p.tokens_per_min(scope, d), ws),
-            ("calls", p.request_rate(scope, d, by=()), we), ("base_calls", p.request_rate(scope, d, by=()), ws),
+            ("usd", p.cost_per_min(scope, d), we),
+            ("base_usd", p.cost_per_min(scope, d), ws),
+            ("tokens", p.tokens_per_min(scope, d), we),
+            ("base_tokens", p.tokens_per_min(scope, d), ws),
+            ("calls", p.request_rate(scope, d, by=()), we),
+            ("base_calls", p.request_rate(scope, d, by=()), ws),
             ("success", p.success_ratio(scope, d, by=()), we),
         ):
             jobs[key] = self._prom(q, at)
         if self.b.tempo:
-            q = self.traceql.tool_spans(req.plugin, req.tenant, tool, min_duration_s=cut,
-                                        select=(s.llm_model_attrs[0], s.llm_cost_attr))
+            q = self.traceql.tool_spans(
+                req.plugin, req.tenant, tool, min_duration_s=cut, select=(s.llm_model_attrs[0], s.llm_cost_attr)
+            )
             jobs["search"] = self._try("tempo", q, self.b.tempo.search(q, ws, we, limit=20, spss=1))
         if self.b.pyroscope:
             sel = label_selector(s, req.plugin)
             q = f"{s.profile_type}{sel}"
             jobs["flame"] = self._try("pyroscope", q, self.b.pyroscope.flamegraph(s.profile_type, sel, ws, we))
-            jobs["base_flame"] = self._try("pyroscope", None, self.b.pyroscope.flamegraph(s.profile_type, sel,
-                                                                                           ws - dur, ws))
+            jobs["base_flame"] = self._try(
+                "pyroscope", None, self.b.pyroscope.flamegraph(s.profile_type, sel, ws - dur, ws)
+            )
         if self.b.loki:
             q = self.logql.error_count(req.plugin, req.tenant, d)
             jobs["errors"] = self._try("loki", q, self.b.loki.query_metric(q, we))
@@ -307,8 +342,9 @@ class Triage:
             # (an interpolated estimate) leaves too few, ask again above its median latency and sort.
             lower = window.median_in(ts.p50_series, ws, we)
             if lower is not None and lower < cut:
-                q = self.traceql.tool_spans(req.plugin, req.tenant, tool, min_duration_s=lower,
-                                            select=(s.llm_model_attrs[0], s.llm_cost_attr))
+                q = self.traceql.tool_spans(
+                    req.plugin, req.tenant, tool, min_duration_s=lower, select=(s.llm_model_attrs[0], s.llm_cost_attr)
+                )
                 got["search"] = await self._try("tempo", q, self.b.tempo.search(q, ws, we, limit=50, spss=1))
                 self._samples(tool, got, cut, fill=True)
         self._cost(got)
@@ -334,8 +370,9 @@ class Triage:
                 continue
             span = max(t.spans, key=lambda sp: sp.duration_ns, default=None)
             dur = span.duration_ns / 1e9 if span else t.duration_ms / 1000
-            out[t.trace_id] = SpanSample(t.trace_id, span.span_id if span else "", tool, dur, "search",
-                                         t.start_ns / 1e9)
+            out[t.trace_id] = SpanSample(
+                t.trace_id, span.span_id if span else "", tool, dur, "search", t.start_ns / 1e9
+            )
         self.result.spans = sorted(out.values(), key=lambda x: -x.duration_s)[:30]
 
     def _cost(self, got: dict[str, object]) -> None:
@@ -358,9 +395,15 @@ class Triage:
         if not isinstance(got.get("tokens"), QueryResult):
             return
         usd, base_usd = per_model("usd"), per_model("base_usd")
-        self.result.cost = summarise_cost(usd, base_usd, per_model("tokens"), per_model("base_tokens"),
-                                          scalar("calls"), scalar("base_calls"),
-                                          "metrics" if usd or base_usd else "none")
+        self.result.cost = summarise_cost(
+            usd,
+            base_usd,
+            per_model("tokens"),
+            per_model("base_tokens"),
+            scalar("calls"),
+            scalar("base_calls"),
+            "metrics" if usd or base_usd else "none",
+        )
 
     def _profile(self, got: dict[str, object], win: tuple[float, float], base: tuple[float, float]) -> None:
         fg, bfg = got.get("flame"), got.get("base_flame")
@@ -387,8 +430,9 @@ class Triage:
         }
         if self.b.loki:
             q = self.logql.trace_lines(req.plugin, req.tenant, sample.trace_id)
-            jobs["lines"] = self._try("loki", q, self.b.loki.query_logs(q, win[0] - 300, win[1] + 300, limit=100,
-                                                                        direction="forward"))
+            jobs["lines"] = self._try(
+                "loki", q, self.b.loki.query_logs(q, win[0] - 300, win[1] + 300, limit=100, direction="forward")
+            )
         got = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
         trace = got.get("trace")
         if isinstance(trace, Trace):
@@ -400,10 +444,18 @@ class Triage:
             if self.result.logs is None:
                 self.result.logs = LogsSummary(0, 0, lines)
             else:
-                self.result.logs = LogsSummary(self.result.logs.error_lines, self.result.logs.baseline_error_lines,
-                                               lines)
+                self.result.logs = LogsSummary(
+                    self.result.logs.error_lines, self.result.logs.baseline_error_lines, lines
+                )
 
     def _verdict(self) -> None:
         r = self.result
-        r.verdict = decide(r.slow_window, r.trace, r.profile, r.cost, r.slo, getattr(self, "_window_success", None),
-                           self.ctx.slo.success_target)
+        r.verdict = decide(
+            r.slow_window,
+            r.trace,
+            r.profile,
+            r.cost,
+            r.slo,
+            getattr(self, "_window_success", None),
+            self.ctx.slo.success_target,
+        )

@@ -24,8 +24,7 @@ def summarise_cost(
     usd, base_usd, tokens, base_tokens = _clean(usd), _clean(base_usd), _clean(tokens), _clean(base_tokens)
     models = sorted(set(usd) | set(base_usd) | set(tokens) | set(base_tokens))
     by_model = [
-        ModelCost(m, usd.get(m, 0.0), base_usd.get(m, 0.0), tokens.get(m, 0.0), base_tokens.get(m, 0.0))
-        for m in models
+        ModelCost(m, usd.get(m, 0.0), base_usd.get(m, 0.0), tokens.get(m, 0.0), base_tokens.get(m, 0.0)) for m in models
     ]
     by_model.sort(key=lambda c: -c.usd_per_min)
     return CostSummary(

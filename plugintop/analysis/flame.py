@@ -53,8 +53,9 @@ def decode(fg: FlameGraph) -> list[FlameNode]:
                     p += 1
                 parent = prev_level[p]
             this_level.append(len(nodes))
-            nodes.append(FlameNode(fg.names[values[i + width - 1]], level, lx, total, self_, parent,
-                                   right_total, right_self))
+            nodes.append(
+                FlameNode(fg.names[values[i + width - 1]], level, lx, total, self_, parent, right_total, right_self)
+            )
             spans.append((cx, cw))
             lx += total
             rx += right_total
@@ -93,8 +94,14 @@ def _shares(values: dict[str, int], total: int, skip: set[str]) -> dict[str, flo
     return {k: v / total for k, v in values.items() if total > 0 and k not in skip}
 
 
-def summarise(window: FlameGraph, baseline: FlameGraph | None, span: tuple[float, float],
-              base_span: tuple[float, float], top: int = 10, sample_rate: float = 1e9) -> ProfileSummary:
+def summarise(
+    window: FlameGraph,
+    baseline: FlameGraph | None,
+    span: tuple[float, float],
+    base_span: tuple[float, float],
+    top: int = 10,
+    sample_rate: float = 1e9,
+) -> ProfileSummary:
     """Top functions by self and total share in the window, and those whose self share grew most."""
     nodes = decode(window)
     self_w, total_w = function_totals(nodes)
@@ -114,8 +121,17 @@ def summarise(window: FlameGraph, baseline: FlameGraph | None, span: tuple[float
             deltas = {f: s - base_share.get(f, 0.0) for f, s in self_share.items() if f != OTHER}
             hotter = [FunctionShare(f, d) for f, d in sorted(deltas.items(), key=lambda kv: -kv[1])[:top] if d > 0]
         truncated = truncated or any(n.name == OTHER for n in bnodes)
-    by = lambda d: [FunctionShare(f, s) for f, s in sorted(d.items(), key=lambda kv: -kv[1])[:top] if s > 0]  # noqa: E731
+
+    def by(d: dict[str, float]) -> list[FunctionShare]:
+        return [FunctionShare(f, s) for f, s in sorted(d.items(), key=lambda kv: -kv[1])[:top] if s > 0]
+
     return ProfileSummary(
-        top_self=by(self_share), top_total=by(total_share), hotter=hotter, total_s=grand / sample_rate,
-        baseline_total_s=base_grand / sample_rate, truncated=truncated, window=span, baseline=base_span,
+        top_self=by(self_share),
+        top_total=by(total_share),
+        hotter=hotter,
+        total_s=grand / sample_rate,
+        baseline_total_s=base_grand / sample_rate,
+        truncated=truncated,
+        window=span,
+        baseline=base_span,
     )

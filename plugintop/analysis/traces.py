@@ -91,8 +91,11 @@ def analyse(trace: Trace, schema: Schema, plugin: str | None = None, tool: str |
             stack.append((c, depth + 1))
 
     self_ns = {
-        s.span_id: max(0, (bounds[s.span_id][1] - bounds[s.span_id][0])
-                       - _union(bounds[c.span_id] for c in children.get(s.span_id, []) if c.span_id in bounds))
+        s.span_id: max(
+            0,
+            (bounds[s.span_id][1] - bounds[s.span_id][0])
+            - _union(bounds[c.span_id] for c in children.get(s.span_id, []) if c.span_id in bounds),
+        )
         for s, _ in order
     }
     path = _critical_path(tool_span, children, bounds)
@@ -105,17 +108,29 @@ def analyse(trace: Trace, schema: Schema, plugin: str | None = None, tool: str |
     llm_ns = _union((max(bounds[i][0], tlo), min(bounds[i][1], thi)) for i in llm_ids & descendants if i in bounds)
     direct = [c for c in children.get(tool_span.span_id, []) if c.span_id not in llm_ids and c.span_id in bounds]
     slowest = max(direct, key=lambda c: bounds[c.span_id][1] - bounds[c.span_id][0], default=None)
-    model = next((str(by_id[i].attributes.get(a)) for i in llm_ids for a in schema.llm_model_attrs
-                  if a in by_id[i].attributes), None)
+    model = next(
+        (str(by_id[i].attributes.get(a)) for i in llm_ids for a in schema.llm_model_attrs if a in by_id[i].attributes),
+        None,
+    )
     if model is None:
         model = next((str(tool_span.attributes[a]) for a in schema.llm_model_attrs if a in tool_span.attributes), None)
     cost = tool_span.attributes.get(schema.llm_cost_attr)
 
     nodes = [
         SpanNode(
-            span_id=s.span_id, parent_id=s.parent_id, name=s.name, kind=s.kind, start_ns=bounds[s.span_id][0],
-            end_ns=bounds[s.span_id][1], depth=d, self_ns=self_ns[s.span_id], is_llm=s.span_id in llm_ids,
-            on_critical_path=s.span_id in on_path, status=s.status, attributes=dict(s.attributes), service=s.service,
+            span_id=s.span_id,
+            parent_id=s.parent_id,
+            name=s.name,
+            kind=s.kind,
+            start_ns=bounds[s.span_id][0],
+            end_ns=bounds[s.span_id][1],
+            depth=d,
+            self_ns=self_ns[s.span_id],
+            is_llm=s.span_id in llm_ids,
+            on_critical_path=s.span_id in on_path,
+            status=s.status,
+            attributes=dict(s.attributes),
+            service=s.service,
         )
         for s, d in order
     ]
@@ -150,8 +165,9 @@ def _descendants(root: str, children: dict[str, list[Span]]) -> set[str]:
     return out
 
 
-def _critical_path(root: Span, children: dict[str, list[Span]],
-                   bounds: dict[str, tuple[int, int]]) -> list[tuple[str, int]]:
+def _critical_path(
+    root: Span, children: dict[str, list[Span]], bounds: dict[str, tuple[int, int]]
+) -> list[tuple[str, int]]:
     """(span id, nanoseconds of its own time on the path): from the end of each span, repeatedly
     the child that finished last before the cursor (the classic Jaeger walk)."""
     out: list[tuple[str, int]] = []
@@ -165,8 +181,9 @@ def _critical_path(root: Span, children: dict[str, list[Span]],
         lo, hi = bounds[sid]
         cursor = min(hi, limit)
         own = 0
-        kids = sorted((c for c in children.get(sid, []) if c.span_id in bounds),
-                      key=lambda c: bounds[c.span_id][1], reverse=True)
+        kids = sorted(
+            (c for c in children.get(sid, []) if c.span_id in bounds), key=lambda c: bounds[c.span_id][1], reverse=True
+        )
         for c in kids:
             clo, chi = bounds[c.span_id]
             if clo >= cursor:

@@ -53,19 +53,25 @@ def decide(
     evidence: list[str] = []
     if window is not None:
         if window.target_s is not None:
-            evidence.append(f"{window.tool} p99 up to {_secs(window.p99_s)} against a {_secs(window.target_s)} target"
-                            f" for {window.duration / 60:.0f} min")
+            evidence.append(
+                f"{window.tool} p99 up to {_secs(window.p99_s)} against a {_secs(window.target_s)} target"
+                f" for {window.duration / 60:.0f} min"
+            )
         else:
             base = f" (baseline {_secs(window.baseline_p99_s)})" if window.baseline_p99_s else ""
             evidence.append(f"{window.tool} p99 up to {_secs(window.p99_s)}{base} for {window.duration / 60:.0f} min")
         others = window.other_tenants
         if others and len(window.other_tenants_slow) * 2 >= len(others):
             scope = "fleet"
-            evidence.append(f"other tenants slow too: {', '.join(window.other_tenants_slow)} "
-                            f"({len(window.other_tenants_slow)} of {len(others)})")
+            evidence.append(
+                f"other tenants slow too: {', '.join(window.other_tenants_slow)} "
+                f"({len(window.other_tenants_slow)} of {len(others)})"
+            )
         elif others:
-            evidence.append(f"other tenants not slow in the window ({len(others) - len(window.other_tenants_slow)}"
-                            f" of {len(others)} under the threshold)")
+            evidence.append(
+                f"other tenants not slow in the window ({len(others) - len(window.other_tenants_slow)}"
+                f" of {len(others)} under the threshold)"
+            )
         if window.version_note:
             evidence.append(window.version_note)
 
@@ -94,12 +100,16 @@ def decide(
     hottest = profile.hotter[0] if profile and profile.hotter else None
     cost_note = _cost_evidence(cost)
     if trace is not None:
-        evidence.append(f"slowest sampled trace {trace.trace_id[:16]}… {_secs(trace.tool_duration_s)}: "
-                        f"critical path {' › '.join(trace.critical_path[:6])}")
+        evidence.append(
+            f"slowest sampled trace {trace.trace_id[:16]}… {_secs(trace.tool_duration_s)}: "
+            f"critical path {' › '.join(trace.critical_path[:6])}"
+        )
         llm, child, child_share = trace.llm_share, trace.slowest_child, trace.slowest_child_share
         if llm >= LLM_BOUND and llm > child_share:
-            ev = [*evidence, f"model call{' ' + trace.llm_model if trace.llm_model else ''} = {_pct(llm)} of the "
-                  f"tool span"]
+            ev = [
+                *evidence,
+                f"model call{' ' + trace.llm_model if trace.llm_model else ''} = {_pct(llm)} of the tool span",
+            ]
             if cost_note:
                 ev.append(cost_note)
             return Verdict("llm", scope, tool, f"LLM-bound: the model call dominates {tool}", ev)

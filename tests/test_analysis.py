@@ -1,0 +1,184 @@
+"""The analysis layer on hand-made inputs, edge cases included."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from plugintop.analysis import flame, window
+from plugintop.analysis.cost import ratio, summarise_cost
+from plugintop.analysis.model import FunctionShare, ProfileSummary, SLOStatus, SlowWindow, TraceAnalysis
+from plugintop.analysis.slo import alerts_firing, burn_rate
+from plugintop.analysis.traces import analyse
+from plugintop.analysis.verdict import decide
+from plugintop.models.pyroscope import FlameGraph
+from plugintop.models.tempo import Span, Trace
+from plugintop.schema import Schema
+
+S = Schema()
+MS = 1_000_000
+
+
+def pts(*values: float, step: float = 60) -> list[tuple[float, float]]:
+    return [(i * step, v) for i, v in enumerate(values)]
+
+
+# ----- slow window -----------------------------------------------------------------------------
+def test_window_over_target_and_the_worst_wins() -> None:
+    p = pts(1, 1, 3, 3, 1, 1, 5, 5, 5, 1)
+    found = window.stretches(p, 2.0, 60)
+    assert [(s.start, s.end) for s in found] == [(60, 180), (300, 480)]
+    worst = window.worst(found)
+    assert worst is not None and worst.peak == 5
+
+
+def test_window_edge_cases() -> None:
+    assert window.stretches([], 2.0, 60) == []
+    assert window.threshold_for([], None) is None
+    assert window.threshold_for(pts(1), None) is None  # one sample: no baseline
+    assert [s.peak for s in window.stretches(pts(3), 2.0, 60)] == [3]
+    # NaN gaps of one step do not break a stretch; +Inf counts as slow
+    p = pts(1, 3, math.nan, 3, math.inf, 1)
+    found = window.stretches(p, 2.0, 60)
+    assert len(found) == 1 and found[0].peak == math.inf and found[0].end == 240
+    assert window.peak_in(pts(math.nan, math.nan), 0, 100) is None
+
+
+def test_window_without_a_target_uses_the_baseline() -> None:
+    p = pts(*([0.2] * 20 + [1.5] * 5 + [0.2] * 5))
+    thr = window.threshold_for(p, None)
+    assert thr is not None and 0.2 < thr < 1.5
+    w = window.worst(window.stretches(p, thr, 60))
+    assert w is not None and (w.start, w.end) == (1140, 1440)
+
+
+# ----- SLO -----------------------------------------------------------------------------------
+def test_burn_rates_and_alerts() -> None:
+    assert burn_rate(0.072, 0.995) == pytest.approx(14.4)
+    assert alerts_firing({"5m": 20, "1h": 15, "30m": 1, "6h": 1}) == ["14.4x/1h"]
+    assert alerts_firing({"5m": 20, "1h": 10, "30m": 7, "6h": 6.5}) == ["6x/6h"]
+    assert alerts_firing({"5m": math.nan, "1h": 100}) == []
+    assert alerts_firing({}) == []
+
+
+# ----- traces ----------------------------------------------------------------------------------
+def span(sid: str, parent: str | None, name: str, start: int, end: int, **attrs: object) -> Span:
+    return Span(
+        "t", sid, parent, name, "svc", start * MS, end * MS, "client" if parent else "server", attributes=dict(attrs)
+    )  # type: ignore[arg-type]
+
+
+TOOL = "plugin.p.tool.t"
+
+
+def test_trace_tree_self_time_critical_path_llm_share() -> None:
+    tr = Trace(
+        "t",
+        [
+            span("a", None, TOOL, 0, 1000, **{"llm.model": "gpt"}),
+            span("b", "a", "db.query", 0, 100),
+            span("c", "a", "chat gpt", 100, 900, **{"gen_ai.request.model": "gpt"}),
+            span("d", "a", "render", 900, 1000),
+            span("e", "b", "db.connect", 10, 40),
+        ],
+    )
+    a = analyse(tr, S, "p", "t")
+    assert a.tool_span == TOOL and a.tool_duration_s == 1.0
+    assert a.llm_share == pytest.approx(0.8)  # the tool span's own llm.model does not count
+    assert a.slowest_child == "db.query" and a.slowest_child_share == pytest.approx(0.1)
+    assert a.critical_path == [TOOL, "db.query", "db.connect", "chat gpt", "render"]
+    selfs = {n.name: n.self_ns // MS for n in a.spans}
+    assert selfs == {TOOL: 0, "db.query": 70, "db.connect": 30, "chat gpt": 800, "render": 100}
+    assert [n.name for n in a.spans] == [TOOL, "db.query", "db.connect", "chat gpt", "render"]
+    assert [n.depth for n in a.spans] == [0, 1, 2, 1, 1]
+    assert a.llm_model == "gpt"
+
+
+def test_trace_with_orphans_and_clock_skew() -> None:
+    tr = Trace(
+        "t",
+        [
+            span("a", None, TOOL, 100, 600),
+            span("b", "a", "chat gpt-4o", 50, 700),  # starts before and ends after its parent
+            span("x", "missing", "orphan", 0, 10),
+        ],
+    )
+    a = analyse(tr, S, "p", "t")
+    assert a.orphans == 1 and a.clamped == 1
+    b = next(n for n in a.spans if n.name == "chat gpt-4o")
+    assert (b.start_ns, b.end_ns) == (100 * MS, 600 * MS)
+    assert a.llm_share == pytest.approx(1.0)
+
+
+def test_trace_with_one_span_and_no_children() -> None:
+    a = analyse(Trace("t", [span("a", None, "root", 0, 10)]), S)
+    assert a.critical_path == ["root"] and a.slowest_child is None and a.llm_share == 0
+
+
+# ----- flame -----------------------------------------------------------------------------------
+def fg(names: list[str], levels: list[list[int]]) -> FlameGraph:
+    return FlameGraph(names=names, levels=levels, total=levels[0][1] if levels else 0)
+
+
+def test_flame_decode_top_and_recursion() -> None:
+    # total(100) > main(100) > [f(60) > f(40 self), g(40 self)]; f self 20
+    g = fg(["total", "main", "f", "g"], [[0, 100, 0, 0], [0, 100, 0, 1], [0, 60, 20, 2, 0, 40, 40, 3], [0, 40, 40, 2]])
+    nodes = flame.decode(g)
+    assert [(n.name, nodes[n.parent].name if n.parent >= 0 else None) for n in nodes] == [
+        ("total", None),
+        ("main", "total"),
+        ("f", "main"),
+        ("g", "main"),
+        ("f", "f"),
+    ]
+    self_by, total_by = flame.function_totals(nodes)
+    assert self_by["f"] == 60 and total_by["f"] == 60  # recursion counted once
+    s = flame.summarise(g, None, (0, 1), (0, 1))
+    assert s.top_self[0] == FunctionShare("f", 0.6) and s.hotter == []
+
+
+def test_flame_hotter_and_empty() -> None:
+    base = fg(["total", "a", "b"], [[0, 100, 0, 0], [0, 50, 50, 1, 0, 50, 50, 2]])
+    hot = fg(["total", "a", "b"], [[0, 100, 0, 0], [0, 20, 20, 1, 0, 80, 80, 2]])
+    s = flame.summarise(hot, base, (1, 2), (0, 1))
+    assert s.hotter == [FunctionShare("b", pytest.approx(0.3))]  # type: ignore[arg-type]
+    empty = flame.summarise(FlameGraph(["total"], [], 0), None, (0, 1), (0, 1))
+    assert empty.top_self == [] and empty.total_s == 0
+
+
+def test_flame_truncation_is_reported() -> None:
+    g = fg(["total", "a", "other"], [[0, 100, 0, 0], [0, 90, 90, 1, 0, 10, 10, 2]])
+    assert flame.summarise(g, None, (0, 1), (0, 1)).truncated
+
+
+# ----- cost and verdict ------------------------------------------------------------------------
+def test_cost_summary() -> None:
+    c = summarise_cost({"m": 0.6, "n": math.nan}, {"m": 0.1}, {"m": 6000}, {"m": 2000}, 60, 60)
+    assert c.usd_per_min == 0.6 and c.usd_per_call == pytest.approx(0.01) and ratio(c.usd_per_call, 0) is None
+    assert [m.model for m in c.by_model] == ["m"]
+
+
+W = SlowWindow(0, 1200, "t", 3.0, 2.0, other_tenants=["b", "c"])
+
+
+def trace(llm: float, child: str, share: float, kind: str) -> TraceAnalysis:
+    return TraceAnalysis("t" * 32, [], ["root", child], [], llm, TOOL, 3.0, child, share, kind)
+
+
+def test_verdict_rules() -> None:
+    assert decide(None, None, None, None, None, None).cause == "none"
+    assert decide(W, trace(0.8, "db", 0.1, "client"), None, None, None, None).cause == "llm"
+    v = decide(W, trace(0.1, "catalog.fetch", 0.7, "client"), None, None, None, None)
+    assert v.cause == "downstream" and any("catalog.fetch" in e for e in v.evidence)
+    v = decide(W, trace(0.1, "score", 0.7, "internal"), None, None, None, None)
+    assert v.cause == "cpu"
+    prof = ProfileSummary([], [], [FunctionShare("hot_fn", 0.3)], 1, 1, False, (0, 1), (0, 1))
+    v = decide(W, None, prof, None, None, None)
+    assert v.cause == "cpu" and "hot_fn" in v.summary
+    slo = SLOStatus(0.9, {"5m": 30.0, "1h": 20.0}, ["14.4x/1h"])
+    assert decide(W, trace(0.8, "db", 0.1, "client"), None, None, slo, 0.9).cause == "errors"
+    assert decide(None, None, None, None, None, 0.5).cause == "errors"  # success far below target
+    fleet = SlowWindow(0, 1200, "t", 3.0, 2.0, other_tenants_slow=["b", "c"], other_tenants=["b", "c"])
+    assert decide(fleet, trace(0.8, "db", 0.1, "client"), None, None, None, None).scope == "fleet"
+    assert decide(W, None, None, None, None, None).cause == "none"  # slow, but nothing sampled
