@@ -150,11 +150,9 @@ def _run(cmd: str | None, ns: argparse.Namespace) -> int:
         from plugintop.demo.serve import serve_forever
 
         return serve_forever(ns.scenario, ns.host)
-    raise UsageError(
-        "the interactive screen and the report are not built yet in this version; use `plugintop check`"
-        if cmd is None
-        else f"`plugintop {cmd}` is not built yet in this version; use `plugintop check`"
-    )
+    if cmd is None:
+        return _app(ns)
+    raise UsageError(f"`plugintop {cmd}` is not built yet in this version; use `plugintop report` or `check`")
 
 
 def _start_demo(ns: argparse.Namespace) -> Any:
@@ -173,6 +171,38 @@ def _start_demo(ns: argparse.Namespace) -> Any:
     if scenario.p99_target and not getattr(ns, "p99_target", None):
         ns.p99_target = scenario.p99_target
     return stack
+
+
+def _app(ns: argparse.Namespace) -> int:
+    from plugintop.connections import preflight
+    from plugintop.errors import UsageError
+    from plugintop.settings import load_context
+    from plugintop.timerange import parse_duration, resolve_range
+
+    stack = _start_demo(ns) if ns.demo else None
+    try:
+        if not ns.plugin or not ns.tenant:
+            raise UsageError("give --plugin and --tenant (or try --demo); see plugintop --help")
+        loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
+        for w in loaded.warnings:
+            _err(w)
+        preflight(loaded.context)
+        rng = resolve_range(ns.since, ns.start, ns.end)
+        from plugintop.ui.app import PlugintopApp, Session
+
+        session = Session(
+            loaded.context,
+            loaded.name,
+            ns.plugin,
+            ns.tenant,
+            rng,
+            parse_duration(ns.p99_target) if ns.p99_target else None,
+        )
+        code = PlugintopApp(session).run()
+    finally:
+        if stack is not None:
+            stack.close()
+    return code or 0
 
 
 def _report(ns: argparse.Namespace) -> int:

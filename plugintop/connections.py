@@ -114,3 +114,22 @@ async def open_backends(ctx: Context, env: Mapping[str, str] | None = None) -> B
         out._http.append(http)
         setattr(out, name, _CLIENTS[name](http))
     return out
+
+
+def preflight(ctx: Context, env: Mapping[str, str] | None = None) -> None:
+    """Checks, before any request, that every backend can be reached somehow and its secrets resolve.
+
+    Raises:
+        ConfigError: the first problem, in one line.
+    """
+    if ctx.grafana and ctx.grafana.url:
+        resolve(ctx.grafana.auth, "grafana.auth", env)
+    for name in BACKENDS:
+        cfg = ctx.backend(name)
+        if cfg.url:
+            resolve(cfg.auth, f"{name}.auth", env)
+        elif not (ctx.grafana and ctx.grafana.url):
+            raise ConfigError(
+                f"no URL for {name}: give --{name}-url, PLUGINTOP_{name.upper()}_URL, a context with "
+                f"{name}.url, or --grafana-url (or try --demo)"
+            )

@@ -22,6 +22,7 @@ from plugintop.analysis.model import (
     SlowWindow,
     SpanSample,
     ToolStats,
+    TraceAnalysis,
     TriageResult,
 )
 from plugintop.analysis.slo import BURN_WINDOWS, alerts_firing
@@ -408,6 +409,7 @@ class Triage:
     def _profile(self, got: dict[str, object], win: tuple[float, float], base: tuple[float, float]) -> None:
         fg, bfg = got.get("flame"), got.get("base_flame")
         if isinstance(fg, FlameGraph):
+            self.result.flame_nodes = flame.decode(fg)
             self.result.profile = flame.summarise(fg, bfg if isinstance(bfg, FlameGraph) else None, win, base)
 
     def _logs(self, got: dict[str, object]) -> None:
@@ -459,3 +461,23 @@ class Triage:
             getattr(self, "_window_success", None),
             self.ctx.slo.success_target,
         )
+
+
+async def analyse_trace(
+    backends: Backends,
+    ctx: Context,
+    plugin: str,
+    tool: str | None,
+    trace_id: str,
+    near: tuple[float, float] | None = None,
+) -> TraceAnalysis:
+    """Fetches one trace and analyses it (the screen's `enter` on a span).
+
+    Raises:
+        BackendError: Tempo is not configured or failed.
+    """
+    if backends.tempo is None:
+        raise BackendError("tempo", backends.setup_errors.get("tempo", BackendError("tempo", "not configured")).message)
+    lo, hi = (near[0] - 3600, near[1] + 3600) if near else (None, None)
+    trace = await backends.tempo.trace(trace_id, lo, hi)
+    return traces.analyse(trace, ctx.telemetry, plugin, tool)

@@ -3,26 +3,11 @@ by self and total, and what got hotter against a baseline."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from plugintop.analysis.model import FunctionShare, ProfileSummary
+from plugintop.analysis.model import FlameNode, FunctionShare, ProfileSummary
 from plugintop.models.pyroscope import FlameGraph
 
 OTHER = "other"
 """Pyroscope's name for the subtrees collapsed by `maxNodes`."""
-
-
-@dataclass(slots=True)
-class FlameNode:
-    name: str
-    level: int
-    x: int
-    total: int
-    self: int
-    parent: int
-    """Index of the parent node (-1 for the root)."""
-    right_total: int = 0
-    right_self: int = 0
 
 
 def decode(fg: FlameGraph) -> list[FlameNode]:
@@ -122,12 +107,12 @@ def summarise(
             hotter = [FunctionShare(f, d) for f, d in sorted(deltas.items(), key=lambda kv: -kv[1])[:top] if d > 0]
         truncated = truncated or any(n.name == OTHER for n in bnodes)
 
-    def by(d: dict[str, float]) -> list[FunctionShare]:
-        return [FunctionShare(f, s) for f, s in sorted(d.items(), key=lambda kv: -kv[1])[:top] if s > 0]
+    def by(d: dict[str, float], n: int) -> list[FunctionShare]:
+        return [FunctionShare(f, s) for f, s in sorted(d.items(), key=lambda kv: -kv[1])[:n] if s > 0]
 
     return ProfileSummary(
-        top_self=by(self_share),
-        top_total=by(total_share),
+        top_self=by(self_share, top),
+        top_total=by(total_share, 200),
         hotter=hotter,
         total_s=grand / sample_rate,
         baseline_total_s=base_grand / sample_rate,

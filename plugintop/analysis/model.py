@@ -98,6 +98,19 @@ class TraceAnalysis:
     partial: bool = False
 
 
+@dataclass(slots=True)
+class FlameNode:
+    name: str
+    level: int
+    x: int
+    total: int
+    self: int
+    parent: int
+    """Index of the parent node (-1 for the root)."""
+    right_total: int = 0
+    right_self: int = 0
+
+
 @dataclass(frozen=True)
 class FunctionShare:
     function: str
@@ -206,3 +219,5 @@ class TriageResult:
     notes: list[str] = field(default_factory=list)
     """Warnings worth showing: truncation, backend warnings, NaN series."""
     has_data: bool = True
+    flame_nodes: list[FlameNode] = field(default_factory=list)
+    """The window's decoded flame graph, for the flame view."""

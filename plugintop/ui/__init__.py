@@ -1,0 +1,1 @@
+"""Provides the one-screen Textual app; it presents what the triage computed and builds no queries."""

@@ -1,0 +1,370 @@
+"""Provides `PlugintopApp`: the one screen. It starts the triage and the tail as workers, renders
+each phase as it lands, and re-targets every pane when the tool, window or range changes (the
+previous workers are cancelled). It builds no queries and parses no HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid
+from textual.widgets import ContentSwitcher, Footer, Input
+
+from plugintop.analysis.model import TriageResult
+from plugintop.config import Context
+from plugintop.connections import Backends, open_backends
+from plugintop.errors import BackendError, PlugintopError
+from plugintop.follow import Batch, tenant_follower
+from plugintop.timerange import Clock, TimeRange, system_clock
+from plugintop.triage import Triage, TriageRequest, analyse_trace
+from plugintop.ui.format import hhmm
+from plugintop.ui.help import HelpScreen
+from plugintop.ui.widgets.cost import Cost
+from plugintop.ui.widgets.flame import FlameView
+from plugintop.ui.widgets.logview import LogView
+from plugintop.ui.widgets.percentiles import Percentiles
+from plugintop.ui.widgets.spans import Spans
+from plugintop.ui.widgets.summary import Summary
+from plugintop.ui.widgets.waterfall import TraceView
+
+PANES = ("percentiles", "spans", "trace", "flame", "cost")
+PANE_BACKEND = {
+    "percentiles": "prometheus",
+    "spans": "tempo",
+    "trace": "tempo",
+    "flame": "pyroscope",
+    "cost": "prometheus",
+    "logs": "loki",
+}
+NARROW = 120
+
+
+@dataclass
+class Session:
+    """What the screen looks at."""
+
+    ctx: Context
+    context_name: str
+    plugin: str
+    tenant: str
+    range: TimeRange
+    p99_target_s: float | None = None
+    clock: Clock = system_clock
+    tail_every: float = 2.0
+    tail_since: float = 300.0
+    urls: dict[str, str] = field(default_factory=dict)
+
+
+class PlugintopApp(App[int]):
+    """plugintop's screen."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "plugintop"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help"),
+        Binding("f", "detail('flame')", "flame"),
+        Binding("t", "detail('trace')", "trace", show=False),
+        Binding("escape", "go_back", "back", show=False),
+        Binding("left_square_bracket", "shift(-1)", "earlier", show=False),
+        Binding("right_square_bracket", "shift(1)", "later", show=False),
+        Binding("plus,equals_sign", "zoom(0.5)", "zoom in", show=False),
+        Binding("minus", "zoom(2)", "zoom out", show=False),
+        Binding("r", "refresh_all", "refresh"),
+        Binding("y", "copy", "copy", show=False),
+        Binding("p", "pause", "pause tail"),
+        Binding("slash", "filter", "filter"),
+        *[Binding(str(i + 1), f"pane('{name}')", name, show=False) for i, name in enumerate(PANES)],
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.backends: Backends | None = None
+        self.result: TriageResult | None = None
+        self.tool: str | None = None
+        self.window: tuple[float, float] | None = None
+        self.trace_label: str | None = None
+        self.span_label: str | None = None
+        self.active = "percentiles"
+        self.paused = False
+        self.pending: list[Batch] = []
+        self.triage_done = asyncio.Event()
+        self.status = ""
+
+    # ----- layout -------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Summary(id="summary")
+        with Grid(id="panes"):
+            yield Percentiles(id="percentiles", classes="pane -active")
+            yield Spans(id="spans", classes="pane")
+            with ContentSwitcher(id="detail", initial="trace", classes="pane"):
+                yield TraceView(id="trace")
+                yield FlameView(id="flame")
+            yield Cost(id="cost", classes="pane")
+        yield LogView(id="logs")
+        yield Input(id="filter", placeholder="filter logs (regex; start with ! to invert), enter to keep")
+        yield Footer()
+
+    def on_resize(self) -> None:
+        self.screen.set_class(self.size.width < NARROW, "-narrow")
+
+    def _set_active(self, name: str) -> None:
+        self.active = name
+        for pane in ("percentiles", "spans", "cost"):
+            self.query_one(f"#{pane}").set_class(pane == name, "-active")
+        detail = self.query_one("#detail", ContentSwitcher)
+        detail.set_class(name in ("trace", "flame"), "-active")
+        if name in ("trace", "flame"):
+            detail.current = name
+
+    # ----- start-up -----------------------------------------------------------------------------
+    async def on_mount(self) -> None:
+        self.on_resize()
+        self.query_one(
+            "#logs", LogView
+        ).border_title = f"Logs {{plugin={self.session.plugin!r}, tenant={self.session.tenant!r}}} · following"
+        self._crumbs()
+        try:
+            self.backends = await open_backends(self.session.ctx)
+        except PlugintopError as e:
+            self.notify(str(e), severity="error", markup=False)
+            return
+        self.session.urls = dict(self.backends.urls)
+        self.run_triage()
+        self.follow_logs()
+        self.query_one("#tools").focus()
+
+    async def on_unmount(self) -> None:
+        if self.backends is not None:
+            await self.backends.aclose()
+
+    # ----- triage -------------------------------------------------------------------------------
+    def _request(self) -> TriageRequest:
+        s = self.session
+        return TriageRequest(s.plugin, s.tenant, s.range, s.p99_target_s, self.tool, self.window)
+
+    @work(exclusive=True, group="triage", exit_on_error=False)
+    async def run_triage(self) -> None:
+        assert self.backends is not None
+        self.triage_done.clear()
+        self.status = "loading…"
+        self._crumbs()
+        triage = Triage(self.backends, self.session.ctx, self._request())
+        try:
+            async for result in triage.stream():
+                self.show(result)
+        finally:
+            self.status = ""
+            self.show(self.result or triage.result)
+            self.triage_done.set()
+
+    def show(self, r: TriageResult) -> None:
+        self.result = r
+        if self.window is None and r.slow_window is not None:
+            self.trace_label = None
+        self.query_one(Percentiles).show(r, self.tool or (r.slow_window.tool if r.slow_window else None))
+        self.query_one(Spans).show(r)
+        self.query_one(Cost).show(r)
+        self.query_one(FlameView).show(r.profile, r.flame_nodes)
+        if r.trace is not None:
+            self.query_one(TraceView).show(r.trace)
+            self.trace_label = r.trace.trace_id[:12]
+        else:
+            self.query_one(TraceView).show(None)
+        failed = {e.backend: e.message for e in r.errors}
+        for pane, backend in PANE_BACKEND.items():
+            widget = self.query_one("#detail" if pane in ("trace", "flame") else f"#{pane}")
+            msg = failed.get(backend)
+            widget.border_subtitle = f"{backend}: {msg}"[:100] if msg else ""
+        self._crumbs()
+
+    def _titles(self) -> None:
+        detail = self.query_one("#detail", ContentSwitcher)
+        view = self.query_one(TraceView) if detail.current == "trace" else self.query_one(FlameView)
+        detail.border_title = view.title
+
+    def _crumbs(self) -> None:
+        self._titles()
+        r = self.result
+        w = r.slow_window if r else None
+        crumbs = [self.tool or (w.tool if w else "all tools")]
+        if w:
+            crumbs.append(f"window {hhmm(w.start)}–{hhmm(w.end)}")
+        if self.trace_label:
+            crumbs.append(f"trace {self.trace_label}…")
+        if self.span_label:
+            crumbs.append(self.span_label)
+        insecure = any(self.session.ctx.backend(b).tls.insecure for b in PANE_BACKEND.values())
+        self.query_one(Summary).show(
+            r
+            or TriageResult(self.session.plugin, self.session.tenant, self.session.range.start, self.session.range.end),
+            self.session.context_name,
+            crumbs,
+            self.status,
+            insecure,
+        )
+
+    # ----- drill-down ---------------------------------------------------------------------------
+    def on_percentiles_tool_chosen(self, event: Percentiles.ToolChosen) -> None:
+        self.tool = event.tool
+        self.window = None
+        self.span_label = None
+        self.run_triage()
+
+    def on_spans_span_chosen(self, event: Spans.SpanChosen) -> None:
+        self.open_trace(event.sample.trace_id)
+
+    def on_log_view_trace_requested(self, event: LogView.TraceRequested) -> None:
+        self.open_trace(event.trace_id)
+
+    @work(exclusive=True, group="trace", exit_on_error=False)
+    async def open_trace(self, trace_id: str) -> None:
+        assert self.backends is not None
+        view = self.query_one(TraceView)
+        self._set_active("trace")
+        self.query_one("#detail", ContentSwitcher).current = "trace"
+        view.title = f"Trace {trace_id[:12]}… loading"
+        self._titles()
+        r = self.result
+        near = (r.slow_window.start, r.slow_window.end) if r and r.slow_window else None
+        try:
+            trace = await analyse_trace(self.backends, self.session.ctx, self.session.plugin, self.tool, trace_id, near)
+        except BackendError as e:
+            view.show(None, f"{e.backend}: {e.message}")
+            return
+        view.show(trace)
+        self.trace_label = trace_id[:12]
+        self.span_label = None
+        self._crumbs()
+        self.query_one("#waterfall").focus()
+
+    def on_waterfall_span_selected(self, event: object) -> None:
+        span = getattr(event, "span", None)
+        self.span_label = span.name[:30] if span is not None else None
+        self._crumbs()
+
+    # ----- tail ---------------------------------------------------------------------------------
+    @work(exclusive=True, group="tail", exit_on_error=False)
+    async def follow_logs(self) -> None:
+        assert self.backends is not None
+        view = self.query_one("#logs", LogView)
+        if self.backends.loki is None:
+            err = self.backends.setup_errors.get("loki")
+            view.border_subtitle = f"loki: {err.message if err else 'not configured'}"
+            return
+        s = self.session
+        follower = tenant_follower(
+            self.backends.loki, s.ctx.telemetry, s.plugin, s.tenant, s.clock() - s.tail_since, clock=s.clock
+        )
+        while True:
+            batch = await follower.poll()
+            if batch.error is not None:
+                view.border_subtitle = f"loki: {batch.error.message} · retrying in {s.tail_every:.0f}s"[:100]
+            else:
+                view.border_subtitle = ""
+            if self.paused:
+                self.pending.append(batch)
+                view.border_title = f"Logs · paused · {sum(len(b.entries) for b in self.pending)} new"
+            elif batch.entries or batch.gaps:
+                view.add(batch.entries, batch.gaps)
+            await asyncio.sleep(s.tail_every)
+
+    def action_pause(self) -> None:
+        view = self.query_one("#logs", LogView)
+        self.paused = not self.paused
+        if not self.paused:
+            for b in self.pending:
+                view.add(b.entries, b.gaps)
+            self.pending = []
+            view.border_title = "Logs · following"
+        else:
+            view.border_title = "Logs · paused"
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        text = event.value
+        self.query_one("#logs", LogView).set_filter(text.removeprefix("!"), invert=text.startswith("!"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#filter", Input).remove_class("-shown")
+        self.query_one("#logs").focus()
+
+    # ----- navigation ---------------------------------------------------------------------------
+    def action_help(self) -> None:
+        grafana = self.session.ctx.grafana.url if self.session.ctx.grafana else None
+        self.push_screen(HelpScreen(self.result, self.session.urls, grafana))
+
+    def action_detail(self, name: str) -> None:
+        self._set_active(name)
+        self.query_one("#detail", ContentSwitcher).current = name
+        self._titles()
+        self.query_one("#icicle" if name == "flame" else "#waterfall").focus()
+
+    def action_pane(self, name: str) -> None:
+        self._set_active(name)
+        target = {
+            "percentiles": "#tools",
+            "spans": "#spantable",
+            "trace": "#waterfall",
+            "flame": "#icicle",
+            "cost": "#models",
+        }[name]
+        self.set_focus(self.query_one(target))
+
+    def action_go_back(self) -> None:
+        """Walks the breadcrumbs back: filter › flame › span › trace › spans › tool."""
+        box = self.query_one("#filter", Input)
+        focused = self.focused.id if self.focused else None
+        if box.has_class("-shown"):
+            box.remove_class("-shown")
+            self.query_one("#logs").focus()
+        elif self.query_one("#detail", ContentSwitcher).current == "flame":
+            self.action_detail("trace")
+        elif focused == "waterfall":
+            self.span_label = None
+            self._crumbs()
+            self.action_pane("spans")
+        elif focused in ("spantable", "models", "logs"):
+            self.action_pane("percentiles")
+        elif self.tool is not None:
+            self.tool = None
+            self.run_triage()
+
+    def _retarget(self, rng: TimeRange) -> None:
+        self.session = replace(self.session, range=rng)
+        self.window = None
+        self.run_triage()
+
+    def action_shift(self, direction: int) -> None:
+        r = self.session.range
+        self._retarget(r.shifted(direction * r.duration / 2))
+
+    def action_zoom(self, factor: float) -> None:
+        self._retarget(self.session.range.zoomed(factor))
+
+    def action_refresh_all(self) -> None:
+        self.run_triage()
+
+    def action_copy(self) -> None:
+        view = self.query_one("#logs", LogView)
+        if view.has_focus and view.selected() is not None:
+            row = view.selected()
+            text = row.raw if row else ""
+        elif self.trace_label and self.result and self.result.trace:
+            text = self.result.trace.trace_id
+        else:
+            text = "\n".join(q for qs in (self.result.queries.values() if self.result else []) for q in qs)
+        self.copy_to_clipboard(text)
+        self.notify("copied (OSC 52)", markup=False)
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.exit(0)

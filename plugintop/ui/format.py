@@ -1,0 +1,38 @@
+"""Provides the small formatters the panes share (durations, percents, times); untrusted text goes
+through `safe`, which returns a `Text` that is never parsed as markup."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from rich.text import Text
+
+from plugintop.textsafe import inert
+
+
+def safe(text: object, limit: int | None = None, style: str = "") -> Text:
+    """Untrusted text as inert `Text` (no markup, no terminal control)."""
+    return Text(inert(str(text), limit), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def secs(v: float | None) -> str:
+    if v is None or math.isnan(v):
+        return "-"
+    if math.isinf(v):
+        return "+Inf"
+    if v < 1:
+        return f"{v * 1000:.0f}ms"
+    return f"{v:.2f}s" if v < 10 else f"{v:.1f}s"
+
+
+def pct(v: float | None, digits: int = 1) -> str:
+    return "-" if v is None or not math.isfinite(v) else f"{v * 100:.{digits}f}%"
+
+
+def hhmm(t: float, utc: bool = True) -> str:
+    return datetime.fromtimestamp(t, tz=UTC if utc else None).strftime("%H:%M")
+
+
+def hhmmss(t: float, utc: bool = True) -> str:
+    return datetime.fromtimestamp(t, tz=UTC if utc else None).strftime("%H:%M:%S")

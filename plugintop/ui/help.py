@@ -1,0 +1,60 @@
+"""Provides `HelpScreen`: the keys, and the exact queries each pane ran (PromQL, LogQL, TraceQL,
+Pyroscope) with the equivalent `promtool` / `logcli` / `tempo-cli` / `profilecli` commands and
+Grafana Explore links; `y` copies them."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from plugintop.analysis.model import TriageResult
+from plugintop.report import commands, explore_link
+from plugintop.ui.format import safe
+
+KEYS = """\
+keys   ↑↓/jk move  enter open  esc back  tab next pane  1-5 pane (narrow)  f flame  t trace
+       [ ] shift range  + - zoom range  r refresh  / filter logs (! inverts)  p pause tail
+       y copy trace id / queries  ? this help  q quit
+marks  ▶ selected  ★ critical path  ◆ model call  ✗ error  ▲ hotter than baseline  ● alert firing
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close"), Binding("y", "copy", "copy queries")]
+
+    def __init__(self, result: TriageResult | None, urls: dict[str, str], grafana: str | None) -> None:
+        super().__init__()
+        self.result, self.urls, self.grafana = result, urls, grafana
+
+    def text(self) -> str:
+        r = self.result
+        if r is None:
+            return ""
+        lines = []
+        for backend, qs in r.queries.items():
+            for q in dict.fromkeys(qs):
+                lines.append(f"{backend}: {q}")
+                if self.grafana:
+                    lines.append(f"  explore: {explore_link(self.grafana, q, r.start, r.end)}")
+        lines.append("")
+        lines += commands(r, self.urls)
+        return "\n".join(lines)
+
+    def compose(self) -> ComposeResult:
+        t = Text(KEYS)
+        t.append("\nqueries this screen ran (y copies them):\n", style="bold")
+        if self.result is None:
+            t.append("none yet", style="dim")
+        for line in self.text().splitlines():
+            t.append_text(safe(line))
+            t.append("\n")
+        with VerticalScroll():
+            yield Static(t)
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.text())
+        self.app.notify("queries copied (OSC 52)", markup=False)

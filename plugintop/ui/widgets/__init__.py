@@ -1,0 +1,1 @@
+"""Provides the panes of the screen, one widget per module."""

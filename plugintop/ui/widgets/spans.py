@@ -1,0 +1,57 @@
+"""Provides `Spans`: the tail-biased samples of the window, slowest first; `enter` opens one."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable
+
+from plugintop.analysis.model import SpanSample, TriageResult
+from plugintop.ui.format import hhmmss, safe, secs
+
+
+class Spans(Vertical):
+    """The slow-spans pane."""
+
+    class SpanChosen(Message):
+        def __init__(self, sample: SpanSample) -> None:
+            super().__init__()
+            self.sample = sample
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="spantable", cursor_type="row")
+
+    def on_mount(self) -> None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        for label in ("duration", "trace", "at", "tool", "from"):
+            table.add_column(label, key=label)
+        self.border_title = "Slow spans"
+        self._samples: dict[str, SpanSample] = {}
+
+    def show(self, r: TriageResult) -> None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        w = r.slow_window
+        self.border_title = f"Slow spans {w.tool}" if w else "Slow spans"
+        table.clear()
+        self._samples = {}
+        for s in r.spans:
+            key = f"{s.trace_id}:{s.span_id}"
+            if key in self._samples:
+                continue
+            self._samples[key] = s
+            table.add_row(
+                Text(secs(s.duration_s), style="bold"),
+                Text(s.trace_id[:12] + "…"),
+                Text(hhmmss(s.start) if s.start else "-"),
+                safe(s.tool, 24),
+                Text(s.source[:7]),
+                key=key,
+            )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        sample = self._samples.get(str(event.row_key.value))
+        if sample is not None:
+            self.post_message(self.SpanChosen(sample))

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite drives: tmux (the real-terminal test) and Debian's
+# prometheus package (prometheus + promtool, for the integration suite). Needs root (or sudo).
+set -euo pipefail
+need=()
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+echo "system packages ready: $(command -v tmux)"

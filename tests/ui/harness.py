@@ -1,0 +1,27 @@
+"""The app on the demo stack with a frozen clock, for Pilot and snapshot tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from plugintop.config import Context
+from plugintop.demo.scenario import load_scenario
+from plugintop.demo.stack import DemoStack
+from plugintop.timerange import TimeRange
+from plugintop.ui.app import PlugintopApp, Session
+
+NOW = 1_800_000_000.0
+
+
+@contextmanager
+def demo_app(tenant: str = "acme", break_backend: str | None = None) -> Iterator[PlugintopApp]:
+    with DemoStack(load_scenario(None), now=NOW, clock=lambda: NOW) as stack:
+        urls = dict(stack.urls)
+        if break_backend:
+            urls[break_backend] = "http://127.0.0.1:9"
+        ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+        session = Session(
+            ctx, "demo", "recommender", tenant, TimeRange(NOW - 3600, NOW), 2.0, clock=lambda: NOW, tail_every=3600.0
+        )
+        yield PlugintopApp(session)

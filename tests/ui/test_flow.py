@@ -1,0 +1,67 @@
+"""Pilot tests of the flow: start → select tool → open span → waterfall → flame → back."""
+
+from __future__ import annotations
+
+import asyncio
+
+from plugintop.ui.app import PlugintopApp
+from plugintop.ui.widgets.logview import LogView
+from plugintop.ui.widgets.waterfall import Waterfall
+from tests.ui.harness import demo_app
+
+
+async def settle(app: PlugintopApp) -> None:
+    """Waits for the triage and any trace worker (never on the tail, which runs until the app quits)."""
+    await asyncio.wait_for(app.triage_done.wait(), 60)
+    trace_workers = [w for w in app.workers if w.group == "trace"]
+    await asyncio.wait_for(asyncio.gather(*(w.wait() for w in trace_workers), return_exceptions=True), 60)
+
+
+async def test_start_fills_every_pane() -> None:
+    with demo_app() as app:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app)
+            await pilot.pause()
+            r = app.result
+            assert r is not None and r.verdict is not None and r.verdict.cause == "llm"
+            assert app.query_one("#tools").row_count == 3  # type: ignore[attr-defined]
+            assert app.query_one("#spantable").row_count > 0  # type: ignore[attr-defined]
+            assert app.query_one(Waterfall).trace is not None
+            assert app.query_one("#models").row_count == 1  # type: ignore[attr-defined]
+            assert app.query_one(LogView).count > 0
+
+
+async def test_select_tool_open_span_waterfall_flame_back() -> None:
+    with demo_app() as app:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app)
+            await pilot.press("1", "down", "enter")  # select search_catalog
+            await settle(app)
+            assert app.tool == "search_catalog"
+            assert app.result is not None and all(s.tool == "search_catalog" for s in app.result.spans)
+            await pilot.press("escape")  # back to all tools
+            await settle(app)
+            assert app.tool is None
+            await pilot.press("2", "enter")  # open the slowest span
+            await settle(app)
+            wf = app.query_one(Waterfall)
+            assert wf.trace is not None and wf.trace.trace_id == app.result.spans[0].trace_id  # type: ignore[union-attr]
+            await pilot.press("down", "down", "down", "down", "enter")  # the model-call span's attributes
+            await pilot.pause()
+            assert "chat" in (app.span_label or "")
+            await pilot.press("f")
+            assert app.query_one("#detail").current == "flame"  # type: ignore[attr-defined]
+            await pilot.press("escape")
+            assert app.query_one("#detail").current == "trace"  # type: ignore[attr-defined]
+            await pilot.press("q")
+        assert app.return_value == 0
+
+
+async def test_one_backend_down_the_others_fill() -> None:
+    with demo_app(break_backend="tempo") as app:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app)
+            await pilot.pause()
+            assert "tempo" in str(app.query_one("#spans").border_subtitle)
+            assert app.query_one("#tools").row_count == 3  # type: ignore[attr-defined]
+            assert app.result is not None and app.result.cost is not None

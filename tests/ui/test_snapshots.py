@@ -1,0 +1,53 @@
+"""SVG snapshots of the screen on the demo stack (frozen clock) at 80×24 and 160×48."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from plugintop.ui.app import PlugintopApp
+from tests.ui.harness import demo_app
+
+
+@pytest.fixture
+def app() -> Iterator[PlugintopApp]:
+    with demo_app() as a:
+        yield a
+
+
+async def ready(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, PlugintopApp)
+    await asyncio.wait_for(app.triage_done.wait(), 60)
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
+def test_overview_wide(snap_compare: Any, app: PlugintopApp) -> None:
+    assert snap_compare(app, terminal_size=(160, 48), run_before=ready)
+
+
+def test_overview_narrow(snap_compare: Any, app: PlugintopApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+
+
+def test_flame_wide(snap_compare: Any, app: PlugintopApp) -> None:
+    async def flame(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(160, 48), run_before=flame)
+
+
+def test_waterfall_narrow(snap_compare: Any, app: PlugintopApp) -> None:
+    async def trace(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("3", "down", "down", "down", "down")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=trace)
