@@ -79,6 +79,18 @@ def _command_parser(cmd: str) -> argparse.ArgumentParser:
         p.add_argument("action", choices=["serve"])
         p.add_argument("--scenario", metavar="FILE")
         p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
+    elif cmd == "tail":
+        p.description = "Follow the tenant's logs (Loki query_range from a cursor: nothing twice, nothing skipped)."
+        _add_target(p)
+        _add_backends(p)
+        p.add_argument("--filter", metavar="RE", help="only lines matching this regex")
+        p.add_argument("--invert", action="store_true", help="with --filter: lines that do not match")
+        p.add_argument(
+            "--pipeline", metavar="LOGQL", default="", help="a LogQL pipeline, e.g. '| json | level=\"error\"'"
+        )
+        p.add_argument("--format", choices=["text", "jsonl"], default="text")
+        p.add_argument("--for", dest="duration", metavar="DURATION", help="stop after this long (default: Ctrl-C)")
+        p.add_argument("--every", metavar="DURATION", default="1s", help="poll interval (default 1s)")
     elif cmd == "report":
         p.description = "Print the triage (percentiles, slow window, spans, trace, profile, cost, SLO, verdict)."
         p.epilog = "exit status: 0 report made, 1 no data for that plugin/tenant, 2 usage, 3 every backend failed"
@@ -146,6 +158,8 @@ def _run(cmd: str | None, ns: argparse.Namespace) -> int:
         return _check(ns)
     if cmd == "report":
         return _report(ns)
+    if cmd == "tail":
+        return _tail(ns)
     if cmd == "demo":
         from plugintop.demo.serve import serve_forever
 
@@ -203,6 +217,85 @@ def _app(ns: argparse.Namespace) -> int:
         if stack is not None:
             stack.close()
     return code or 0
+
+
+def _tail(ns: argparse.Namespace) -> int:
+    import asyncio
+    import re
+
+    from plugintop.clients._http import make_client
+    from plugintop.clients.loki import LokiClient
+    from plugintop.credentials import resolve
+    from plugintop.errors import ConfigError, UsageError
+    from plugintop.queries.logql import LogQL
+    from plugintop.settings import load_context
+    from plugintop.tail import run_tail
+    from plugintop.timerange import parse_duration, system_clock
+
+    stack = _start_demo(ns) if ns.demo else None
+    try:
+        if not ns.plugin or not ns.tenant:
+            raise UsageError("tail needs --plugin and --tenant (or --demo)")
+        if ns.filter:
+            try:
+                re.compile(ns.filter)
+            except re.error as e:
+                raise UsageError(f"--filter is not a regular expression: {e}") from None
+        loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
+        for w in loaded.warnings:
+            _err(w)
+        ctx = loaded.context
+        cfg = ctx.loki
+        if not cfg.url and not (ctx.grafana and ctx.grafana.url):
+            raise ConfigError("no URL for loki: give --loki-url, PLUGINTOP_LOKI_URL, a context, or --grafana-url")
+        since = parse_duration(ns.since or "5m")
+        duration = parse_duration(ns.duration) if ns.duration else None
+        every = parse_duration(ns.every)
+        query = LogQL(ctx.telemetry).logs(ns.plugin, ns.tenant, ns.pipeline)
+
+        async def go() -> int:
+            from plugintop.connections import open_backends
+
+            if cfg.url:
+                http = make_client(
+                    cfg.url,
+                    credentials=resolve(cfg.auth, "loki.auth"),
+                    tls=cfg.tls,
+                    timeouts=cfg.timeout,
+                    headers={"X-Scope-OrgID": cfg.tenant} if cfg.tenant else {},
+                )
+                async with http:
+                    return await run_tail(
+                        LokiClient(http),
+                        query,
+                        system_clock() - since,
+                        fmt=ns.format,
+                        filter_re=ns.filter,
+                        invert=ns.invert,
+                        duration=duration,
+                        every=every,
+                    )
+            async with await open_backends(ctx) as b:
+                if b.loki is None:
+                    raise ConfigError(f"loki: {b.setup_errors['loki'].message}")
+                return await run_tail(
+                    b.loki,
+                    query,
+                    system_clock() - since,
+                    fmt=ns.format,
+                    filter_re=ns.filter,
+                    invert=ns.invert,
+                    duration=duration,
+                    every=every,
+                )
+
+        try:
+            return asyncio.run(go())
+        except KeyboardInterrupt:
+            return 0
+    finally:
+        if stack is not None:
+            stack.close()
 
 
 def _report(ns: argparse.Namespace) -> int:
