@@ -481,3 +481,39 @@ async def analyse_trace(
     lo, hi = (near[0] - 3600, near[1] + 3600) if near else (None, None)
     trace = await backends.tempo.trace(trace_id, lo, hi)
     return traces.analyse(trace, ctx.telemetry, plugin, tool)
+
+
+async def new_slow_spans(
+    backends: Backends,
+    ctx: Context,
+    plugin: str,
+    tenant: str,
+    tool: str | None,
+    threshold_s: float,
+    since: float,
+    until: float,
+) -> list[SpanSample]:
+    """Tool spans of the tenant slower than `threshold_s` that started in [since, until], slowest first
+    (reproduce mode polls this while the user reproduces).
+
+    Raises:
+        BackendError: Tempo failed.
+    """
+    if backends.tempo is None:
+        raise BackendError("tempo", "not configured")
+    q = TraceQL(ctx.telemetry).tool_spans(plugin, tenant, tool, min_duration_s=threshold_s)
+    found = await backends.tempo.search(q, since, max(until, since + 1), limit=50, spss=1)
+    out = []
+    for t in found.traces:
+        span = max(t.spans, key=lambda sp: sp.duration_ns, default=None)
+        out.append(
+            SpanSample(
+                t.trace_id,
+                span.span_id if span else "",
+                tool or "",
+                (span.duration_ns / 1e9) if span else t.duration_ms / 1000,
+                "search",
+                t.start_ns / 1e9,
+            )
+        )
+    return sorted(out, key=lambda s: -s.duration_s)

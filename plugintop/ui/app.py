@@ -20,7 +20,7 @@ from plugintop.connections import Backends, open_backends
 from plugintop.errors import BackendError, PlugintopError
 from plugintop.follow import Batch, tenant_follower
 from plugintop.timerange import Clock, TimeRange, system_clock
-from plugintop.triage import Triage, TriageRequest, analyse_trace
+from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_spans
 from plugintop.ui.format import hhmm
 from plugintop.ui.help import HelpScreen
 from plugintop.ui.widgets.cost import Cost
@@ -56,6 +56,7 @@ class Session:
     clock: Clock = system_clock
     tail_every: float = 2.0
     tail_since: float = 300.0
+    reproduce_every: float = 5.0
     urls: dict[str, str] = field(default_factory=dict)
 
 
@@ -78,6 +79,7 @@ class PlugintopApp(App[int]):
         Binding("y", "copy", "copy", show=False),
         Binding("p", "pause", "pause tail"),
         Binding("slash", "filter", "filter"),
+        Binding("R", "reproduce", "reproduce"),
         *[Binding(str(i + 1), f"pane('{name}')", name, show=False) for i, name in enumerate(PANES)],
     ]
 
@@ -94,6 +96,8 @@ class PlugintopApp(App[int]):
         self.paused = False
         self.pending: list[Batch] = []
         self.triage_done = asyncio.Event()
+        self.reproducing = False
+        self.repro_note = ""
         self.status = ""
 
     # ----- layout -------------------------------------------------------------------------------
@@ -297,6 +301,53 @@ class PlugintopApp(App[int]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one("#filter", Input).remove_class("-shown")
         self.query_one("#logs").focus()
+
+    # ----- reproduce mode -----------------------------------------------------------------------
+    def action_reproduce(self) -> None:
+        """Pins the range's end to now and watches for new slow spans; a second press stops."""
+        if self.reproducing:
+            self.reproducing = False
+            self.workers.cancel_group(self, "reproduce")
+            self.repro_note = ""
+            self._crumbs()
+            return
+        self.reproducing = True
+        s = self.session
+        now = s.clock()
+        self.session = replace(s, range=TimeRange(now - s.range.duration, now))
+        self.window = None
+        self.run_triage()
+        self.watch_slow_spans(now)
+
+    @work(exclusive=True, group="reproduce", exit_on_error=False)
+    async def watch_slow_spans(self, since: float) -> None:
+        assert self.backends is not None
+        s = self.session
+        opened = False
+        seen: set[str] = set()
+        while self.reproducing:
+            r = self.result
+            tool = self.tool or (r.slow_window.tool if r and r.slow_window else None)
+            ts = next((t for t in r.tools if t.tool == tool), None) if r else None
+            threshold = s.p99_target_s or (ts.p99_s if ts else None) or 1.0
+            self.repro_note = f"● reproducing since {hhmm(since)}: watching for spans > {threshold:.2f}s"
+            self._crumbs()
+            try:
+                found = await new_slow_spans(
+                    self.backends, s.ctx, s.plugin, s.tenant, tool, threshold, since, s.clock()
+                )
+            except BackendError as e:
+                self.query_one("#spans").border_subtitle = f"tempo: {e.message}"[:100]
+                found = []
+            fresh = [f for f in found if f.trace_id not in seen]
+            if fresh and self.result is not None:
+                seen.update(f.trace_id for f in fresh)
+                self.result.spans = fresh + [x for x in self.result.spans if x.trace_id not in seen]
+                self.query_one(Spans).show(self.result)
+                if not opened:
+                    opened = True
+                    self.open_trace(fresh[0].trace_id)
+            await asyncio.sleep(s.reproduce_every)
 
     # ----- navigation ---------------------------------------------------------------------------
     def action_help(self) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from plugintop.config import Context
-from plugintop.demo.scenario import load_scenario
+from plugintop.demo.scenario import Scenario, load_scenario
 from plugintop.demo.stack import DemoStack
 from plugintop.timerange import TimeRange
 from plugintop.ui.app import PlugintopApp, Session
@@ -15,13 +15,27 @@ NOW = 1_800_000_000.0
 
 
 @contextmanager
-def demo_app(tenant: str = "acme", break_backend: str | None = None) -> Iterator[PlugintopApp]:
-    with DemoStack(load_scenario(None), now=NOW, clock=lambda: NOW) as stack:
+def demo_app(
+    tenant: str = "acme",
+    break_backend: str | None = None,
+    scenario: Scenario | None = None,
+    clock: list[float] | None = None,
+) -> Iterator[PlugintopApp]:
+    t = clock or [NOW]
+    with DemoStack(scenario or load_scenario(None), now=NOW, clock=lambda: t[0]) as stack:
         urls = dict(stack.urls)
         if break_backend:
             urls[break_backend] = "http://127.0.0.1:9"
         ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
         session = Session(
-            ctx, "demo", "recommender", tenant, TimeRange(NOW - 3600, NOW), 2.0, clock=lambda: NOW, tail_every=3600.0
+            ctx,
+            "demo",
+            "recommender",
+            tenant,
+            TimeRange(NOW - 3600, NOW),
+            2.0,
+            clock=lambda: t[0],
+            tail_every=3600.0,
+            reproduce_every=0.1,
         )
         yield PlugintopApp(session)

@@ -65,3 +65,30 @@ async def test_one_backend_down_the_others_fill() -> None:
             assert "tempo" in str(app.query_one("#spans").border_subtitle)
             assert app.query_one("#tools").row_count == 3  # type: ignore[attr-defined]
             assert app.result is not None and app.result.cost is not None
+
+
+async def test_reproduce_mode_opens_the_first_new_slow_span() -> None:
+    from plugintop.demo.scenario import Incident, load_scenario
+
+    ongoing = Incident(tenant="acme", tool="recommend_courses", start="-10m", duration="2h", cause="llm", factor=6.0)
+    sc = load_scenario(None).model_copy(update={"incidents": [ongoing]})
+    clock = [1_800_000_000.0]
+    with demo_app(scenario=sc, clock=clock) as app:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(app)
+            before = {s.trace_id for s in app.result.spans}  # type: ignore[union-attr]
+            await pilot.press("R")
+            await settle(app)
+            await pilot.pause()
+            assert app.reproducing and "reproducing" in app.repro_note
+            clock[0] += 120  # two minutes of reproduction
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                wf = app.query_one(Waterfall)
+                if wf.trace is not None and wf.trace.trace_id not in before:
+                    break
+            new = [s for s in app.result.spans if s.trace_id not in before]  # type: ignore[union-attr]
+            assert new and all(s.start >= 1_800_000_000.0 and s.duration_s > 2.0 for s in new)
+            assert app.query_one(Waterfall).trace.trace_id == new[0].trace_id  # type: ignore[union-attr]
+            await pilot.press("R")
+            assert not app.reproducing
