@@ -35,6 +35,10 @@ def inert(text: str | bytes, limit: int | None = None) -> str:
     """
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
+    if text.isprintable():  # no control, format (bidi, zero-width) or surrogate character: nothing to do
+        if limit is not None and len(text) > limit:
+            return text[: max(0, limit - 1)] + ELLIPSIS
+        return text
     if limit is not None and len(text) > limit * 4:
         text = text[: limit * 4]
     out = _ESCAPES.sub(_escape_placeholder, text)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
@@ -35,39 +34,87 @@ VIEW_LIMIT = 400
 """Characters of a line shown in the view (the whole line is in the detail)."""
 
 
-@dataclass(frozen=True, slots=True)
 class Row:
-    """One rendered line: its text (sanitised once), level, trace id, and the raw entry."""
+    """One line of the tail. Formatting (JSON parse into the template, sanitising) happens the first
+    time the line is shown, so ingest costs only the Loki page parse and the filter."""
 
-    ts: float
-    text: str
-    level: str
-    trace_id: str | None
-    raw: str
-    gap: bool = False
+    __slots__ = ("entry", "ts", "_text", "_level", "_trace", "gap")
+
+    def __init__(self, entry: LogEntry | None = None, gap_text: str | None = None, ts: float = 0.0) -> None:
+        self.entry = entry
+        self.ts = entry.ts_ns / 1e9 if entry is not None else ts
+        self.gap = gap_text is not None
+        self._text: str | None = gap_text
+        self._level = "warn" if self.gap else ""
+        self._trace: str | None = None
+
+    @property
+    def raw(self) -> str:
+        return self.entry.line if self.entry is not None else ""
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._format()
+        return self._text or ""
+
+    @property
+    def level(self) -> str:
+        if self._text is None:
+            self._format()
+        return self._level
+
+    @property
+    def trace_id(self) -> str | None:
+        if self._text is None:
+            self._format()
+        return self._trace
+
+    def _format(self, trace_field: str = "trace_id") -> None:
+        e = self.entry
+        assert e is not None
+        raw = e.line
+        fields: dict[str, object] = {}
+        if raw[:1] == "{" and len(raw) < 1_000_000:
+            try:
+                parsed = json.loads(raw)
+                if isinstance(parsed, dict):
+                    fields = parsed
+            except ValueError:
+                pass
+        self._level = str(fields.get("level") or e.field("detected_level") or "").lower()
+        trace = fields.get(trace_field) or e.field(trace_field)
+        self._trace = str(trace) if trace else None
+        if fields:
+            body = "  ".join(str(fields.get(k, "")) for k in TEMPLATE if fields.get(k) not in (None, ""))
+            if trace:
+                body += f"  trace {str(trace)[:8]}…"
+        else:
+            body = raw
+        self._text = f"{_clock_text(self.ts)} {inert(body, VIEW_LIMIT)}"
 
 
-def row_of(entry: LogEntry, trace_field: str = "trace_id") -> Row:
-    """Parses a JSON line (when it is one) into the template `time level event tool message`."""
-    raw = entry.line
-    fields: dict[str, object] = {}
-    if raw[:1] == "{" and len(raw) < 1_000_000:
-        try:
-            parsed = json.loads(raw)
-            if isinstance(parsed, dict):
-                fields = parsed
-        except ValueError:
-            pass
-    level = str(fields.get("level") or entry.field("detected_level") or "").lower()
-    trace = fields.get(trace_field) or entry.field(trace_field)
-    if fields:
-        body = "  ".join(str(fields.get(k, "")) for k in TEMPLATE if fields.get(k) not in (None, ""))
-        if trace:
-            body += f"  trace {str(trace)[:8]}…"
-    else:
-        body = raw
-    text = f"{hhmmss(entry.ts_ns / 1e9)} {inert(body, VIEW_LIMIT)}"
-    return Row(entry.ts_ns / 1e9, text, level, str(trace) if trace else None, raw)
+_SECOND: dict[int, str] = {}
+
+
+def _clock_text(ts: float) -> str:
+    sec = int(ts)
+    text = _SECOND.get(sec)
+    if text is None:
+        if len(_SECOND) > 4096:
+            _SECOND.clear()
+        text = _SECOND[sec] = hhmmss(sec)
+    return text
+
+
+def _haystack(row: Row) -> str:
+    """What the filter searches: the raw line (like grep), or a gap marker's text."""
+    return row.raw if row.entry is not None else row.text
+
+
+def row_of(entry: LogEntry) -> Row:
+    """The row of an entry (formatted on first use)."""
+    return Row(entry)
 
 
 class LogView(ScrollView, can_focus=True):
@@ -91,28 +138,33 @@ class LogView(ScrollView, can_focus=True):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.rows: deque[Row] = deque(maxlen=limit)
         self.dropped = 0
-        self.shown: list[int] | None = None
+        """Rows dropped from the front of the bounded buffer."""
+        self.shown: deque[int] | None = None
+        """With a filter: the absolute numbers (dropped + index) of the matching rows."""
         self.pattern: re.Pattern[str] | None = None
         self.invert = False
         self.following = True
         self.cursor = -1
 
     def add(self, entries: list[LogEntry], gaps: list[Gap] | None = None) -> None:
+        """Appends entries (and gap markers); only the new rows are tested against the filter."""
+        first_new = self.dropped + len(self.rows)
         for g in gaps or []:
             what = "recovered" if g.recovered else "lines may be missing"
             self._push(
-                Row(
-                    g.start,
-                    f"── gap {hhmmss(g.start)}–{hhmmss(g.end)}: {inert(g.reason, 120)} ({what}) ──",
-                    "warn",
-                    None,
-                    "",
-                    gap=True,
-                )
+                Row(None, f"── gap {hhmmss(g.start)}–{hhmmss(g.end)}: {inert(g.reason, 120)} ({what}) ──", g.start)
             )
         for e in entries:
             self._push(row_of(e))
-        self._reindex()
+        if self.shown is not None and self.pattern is not None:
+            p, inv = self.pattern, self.invert
+            start = max(first_new, self.dropped)
+            for n in range(start, self.dropped + len(self.rows)):
+                if (p.search(_haystack(self.rows[n - self.dropped])) is None) == inv:
+                    self.shown.append(n)
+            while self.shown and self.shown[0] < self.dropped:
+                self.shown.popleft()
+        self._changed()
 
     def _push(self, row: Row) -> None:
         if len(self.rows) == self.rows.maxlen:
@@ -120,21 +172,21 @@ class LogView(ScrollView, can_focus=True):
         self.rows.append(row)
 
     def set_filter(self, text: str, invert: bool = False) -> None:
+        """Filter as you type (a regex, or the literal text when it is not one); `invert` keeps the others."""
         try:
             self.pattern = re.compile(text, re.IGNORECASE) if text else None
         except re.error:
             self.pattern = re.compile(re.escape(text), re.IGNORECASE)
         self.invert = invert
-        self._reindex()
-
-    def _reindex(self) -> None:
         if self.pattern is None:
             self.shown = None
-            n = len(self.rows)
         else:
-            p, inv = self.pattern, self.invert
-            self.shown = [i for i, r in enumerate(self.rows) if (p.search(r.text) is None) == inv]
-            n = len(self.shown)
+            p, inv, base = self.pattern, invert, self.dropped
+            self.shown = deque(base + i for i, r in enumerate(self.rows) if (p.search(_haystack(r)) is None) == inv)
+        self._changed()
+
+    def _changed(self) -> None:
+        n = self.count
         self.virtual_size = Size(self.size.width, n)
         if self.following:
             self.cursor = n - 1
@@ -146,7 +198,7 @@ class LogView(ScrollView, can_focus=True):
 
     def _row(self, i: int) -> Row | None:
         if self.shown is not None:
-            return self.rows[self.shown[i]] if 0 <= i < len(self.shown) else None
+            return self.rows[self.shown[i] - self.dropped] if 0 <= i < len(self.shown) else None
         return self.rows[i] if 0 <= i < len(self.rows) else None
 
     @property
@@ -164,7 +216,7 @@ class LogView(ScrollView, can_focus=True):
 
     def action_follow(self) -> None:
         self.following = True
-        self._reindex()
+        self._changed()
 
     def action_open(self) -> None:
         row = self._row(self.cursor)
