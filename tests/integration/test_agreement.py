@@ -98,7 +98,7 @@ def test_range_queries_agree(prometheus: RealPrometheus, demo: DemoStack, name: 
 def test_instant_queries_agree(prometheus: RealPrometheus, demo: DemoStack, name: str) -> None:
     q, now = INSTANT_QUERIES[name], prometheus.now
     for at in (now, now - 1800):
-        real, fake = asyncio.run(both(prometheus, demo, lambda c: c.query(q, at)))
+        real, fake = asyncio.run(both(prometheus, demo, lambda c, at=at: c.query(q, at)))  # type: ignore[misc]
         assert real.series
         assert not disagreements(real, fake), disagreements(real, fake)[:5]
 
