@@ -118,7 +118,8 @@ class Triage:
         await self._percentiles_and_slo()
         yield self.result
         tool, win = self._choose_window()
-        if tool is not None:
+        if tool is not None or not self.result.tools:
+            # without percentiles (Prometheus down or empty) the other backends still look at the whole range
             sample = await self._window_parts(tool, win)
             yield self.result
             await self._trace(tool, win, sample)
@@ -257,6 +258,9 @@ class Triage:
             return self._slowest_tool(), (r.start, r.end)
         stretch, ts, target, thr = best
         ws, we = max(r.start, stretch.start), min(r.end, stretch.end)
+        if we <= ws:  # the backend answered points outside the range asked: do not trust them for a window
+            self.result.notes.append("prometheus answered points outside the range; no slow window taken from them")
+            return ts.tool, (r.start, r.end)
         outside = [(t, v) for t, v in ts.p99_series if not ws <= t <= we]
         others = sorted(
             {tenant for (tool, tenant) in self._tenants_p99 if tool == ts.tool and tenant != self.req.tenant}
@@ -290,14 +294,17 @@ class Triage:
         total = sum(rates.values())
         return "versions in range: " + ", ".join(f"{k} ({v / total * 100:.0f} %)" for k, v in sorted(rates.items()))
 
-    async def _window_parts(self, tool: str, win: tuple[float, float]) -> SpanSample | None:
+    async def _window_parts(self, tool: str | None, win: tuple[float, float]) -> SpanSample | None:
         req, p, s = self.req, self.promql, self.s
         ws, we = win
         dur = max(we - ws, 60.0)
         d = format_duration(dur)
         scope = Scope(req.plugin, req.tenant, tool)
-        ts = next(t for t in self.result.tools if t.tool == tool)
-        cut = window.median_in(ts.p99_series, ws, we) or _finite(ts.p99_s)
+        ts = next((t for t in self.result.tools if t.tool == tool), None)
+        if ts is not None:
+            cut = window.median_in(ts.p99_series, ws, we) or _finite(ts.p99_s)
+        else:
+            cut = (self._target(tool) if tool else self.req.p99_target_s) or 0.0
         cut = cut if math.isfinite(cut) else 0.0
         jobs: dict[str, Awaitable[object]] = {}
         if self.b.prometheus:
@@ -341,7 +348,7 @@ class Triage:
         if len(self.result.spans) < 5 and self.b.tempo:
             # Tempo returns the first N matches above the threshold, not the slowest; when the window's p99
             # (an interpolated estimate) leaves too few, ask again above its median latency and sort.
-            lower = window.median_in(ts.p50_series, ws, we)
+            lower = window.median_in(ts.p50_series, ws, we) if ts is not None else 0.0
             if lower is not None and lower < cut:
                 q = self.traceql.tool_spans(
                     req.plugin, req.tenant, tool, min_duration_s=lower, select=(s.llm_model_attrs[0], s.llm_cost_attr)
@@ -353,17 +360,20 @@ class Triage:
         self._logs(got)
         return self.result.spans[0] if self.result.spans else None
 
-    def _samples(self, tool: str, got: dict[str, object], cut: float, fill: bool = False) -> None:
+    def _samples(self, tool: str | None, got: dict[str, object], cut: float, fill: bool = False) -> None:
         """Exemplars above the window's p99 first (they lean to the median), then Tempo's matches;
         with `fill`, the slowest exemplars below the cut too."""
         out: dict[str, SpanSample] = {}
         ex = got.get("exemplars")
         if isinstance(ex, list):
-            flat = sorted((e for series in ex for e in series.exemplars), key=lambda e: -e.value)
-            for e in flat:
+            flat = sorted(((e, series) for series in ex for e in series.exemplars), key=lambda p: -p[0].value)
+            for e, series in flat:
                 tid = e.labels.get("trace_id") or e.labels.get("traceID")
                 if tid and (e.value >= cut or (fill and len(out) < 10)) and tid not in out:
-                    out[tid] = SpanSample(tid, e.labels.get("span_id", ""), tool, e.value, "exemplar", e.timestamp)
+                    sample_tool = tool or series.series_labels.get(self.s.tool_label, "")
+                    out[tid] = SpanSample(
+                        tid, e.labels.get("span_id", ""), sample_tool, e.value, "exemplar", e.timestamp
+                    )
         found = got.get("search")
         traces_found = getattr(found, "traces", None) or []
         for t in traces_found:
@@ -372,9 +382,16 @@ class Triage:
             span = max(t.spans, key=lambda sp: sp.duration_ns, default=None)
             dur = span.duration_ns / 1e9 if span else t.duration_ms / 1000
             out[t.trace_id] = SpanSample(
-                t.trace_id, span.span_id if span else "", tool, dur, "search", t.start_ns / 1e9
+                t.trace_id, span.span_id if span else "", tool or self._tool_of(span), dur, "search", t.start_ns / 1e9
             )
         self.result.spans = sorted(out.values(), key=lambda x: -x.duration_s)[:30]
+
+    def _tool_of(self, span: object) -> str:
+        name = str(getattr(span, "name", "") or "")
+        head, _, tail = self.s.span_name.replace("{plugin}", self.req.plugin).partition("{tool}")
+        if name.startswith(head) and name.endswith(tail):
+            return name[len(head) : len(name) - len(tail)]
+        return ""
 
     def _cost(self, got: dict[str, object]) -> None:
         m = self.s.model_label
@@ -423,7 +440,7 @@ class Triage:
         if errors is not None:
             self.result.logs = LogsSummary(errors, base or 0, [])
 
-    async def _trace(self, tool: str, win: tuple[float, float], sample: SpanSample | None) -> None:
+    async def _trace(self, tool: str | None, win: tuple[float, float], sample: SpanSample | None) -> None:
         if sample is None or self.b.tempo is None:
             return
         req = self.req

@@ -13,7 +13,7 @@ import random
 import re
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -221,7 +221,7 @@ async def send(
     attempt = 0
     while True:
         try:
-            resp = await client.request(method, path, params=params, json=json_body, headers=headers)
+            resp = await _uncancellable(client.request(method, path, params=params, json=json_body, headers=headers))
         except httpx.HTTPError as e:
             error = _transport_error(backend, e, url)
         else:
@@ -235,6 +235,23 @@ async def send(
         if time.monotonic() - started + delay > policy.deadline:
             raise error
         await asyncio.sleep(delay)
+
+
+def _discard(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so it is never reported as unhandled
+
+
+async def _uncancellable(call: Awaitable[T]) -> T:
+    """Awaits `call` so that cancelling the caller does not cancel the request half-way: cancelling
+    inside httpcore's connection pool can leak a pool slot until every request fails with PoolTimeout
+    (an open httpcore issue). The orphaned request finishes on its own, bounded by the timeouts."""
+    task = asyncio.ensure_future(call)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_discard)
+        raise
 
 
 def decode_json(resp: httpx.Response, backend: str) -> Any:

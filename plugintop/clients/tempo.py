@@ -66,9 +66,10 @@ def any_value(value: Any) -> AttrValue:
     if "boolValue" in value:
         return bool(value["boolValue"])
     if "arrayValue" in value:
-        return [any_value(v) for v in (value["arrayValue"] or {}).get("values") or []]
+        values = _obj(value["arrayValue"]).get("values") or []
+        return [any_value(v) for v in values] if isinstance(values, list) else []
     if "kvlistValue" in value:
-        return attributes((value["kvlistValue"] or {}).get("values"))
+        return attributes(_obj(value["kvlistValue"]).get("values"))
     if "bytesValue" in value:
         return str(value["bytesValue"])
     return None
@@ -79,6 +80,14 @@ def attributes(items: Any) -> dict[str, AttrValue]:
     if not isinstance(items, list):
         return {}
     return {str(kv["key"]): any_value(kv.get("value")) for kv in items if isinstance(kv, dict) and "key" in kv}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -108,14 +117,15 @@ def parse_trace(body: Any, trace_id: str, backend: str = "tempo") -> Trace:
     for batch in batches:
         if not isinstance(batch, dict):
             raise BadResponse(backend, "a resourceSpans entry is not an object")
-        resource = attributes((batch.get("resource") or {}).get("attributes"))
+        resource = attributes(_obj(batch.get("resource")).get("attributes"))
         service = str(resource.get("service.name") or "")
         scopes = batch.get("scopeSpans") or batch.get("instrumentationLibrarySpans") or []
         for scope in scopes if isinstance(scopes, list) else []:
-            for s in (scope or {}).get("spans") or []:
+            spans_raw = _obj(scope).get("spans") or []
+            for s in spans_raw if isinstance(spans_raw, list) else []:
                 if not isinstance(s, dict):
                     raise BadResponse(backend, "a span is not an object")
-                status = s.get("status") or {}
+                status = _obj(s.get("status"))
                 parent = id_to_hex(s.get("parentSpanId"), 8)
                 spans.append(
                     Span(
@@ -146,6 +156,7 @@ def parse_search(body: Any, backend: str = "tempo") -> SearchResult:
         if not isinstance(t, dict) or "traceID" not in t:
             raise BadResponse(backend, "a search result has no traceID")
         sets = t.get("spanSets") or ([t["spanSet"]] if t.get("spanSet") else [])
+        sets = sets if isinstance(sets, list) else []
         spans = [
             SearchSpan(
                 span_id=str(s.get("spanID", "")),
@@ -156,7 +167,7 @@ def parse_search(body: Any, backend: str = "tempo") -> SearchResult:
             )
             for ss in sets
             if isinstance(ss, dict)
-            for s in ss.get("spans") or []
+            for s in _list(ss.get("spans"))
             if isinstance(s, dict)
         ]
         traces.append(
@@ -169,8 +180,8 @@ def parse_search(body: Any, backend: str = "tempo") -> SearchResult:
                 spans=spans,
             )
         )
-    metrics = body.get("metrics") or {}
-    return SearchResult(traces, _int(metrics.get("inspectedTraces")) if isinstance(metrics, dict) else 0)
+    metrics = _obj(body.get("metrics"))
+    return SearchResult(traces, _int(metrics.get("inspectedTraces")))
 
 
 class TempoClient:

@@ -1,0 +1,138 @@
+"""One backend faulty, the others healthy: the healthy parts are complete, the faulty part is one clear
+line naming the backend and the cause, the exit code follows DESIGN §4, nothing hangs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from plugintop.analysis.model import TriageResult
+from plugintop.config import Context
+from plugintop.connections import open_backends
+from plugintop.demo.scenario import load_scenario
+from plugintop.demo.stack import DemoStack
+from plugintop.report import exit_code, render
+from plugintop.timerange import TimeRange
+from plugintop.triage import Triage, TriageRequest
+from tests.faults import Fault, fault_server
+
+NOW = 1_800_000_000.0
+TIMEOUT = {"connect": 1.0, "read": 1.0}
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoStack]:
+    with DemoStack(load_scenario(None), now=NOW, clock=lambda: NOW) as s:
+        yield s
+
+
+def run(demo: DemoStack, backend: str, url: str) -> tuple[TriageResult, float]:
+    urls = {**demo.urls, backend: url}
+    ctx = Context.model_validate({k: {"url": u, "timeout": TIMEOUT} for k, u in urls.items()})
+
+    async def go() -> TriageResult:
+        async with await open_backends(ctx) as b:
+            req = TriageRequest("recommender", "acme", TimeRange(NOW - 3600, NOW), 2.0)
+            return await asyncio.wait_for(Triage(b, ctx, req).run(), 60)
+
+    t = time.monotonic()
+    result = asyncio.run(go())
+    return result, time.monotonic() - t
+
+
+CASES = [
+    ("prometheus", "refused", "refused"),
+    ("tempo", "stall_headers", "no answer"),
+    ("loki", "stall_body", "no answer"),
+    ("pyroscope", "reset", "dropped"),
+    ("tempo", "status:401", "401"),
+    ("loki", "status:403", "403"),
+    ("pyroscope", "status:404", "404"),
+    ("tempo", "status:429", "429"),
+    ("loki", "status:429:ra-seconds", "retry after"),
+    ("pyroscope", "status:429:ra-date", "429"),
+    ("loki", "status:500", "500"),
+    ("tempo", "status:502", "502"),
+    ("pyroscope", "status:503", "503"),
+    ("loki", "status:504", "504"),
+    ("prometheus", "html200", "HTML"),
+    ("tempo", "truncated", "invalid JSON"),
+    ("pyroscope", "invalid_json", "invalid JSON"),
+    ("prometheus", "status_error_200", "injected failure"),
+    ("prometheus", "unknown_result", "unexpected result type"),
+]
+
+
+def healthy_parts_present(r: TriageResult, faulty: str) -> None:
+    if faulty != "prometheus":
+        assert len(r.tools) == 3 and r.slo is not None and r.slow_window is not None and r.cost is not None
+    if faulty != "tempo":
+        assert r.spans  # exemplars alone still sample spans when Tempo is down; Tempo alone when Prometheus is
+    if faulty != "pyroscope":
+        assert r.profile is not None
+    if faulty != "loki":
+        assert r.logs is not None
+    assert r.verdict is not None
+
+
+@pytest.mark.parametrize(("backend", "mode", "cause"), CASES)
+def test_one_faulty_backend(demo: DemoStack, backend: str, mode: str, cause: str) -> None:
+    if mode == "refused":
+        r, took = run(demo, backend, "http://127.0.0.1:9")
+    else:
+        with fault_server(Fault(mode)) as fs:
+            r, took = run(demo, backend, fs.url)
+    problems = [e for e in r.errors if e.backend == backend]
+    assert len(problems) == 1, r.errors
+    assert cause.lower() in problems[0].message.lower(), problems[0].message
+    assert "\n" not in problems[0].message and len(problems[0].message) < 400
+    assert all(e.backend == backend for e in r.errors), r.errors
+    healthy_parts_present(r, backend)
+    assert exit_code(r) == 0
+    assert took < 30  # bounded by the timeouts and the retry policy, never a hang
+    for fmt in ("json", "text", "markdown"):
+        assert backend in render(r, fmt)
+
+
+def test_every_backend_down_is_exit_3(demo: DemoStack) -> None:
+    ctx = Context.model_validate({k: {"url": "http://127.0.0.1:9", "timeout": TIMEOUT} for k in demo.urls})
+
+    async def go() -> TriageResult:
+        async with await open_backends(ctx) as b:
+            return await Triage(b, ctx, TriageRequest("recommender", "acme", TimeRange(NOW - 3600, NOW))).run()
+
+    r = asyncio.run(go())
+    assert exit_code(r) == 3 and {e.backend for e in r.errors} == {"prometheus", "loki", "tempo", "pyroscope"}
+
+
+def test_warnings_nan_and_inf_from_prometheus(demo: DemoStack) -> None:
+    with fault_server(Fault("nan_inf", lambda p: p.endswith("query_range")), demo.urls["prometheus"]) as fs:
+        r, _ = run(demo, "prometheus", fs.url)
+    assert not r.errors and r.verdict is not None
+    assert "NaN" not in render(r, "json")  # JSON carries null, never NaN
+
+
+@pytest.mark.parametrize(
+    ("backend", "mode", "path"),
+    [
+        ("tempo", "huge_trace", "/api/v2/traces/"),
+        ("pyroscope", "flame:8192", "/querier.v1.QuerierService/SelectMergeStacktraces"),
+        ("pyroscope", "flame:50000", "/querier.v1.QuerierService/SelectMergeStacktraces"),
+        ("loki", "loki_huge", "/loki/api/v1/query_range"),
+    ],
+)
+def test_huge_payloads(demo: DemoStack, backend: str, mode: str, path: str) -> None:
+    with fault_server(Fault(mode, lambda p: p.startswith(path)), demo.urls[backend]) as fs:
+        r, took = run(demo, backend, fs.url)
+    assert not r.errors, r.errors
+    if mode == "huge_trace":
+        assert r.trace is not None and len(r.trace.spans) == 10_000 and r.trace.critical_path
+    if mode.startswith("flame"):
+        assert r.profile is not None and r.profile.top_self and r.flame_nodes
+        assert r.profile.truncated  # as many nodes as asked for (or more): shown as truncated
+    if mode == "loki_huge":
+        assert r.logs is not None and len(r.logs.trace_lines) == 5000
+    assert took < 30
