@@ -8,9 +8,8 @@ import time
 from importlib import resources
 from typing import Any
 
-from plugintop import __version__
 from plugintop.demo.gofmt import go_float, go_ts
-from plugintop.demo.http import Request, Response
+from plugintop.demo.http import BUILDINFO, Request, Response
 from plugintop.demo.lex import QueryError
 from plugintop.demo.logql import (
     LogQuery,
@@ -32,14 +31,6 @@ from plugintop.demo.promql_parse import parse as parse_promql
 MAX_ENTRIES = 5000
 MAX_RANGE = 721 * 3600
 CHUNK = 300.0
-BUILDINFO = {
-    "version": f"plugintop-demo-{__version__}",
-    "revision": "demo",
-    "branch": "demo",
-    "buildUser": "",
-    "buildDate": "",
-    "goVersion": "",
-}
 _STATS: dict[str, Any] = json.loads(resources.files("plugintop.demo").joinpath("loki_stats.json").read_text())
 
 Series = dict[tuple[tuple[str, str], ...], tuple[dict[str, str], list[tuple[float, float]]]]

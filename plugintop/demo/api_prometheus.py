@@ -6,9 +6,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from plugintop import __version__
 from plugintop.demo.gofmt import go_float, go_ts
-from plugintop.demo.http import Request, Response
+from plugintop.demo.http import BUILDINFO, Request, Response
 from plugintop.demo.ids import span_id
 from plugintop.demo.lex import QueryError
 from plugintop.demo.metrics import MetricStore
@@ -16,15 +15,6 @@ from plugintop.demo.params import prom_duration, prom_time
 from plugintop.demo.promql_eval import Engine, Scalar
 from plugintop.demo.promql_parse import Selector, parse
 from plugintop.demo.world import BUCKETS, SLOT
-
-BUILDINFO = {
-    "version": f"plugintop-demo-{__version__}",
-    "revision": "demo",
-    "branch": "demo",
-    "buildUser": "",
-    "buildDate": "",
-    "goVersion": "",
-}
 
 
 def _error(kind: str, msg: str, status: int) -> Response:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from plugintop import __version__
-from plugintop.demo.http import Request, Response
+from plugintop.demo.http import BUILDINFO, Request, Response
 from plugintop.demo.lex import QueryError
 from plugintop.demo.profiles import ProfileStore, encode
 from plugintop.demo.promql_parse import Selector
@@ -16,14 +15,6 @@ from plugintop.demo.promql_parse import parse as parse_promql
 from plugintop.schema import Schema
 from plugintop.timerange import parse_time
 
-BUILDINFO = {
-    "version": f"plugintop-demo-{__version__}",
-    "revision": "demo",
-    "branch": "demo",
-    "buildUser": "",
-    "buildDate": "",
-    "goVersion": "",
-}
 MAX_RANGE = 24 * 3600
 DEFAULT_MAX_NODES = 8192
 _SERVICE = "/querier.v1.QuerierService/"

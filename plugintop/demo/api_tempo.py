@@ -6,9 +6,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from plugintop import __version__
 from plugintop.demo import ids
-from plugintop.demo.http import Request, Response
+from plugintop.demo.http import BUILDINFO, Request, Response
 from plugintop.demo.lex import QueryError
 from plugintop.demo.params import uint32_seconds
 from plugintop.demo.traceql import DemoSpan, Query, TraceView, match, parse, plan
@@ -16,14 +15,6 @@ from plugintop.demo.world import Call, World
 from plugintop.models.tempo import AttrValue
 from plugintop.schema import Schema
 
-BUILDINFO = {
-    "version": f"plugintop-demo-{__version__}",
-    "revision": "demo",
-    "branch": "demo",
-    "buildUser": "",
-    "buildDate": "",
-    "goVersion": "",
-}
 MAX_SEARCH = 168 * 3600
 
 

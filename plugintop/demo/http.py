@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from plugintop import __version__
+
 
 @dataclass(frozen=True)
 class Request:
@@ -51,6 +53,16 @@ class Response:
 
 
 Handler = Callable[[Request], Response]
+
+BUILDINFO = {
+    "version": f"plugintop-demo-{__version__}",
+    "revision": "demo",
+    "branch": "demo",
+    "buildUser": "",
+    "buildDate": "",
+    "goVersion": "",
+}
+"""What every demo backend answers to `status/buildinfo` (in its own envelope)."""
 
 
 class Server:
