@@ -427,7 +427,9 @@ class Triage:
         fg, bfg = got.get("flame"), got.get("base_flame")
         if isinstance(fg, FlameGraph):
             self.result.flame_nodes = flame.decode(fg)
-            self.result.profile = flame.summarise(fg, bfg if isinstance(bfg, FlameGraph) else None, win, base)
+            self.result.profile = flame.summarise(
+                fg, bfg if isinstance(bfg, FlameGraph) else None, win, base, nodes=self.result.flame_nodes
+            )
 
     def _logs(self, got: dict[str, object]) -> None:
         def count(key: str) -> int | None:

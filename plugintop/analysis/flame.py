@@ -3,6 +3,8 @@ by self and total, and what got hotter against a baseline."""
 
 from __future__ import annotations
 
+import heapq
+
 from plugintop.analysis.model import FlameNode, FunctionShare, ProfileSummary
 from plugintop.models.pyroscope import FlameGraph
 
@@ -14,69 +16,94 @@ def decode(fg: FlameGraph) -> list[FlameNode]:
     """The nodes of a flame graph in level order, each with its parent (4-int or 7-int levels).
 
     Offsets are delta-encoded per level (`x = previous end + delta`); a node's parent is the node of
-    the level above whose span contains it. Diff graphs are placed on the combined left+right axis.
+    the level above whose span contains it (one forward pass per level, both levels being sorted by
+    position). Diff graphs are placed on the combined left+right axis.
     """
-    width = 7 if fg.diff else 4
+    diff = fg.diff
+    width = 7 if diff else 4
+    names = fg.names
     nodes: list[FlameNode] = []
-    spans: list[tuple[int, int]] = []  # (combined x, combined width) per node
-    prev_level: list[int] = []
+    append = nodes.append
+    prev_ends: list[int] = []
+    prev_first = 0
     for level, values in enumerate(fg.levels):
-        this_level: list[int] = []
+        ends: list[int] = []
+        first = len(nodes)
         lx = rx = 0
         p = 0
+        last = len(prev_ends) - 1
         for i in range(0, len(values) - width + 1, width):
             lx += values[i]
-            total, self_ = values[i + 1], values[i + 2]
-            right_total = right_self = 0
-            if width == 7:
+            total = values[i + 1]
+            if diff:
                 rx += values[i + 3]
                 right_total, right_self = values[i + 4], values[i + 5]
-            cx, cw = lx + rx, total + right_total
-            parent = -1
-            if prev_level:
-                while p < len(prev_level) - 1 and spans[prev_level[p]][0] + spans[prev_level[p]][1] <= cx:
+            else:
+                right_total = right_self = 0
+            cx = lx + rx
+            if last >= 0:
+                while p < last and prev_ends[p] <= cx:
                     p += 1
-                parent = prev_level[p]
-            this_level.append(len(nodes))
-            nodes.append(
-                FlameNode(fg.names[values[i + width - 1]], level, lx, total, self_, parent, right_total, right_self)
+                parent = prev_first + p
+            else:
+                parent = -1
+            append(
+                FlameNode(
+                    names[values[i + width - 1]], level, lx, total, values[i + 2], parent, right_total, right_self
+                )
             )
-            spans.append((cx, cw))
             lx += total
             rx += right_total
-        prev_level = this_level
+            ends.append(cx + total + right_total)
+        prev_ends, prev_first = ends, first
     return nodes
 
 
 def function_totals(nodes: list[FlameNode]) -> tuple[dict[str, int], dict[str, int]]:
-    """(self, total) per function name; a function's total counts recursion once."""
-    self_by: dict[str, int] = {}
+    """(self, total) per function name; a function's total counts recursion once (a node adds its total
+    only when no ancestor has the same name)."""
+    self_by = self_totals(nodes)
     total_by: dict[str, int] = {}
-    children: dict[int, list[int]] = {}
-    for i, n in enumerate(nodes):
-        self_by[n.name] = self_by.get(n.name, 0) + n.self
-        if n.parent >= 0:
-            children.setdefault(n.parent, []).append(i)
     if not nodes:
         return self_by, total_by
-    on_path: dict[str, int] = {}
-    stack: list[tuple[int, bool]] = [(0, False)]
+    names = [n.name for n in nodes]
+    totals = [n.total for n in nodes]
+    children: list[list[int]] = [[] for _ in nodes]
+    for i, n in enumerate(nodes):
+        if n.parent >= 0:
+            children[n.parent].append(i)
+    on_path: dict[str, int] = dict.fromkeys(self_by, 0)
+    stack = [0]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        i, leaving = stack.pop()
-        name = nodes[i].name
-        if leaving:
-            on_path[name] -= 1
+        i = pop()
+        if i < 0:
+            on_path[names[~i]] -= 1
             continue
-        if not on_path.get(name):
-            total_by[name] = total_by.get(name, 0) + nodes[i].total
-        on_path[name] = on_path.get(name, 0) + 1
-        stack.append((i, True))
-        stack.extend((c, False) for c in children.get(i, []))
+        name = names[i]
+        if not on_path[name]:
+            total_by[name] = total_by.get(name, 0) + totals[i]
+        on_path[name] += 1
+        push(~i)
+        extend(children[i])
     return self_by, total_by
 
 
 def _shares(values: dict[str, int], total: int, skip: set[str]) -> dict[str, float]:
     return {k: v / total for k, v in values.items() if total > 0 and k not in skip}
+
+
+def self_totals(nodes: list[FlameNode]) -> dict[str, int]:
+    """Self value per function name (no tree walk needed)."""
+    out: dict[str, int] = {}
+    get = out.get
+    for n in nodes:
+        out[n.name] = get(n.name, 0) + n.self
+    return out
+
+
+def _top(d: dict[str, float], n: int) -> list[FunctionShare]:
+    return [FunctionShare(f, v) for f, v in heapq.nlargest(n, d.items(), key=lambda kv: kv[1]) if v > 0]
 
 
 def summarise(
@@ -86,9 +113,14 @@ def summarise(
     base_span: tuple[float, float],
     top: int = 10,
     sample_rate: float = 1e9,
+    nodes: list[FlameNode] | None = None,
 ) -> ProfileSummary:
-    """Top functions by self and total share in the window, and those whose self share grew most."""
-    nodes = decode(window)
+    """Top functions by self and total share in the window, and those whose self share grew most.
+
+    Args:
+        nodes: the window already decoded (the triage decodes it once for the flame view too).
+    """
+    nodes = decode(window) if nodes is None else nodes
     self_w, total_w = function_totals(nodes)
     grand = nodes[0].total if nodes else 0
     skip = {"total"}
@@ -99,20 +131,15 @@ def summarise(
     truncated = any(n.name == OTHER for n in nodes) or (window.max_nodes > 0 and len(nodes) >= window.max_nodes)
     if baseline is not None:
         bnodes = decode(baseline)
-        self_b, _ = function_totals(bnodes)
         base_grand = bnodes[0].total if bnodes else 0
-        base_share = _shares(self_b, base_grand, skip)
+        base_share = _shares(self_totals(bnodes), base_grand, skip)
         if base_grand > 0 and grand > 0:
             deltas = {f: s - base_share.get(f, 0.0) for f, s in self_share.items() if f != OTHER}
-            hotter = [FunctionShare(f, d) for f, d in sorted(deltas.items(), key=lambda kv: -kv[1])[:top] if d > 0]
+            hotter = _top(deltas, top)
         truncated = truncated or any(n.name == OTHER for n in bnodes)
-
-    def by(d: dict[str, float], n: int) -> list[FunctionShare]:
-        return [FunctionShare(f, s) for f, s in sorted(d.items(), key=lambda kv: -kv[1])[:n] if s > 0]
-
     return ProfileSummary(
-        top_self=by(self_share, top),
-        top_total=by(total_share, 200),
+        top_self=_top(self_share, top),
+        top_total=_top(total_share, 200),
         hotter=hotter,
         total_s=grand / sample_rate,
         baseline_total_s=base_grand / sample_rate,

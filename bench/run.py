@@ -1,0 +1,396 @@
+"""All of plugintop's performance figures in one run: `NAME VALUE UNIT` per line, each the median of
+several measurements, on this machine (its core count first).
+
+    python bench/run.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import pty
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import httpx  # noqa: E402
+import tail as tail_bench  # noqa: E402
+
+from plugintop.analysis import flame as flame_analysis  # noqa: E402
+from plugintop.analysis.traces import analyse  # noqa: E402
+from plugintop.clients.pyroscope import parse_flamegraph  # noqa: E402
+from plugintop.clients.tempo import parse_trace  # noqa: E402
+from plugintop.config import Context  # noqa: E402
+from plugintop.connections import open_backends  # noqa: E402
+from plugintop.schema import Schema  # noqa: E402
+from plugintop.timerange import TimeRange  # noqa: E402
+from plugintop.triage import Triage, TriageRequest  # noqa: E402
+from tests.faults import huge_flame, huge_trace  # noqa: E402
+
+PLUGINTOP = str(Path(sys.executable).parent / "plugintop")
+RUNS = 3
+
+
+def out(name: str, value: float, unit: str) -> None:
+    print(f"{name} {value:.4g} {unit}", flush=True)
+
+
+def demo_serve() -> tuple[subprocess.Popen[str], dict[str, str]]:
+    p = subprocess.Popen([PLUGINTOP, "demo", "serve"], stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None
+    urls = dict(p.stdout.readline().strip().split("=", 1) for _ in range(4))
+    return p, urls
+
+
+def url_args(urls: dict[str, str]) -> list[str]:
+    return [a for k, u in urls.items() for a in (f"--{k}-url", u)]
+
+
+# ----- time to triage -------------------------------------------------------------------------------
+async def recorded_triage(urls: dict[str, str]) -> list[list[tuple[str, str, Any, Any]]]:
+    """The triage's requests, phase by phase (what the floor script replays)."""
+    phases: list[list[tuple[str, str, Any, Any]]] = [[]]
+
+    async def hook(request: httpx.Request) -> None:
+        body = json.loads(request.content) if request.content else None
+        phases[-1].append((str(request.url.copy_with(query=None)), request.method, request.url.params, body))
+
+    ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+    async with await open_backends(ctx) as b:
+        for client in b._http:
+            client.event_hooks["request"] = [hook]  # type: ignore[list-item]
+        now = time.time()
+        async for _ in Triage(b, ctx, TriageRequest("recommender", "acme", TimeRange(now - 3600, now), 2.0)).stream():
+            phases.append([])
+    return [p for p in phases if p]
+
+
+async def floor(phases: list[list[tuple[str, str, Any, Any]]]) -> tuple[float, int, int]:
+    """A minimal concurrent httpx script: each phase's requests at once, phases in order."""
+    size = 0
+    t = time.perf_counter()
+    async with httpx.AsyncClient(timeout=60) as c:
+        for phase in phases:
+            answers = await asyncio.gather(*(c.request(m, u, params=p, json=b) for u, m, p, b in phase))
+            size += sum(len(a.content) for a in answers)
+    return time.perf_counter() - t, sum(len(p) for p in phases), size
+
+
+def time_to_triage(urls: dict[str, str]) -> None:
+    cmd = [
+        PLUGINTOP,
+        "report",
+        *url_args(urls),
+        "--plugin",
+        "recommender",
+        "--tenant",
+        "acme",
+        "--since",
+        "1h",
+        "--p99-target",
+        "2s",
+        "--format",
+        "json",
+    ]
+    subprocess.run(cmd, capture_output=True, check=True)  # warm the demo's caches
+    walls = []
+    for _ in range(RUNS):
+        t = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=True)
+        walls.append(time.perf_counter() - t)
+    phases = asyncio.run(recorded_triage(urls))
+    floors = [asyncio.run(floor(phases)) for _ in range(RUNS)]
+    wall, fl = statistics.median(walls), statistics.median(f[0] for f in floors)
+    out("time_to_triage_ratio", wall / fl, "x")
+    out("time_to_triage_s", wall, "s")
+    out("floor_s", fl, "s")
+    out("requests", floors[0][1], "n")
+    out("bytes_fetched", floors[0][2], "B")
+
+
+# ----- first paint, help ------------------------------------------------------------------------------
+FIRST_PAINT = """
+import asyncio, sys, time
+t0 = time.perf_counter()
+from plugintop.config import Context
+from plugintop.timerange import TimeRange
+from plugintop.ui.app import PlugintopApp, Session
+urls = dict(a.split("=", 1) for a in sys.argv[1:])
+ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+now = time.time()
+app = PlugintopApp(Session(ctx, "bench", "recommender", "acme", TimeRange(now - 3600, now), 2.0))
+async def main():
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.triage_done.wait()
+        await pilot.pause()
+        print(time.perf_counter() - t0)
+asyncio.run(main())
+"""
+
+
+def first_paint(urls: dict[str, str]) -> None:
+    times = []
+    for _ in range(RUNS):
+        t = time.perf_counter()
+        r = subprocess.run(
+            [sys.executable, "-c", FIRST_PAINT, *(f"{k}={u}" for k, u in urls.items())],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        times.append(time.perf_counter() - t)
+        assert r.stdout.strip()
+    out("first_paint_s", statistics.median(times), "s")
+    helps = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run([PLUGINTOP, "--help"], capture_output=True, check=True)
+        helps.append(time.perf_counter() - t)
+    out("help_s", statistics.median(helps), "s")
+
+
+# ----- trace and flame --------------------------------------------------------------------------------
+TRACE_PAINT = """
+import asyncio, json, sys, time
+from plugintop.clients.tempo import parse_trace
+from plugintop.analysis.traces import analyse
+from plugintop.schema import Schema
+from plugintop.ui.widgets.waterfall import TraceView
+from textual.app import App
+body = json.loads(open(sys.argv[1]).read())
+class A(App):
+    def compose(self):
+        yield TraceView()
+async def main():
+    app = A()
+    async with app.run_test(size=(160, 48)) as pilot:
+        t = time.perf_counter()
+        a = analyse(parse_trace(body, "t"), Schema(), "recommender", "recommend_courses")
+        app.query_one(TraceView).show(a)
+        await pilot.pause()
+        first = time.perf_counter() - t
+        s = time.perf_counter()
+        for _ in range(20):
+            await pilot.press("pagedown")
+        print(first, (time.perf_counter() - s) / 20)
+asyncio.run(main())
+"""
+
+
+def trace_and_flame(tmp: Path) -> None:
+    body = huge_trace("ab" * 16, 10_000)
+    path = tmp / "trace.json"
+    path.write_text(json.dumps(body))
+    runs = []
+    for _ in range(RUNS):
+        r = subprocess.run(
+            [sys.executable, "-c", TRACE_PAINT, str(path)], capture_output=True, text=True, check=True, cwd=ROOT
+        )
+        runs.append([float(x) for x in r.stdout.split()])
+    out("trace_10k_s", statistics.median(r[0] for r in runs), "s")
+    out("trace_10k_scroll_ms", statistics.median(r[1] for r in runs) * 1000, "ms")
+    for name, nodes in (("flame_8k_s", 8192), ("flame_100k_s", 100_000)):
+        win, base = huge_flame(nodes)["flamegraph"], huge_flame(nodes)["flamegraph"]
+        times = []
+        for _ in range(RUNS):
+            t = time.perf_counter()
+            fw, fb = parse_flamegraph(win, max_nodes=nodes), parse_flamegraph(base, max_nodes=nodes)
+            decoded = flame_analysis.decode(fw)  # as the triage does: decoded once, for the view and the summary
+            flame_analysis.summarise(fw, fb, (0, 1), (0, 1), nodes=decoded)
+            times.append(time.perf_counter() - t)
+        out(name, statistics.median(times), "s")
+    _ = (parse_trace, analyse, Schema)
+
+
+# ----- event-loop stalls ------------------------------------------------------------------------------
+STALLS = """
+import asyncio, sys, time
+from plugintop.config import Context
+from plugintop.timerange import TimeRange
+from plugintop.ui.app import PlugintopApp, Session
+urls = dict(a.split("=", 1) for a in sys.argv[1:])
+ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+now = time.time()
+app = PlugintopApp(Session(ctx, "bench", "recommender", "acme", TimeRange(now - 3600, now), 2.0, tail_every=1.0))
+worst = [0.0]
+async def ticker():
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(0.005)
+        worst[0] = max(worst[0], time.perf_counter() - t - 0.005)
+async def main():
+    async with app.run_test(size=(160, 48)) as pilot:
+        task = asyncio.create_task(ticker())
+        await app.triage_done.wait()
+        for keys in (["2", "enter"], ["down", "down", "enter"], ["f"], ["escape"], ["1", "down", "enter"]):
+            await pilot.press(*keys)
+            await asyncio.sleep(0.5)
+        await app.triage_done.wait()
+        await asyncio.sleep(2)
+        task.cancel()
+        print(worst[0] * 1000)
+asyncio.run(main(), debug=True)
+"""
+
+
+def loop_stalls(urls: dict[str, str]) -> None:
+    vals = []
+    for _ in range(RUNS):
+        r = subprocess.run(
+            [sys.executable, "-c", STALLS, *(f"{k}={u}" for k, u in urls.items())],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        vals.append(float(r.stdout.split()[-1]))
+    out("loop_stall_max_ms", statistics.median(vals), "ms")
+
+
+# ----- terminal bandwidth -----------------------------------------------------------------------------
+class BusyLoki(BaseHTTPRequestHandler):
+    """A Loki whose tenant writes `rate` lines a second (query_range forward answers them)."""
+
+    rate = 1000
+
+    def log_message(self, *a: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        from urllib.parse import parse_qs, urlparse
+
+        q = parse_qs(urlparse(self.path).query)
+        if "query_range" not in self.path:
+            body = b'{"status":"success","data":[]}'
+        else:
+            lo, hi = int(q["start"][0]), int(q["end"][0])
+            limit = int(q.get("limit", ["100"])[0])
+            ts: list[int] = []
+            if self.rate:
+                step = 1_000_000_000 // self.rate
+                first = -(-lo // step) * step
+                ts = list(range(first, hi, step))[:limit]
+            values = [
+                [
+                    str(t),
+                    json.dumps(
+                        {
+                            "level": "info",
+                            "event": "plugin.tool.completed",
+                            "tool": "recommend_courses",
+                            "msg": f"line {t}",
+                            "trace_id": f"{t:032x}",
+                        }
+                    ),
+                ]
+                for t in ts
+            ]
+            body = json.dumps(
+                {
+                    "status": "success",
+                    "data": {
+                        "resultType": "streams",
+                        "result": [{"stream": {"plugin": "recommender", "tenant_id": "acme"}, "values": values}],
+                    },
+                }
+            ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def terminal_bytes(args: list[str], settle: float, window: float) -> float:
+    """Bytes a second the app writes to a 200×50 pseudo-terminal, after `settle` seconds."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(PLUGINTOP, [PLUGINTOP, *args])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    os.kill(pid, signal.SIGWINCH)
+    count, t0 = 0, time.monotonic()
+    measuring = False
+    while time.monotonic() - t0 < settle + window:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if not measuring and time.monotonic() - t0 >= settle:
+            measuring, count = True, 0
+        if r:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            count += len(data)
+    os.write(fd, b"q")
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+    os.close(fd)
+    return count / window
+
+
+class QuietLoki(BusyLoki):
+    rate = 0
+
+
+def bandwidth(urls: dict[str, str]) -> None:
+    """Idle: every pane filled, no new log lines (a quiet Loki); tailing: 1,000 new lines a second."""
+    for name, handler in (("idle_bytes_per_s", QuietLoki), ("tail_bytes_per_s", BusyLoki)):
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        loki = {**urls, "loki": f"http://127.0.0.1:{srv.server_address[1]}"}
+        args = [*url_args(loki), "--plugin", "recommender", "--tenant", "acme", "--since", "1h", "--p99-target", "2s"]
+        out(name, statistics.median(terminal_bytes(args, 12, 10) for _ in range(RUNS)), "B/s")
+        srv.shutdown()
+
+
+def main() -> None:
+    import tempfile
+
+    print(f"cores {os.cpu_count()} n", flush=True)
+    proc, urls = demo_serve()
+    try:
+        time_to_triage(urls)
+        first_paint(urls)
+        pages = tail_bench.bodies(50_000)
+        v = statistics.median(asyncio.run(tail_bench.ingest_view(pages)) for _ in range(RUNS))
+        lg = statistics.median(asyncio.run(tail_bench.ingest_log(pages)) for _ in range(RUNS))
+        out("tail_entries_per_s", v, "entries/s")
+        out("tail_vs_log_ratio", v / lg, "x")
+        out(
+            "tail_keystroke_p95_ms",
+            statistics.median(asyncio.run(tail_bench.keystrokes(pages)) for _ in range(RUNS)),
+            "ms",
+        )
+        mem = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "tail.py"), "--memory"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        out("tail_rss_mb_100k", float(mem[0]), "MB")
+        with tempfile.TemporaryDirectory() as tmp:
+            trace_and_flame(Path(tmp))
+        loop_stalls(urls)
+        bandwidth(urls)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
