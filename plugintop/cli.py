@@ -166,7 +166,7 @@ def _run(cmd: str | None, ns: argparse.Namespace) -> int:
         return serve_forever(ns.scenario, ns.host)
     if cmd is None:
         return _app(ns)
-    raise UsageError(f"`plugintop {cmd}` is not built yet in this version; use `plugintop report` or `check`")
+    raise UsageError(f"unknown command {cmd!r}; see plugintop --help")
 
 
 def _start_demo(ns: argparse.Namespace) -> Any:
@@ -187,19 +187,26 @@ def _start_demo(ns: argparse.Namespace) -> Any:
     return stack
 
 
-def _app(ns: argparse.Namespace) -> int:
-    from plugintop.connections import preflight
+def _load(ns: argparse.Namespace, what: str) -> Any:
+    """Checks --plugin/--tenant and loads the context (file < environment < flags), printing warnings."""
     from plugintop.errors import UsageError
     from plugintop.settings import load_context
+
+    if not ns.plugin or not ns.tenant:
+        raise UsageError(f"{what} needs --plugin and --tenant (or try --demo); see plugintop --help")
+    loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
+    for w in loaded.warnings:
+        _err(w)
+    return loaded
+
+
+def _app(ns: argparse.Namespace) -> int:
+    from plugintop.connections import preflight
     from plugintop.timerange import parse_duration, resolve_range
 
     stack = _start_demo(ns) if ns.demo else None
     try:
-        if not ns.plugin or not ns.tenant:
-            raise UsageError("give --plugin and --tenant (or try --demo); see plugintop --help")
-        loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
-        for w in loaded.warnings:
-            _err(w)
+        loaded = _load(ns, "plugintop")
         preflight(loaded.context)
         rng = resolve_range(ns.since, ns.start, ns.end)
         from plugintop.ui.app import PlugintopApp, Session
@@ -228,22 +235,17 @@ def _tail(ns: argparse.Namespace) -> int:
     from plugintop.credentials import resolve
     from plugintop.errors import ConfigError, UsageError
     from plugintop.queries.logql import LogQL
-    from plugintop.settings import load_context
     from plugintop.tail import run_tail
     from plugintop.timerange import parse_duration, system_clock
 
     stack = _start_demo(ns) if ns.demo else None
     try:
-        if not ns.plugin or not ns.tenant:
-            raise UsageError("tail needs --plugin and --tenant (or --demo)")
+        loaded = _load(ns, "tail")
         if ns.filter:
             try:
                 re.compile(ns.filter)
             except re.error as e:
                 raise UsageError(f"--filter is not a regular expression: {e}") from None
-        loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
-        for w in loaded.warnings:
-            _err(w)
         ctx = loaded.context
         cfg = ctx.loki
         if not cfg.url and not (ctx.grafana and ctx.grafana.url):
@@ -302,19 +304,13 @@ def _report(ns: argparse.Namespace) -> int:
     import asyncio
 
     from plugintop.connections import open_backends
-    from plugintop.errors import UsageError
     from plugintop.report import exit_code, render
-    from plugintop.settings import load_context
     from plugintop.timerange import parse_duration, resolve_range
     from plugintop.triage import Triage, TriageRequest
 
     stack = _start_demo(ns) if ns.demo else None
     try:
-        if not ns.plugin or not ns.tenant:
-            raise UsageError("report needs --plugin and --tenant (or --demo)")
-        loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
-        for w in loaded.warnings:
-            _err(w)
+        loaded = _load(ns, "report")
         rng = resolve_range(ns.since, ns.start, ns.end)
         target = parse_duration(ns.p99_target) if ns.p99_target else None
         fmt = ns.format or ("text" if sys.stdout.isatty() else "json")
@@ -339,16 +335,10 @@ def _check(ns: argparse.Namespace) -> int:
 
     from plugintop.check import format_results, run_checks
     from plugintop.connections import open_backends
-    from plugintop.errors import UsageError
-    from plugintop.settings import load_context
     from plugintop.timerange import resolve_range
 
     stack = _start_demo(ns) if ns.demo else None
-    if not ns.plugin or not ns.tenant:
-        raise UsageError("check needs --plugin and --tenant (to say whether their data exists)")
-    loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
-    for w in loaded.warnings:
-        _err(w)
+    loaded = _load(ns, "check")
     rng = resolve_range(ns.since, ns.start, ns.end)
 
     async def go() -> list[str]:
