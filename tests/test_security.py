@@ -173,7 +173,7 @@ PARSERS = {
 
 
 @pytest.mark.parametrize("name", sorted(PARSERS))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_parsers_answer_garbage_with_typed_errors(name: str, data: st.DataObject) -> None:
     parse, fixture = PARSERS[name]

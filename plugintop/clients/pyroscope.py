@@ -27,7 +27,7 @@ def _ints(values: Any, backend: str, what: str) -> list[int]:
         raise BadResponse(backend, f"{what} is not a list")
     try:
         return [int(v) for v in values]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise BadResponse(backend, f"{what} holds a value that is not an integer") from None
 
 
@@ -40,7 +40,10 @@ def parse_flamegraph(fg: Any, backend: str = "pyroscope", *, diff: bool = False,
         raise BadResponse(backend, "flamegraph names is not a list")
     levels = []
     width = 7 if diff else 4
-    for d, lv in enumerate(fg.get("levels") or []):
+    raw_levels = fg.get("levels") or []
+    if not isinstance(raw_levels, list):
+        raise BadResponse(backend, "flamegraph levels is not a list")
+    for d, lv in enumerate(raw_levels):
         raw = lv.get("values") or [] if isinstance(lv, dict) else lv
         ints = _ints(raw, backend, f"levels[{d}]")
         if len(ints) % width:
