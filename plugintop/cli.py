@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(cmd, ns)
     except KeyboardInterrupt:
-        return 130
+        return 0 if cmd in ("tail", "demo") else 130  # Ctrl-C is how tail and demo serve end
     except Exception as e:  # the last guard: one line, never a traceback
         from plugintop.errors import ConfigError, PlugintopError, UsageError
 
