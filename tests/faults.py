@@ -93,6 +93,21 @@ def loki_lines(n: int = 5000, size: int = 10_000) -> dict[str, Any]:
     }
 
 
+HOSTILE = [
+    "\x1b[2J\x1b[3J\x1b[1;1HFAKE",
+    "\x1b]52;c;ZXZpbA==\x07",
+    "\x1b]8;;https://evil/\x1b\\ok\x1b]8;;\x1b\\",
+    "\x9b2J",
+    "status=ok\rstatus=FAIL",
+    "[/]",
+    "[bold red]x",
+    "[@click=app.quit]x[/]",
+    "\u202eevil",
+    "a\u200bb",
+    "[link=https://evil]x[/link]",
+    "[TODO] x",
+]
+
 PROM_NAN = {
     "status": "success",
     "data": {
@@ -229,6 +244,15 @@ class FaultServer:
             return _response(200, json.dumps(huge_trace(tid)).encode())
         if m.startswith("flame:"):
             return _response(200, json.dumps(huge_flame(int(m.split(":")[1]))).encode())
+        if m == "hostile_trace":
+            tid = target.split("?")[0].rsplit("/", 1)[-1]
+            body = huge_trace(tid, 12)
+            for i, span in enumerate(body["trace"]["resourceSpans"][0]["scopeSpans"][0]["spans"][1:]):
+                span["name"] = HOSTILE[i % len(HOSTILE)]
+                span["attributes"] = [
+                    {"key": HOSTILE[(i + 1) % len(HOSTILE)], "value": {"stringValue": HOSTILE[(i + 2) % len(HOSTILE)]}}
+                ]
+            return _response(200, json.dumps(body).encode())
         if m == "loki_huge":
             return _response(200, json.dumps(loki_lines()).encode())
         raise ValueError(m)

@@ -1,0 +1,74 @@
+"""The app with faulty or hostile backends: the faulty pane says so, the others fill, nothing is
+ever rendered as markup or terminal control, the app never exits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from plugintop.config import Context
+from plugintop.demo.scenario import load_scenario
+from plugintop.demo.stack import DemoStack
+from plugintop.timerange import TimeRange
+from plugintop.ui.app import PlugintopApp, Session
+from plugintop.ui.widgets.waterfall import Waterfall
+from tests.faults import Fault, fault_server
+
+NOW = 1_800_000_000.0
+
+
+@contextmanager
+def app_with(faults: dict[str, Fault]) -> Iterator[PlugintopApp]:
+    with DemoStack(load_scenario(None), now=NOW, clock=lambda: NOW) as stack:
+        urls = dict(stack.urls)
+        servers = []
+        for backend, fault in faults.items():
+            cm = fault_server(fault, urls[backend])
+            servers.append(cm)
+            urls[backend] = cm.__enter__().url
+        try:
+            ctx = Context.model_validate({k: {"url": u, "timeout": {"read": 2}} for k, u in urls.items()})
+            yield PlugintopApp(
+                Session(
+                    ctx,
+                    "t",
+                    "recommender",
+                    "acme",
+                    TimeRange(NOW - 3600, NOW),
+                    2.0,
+                    clock=lambda: NOW,
+                    tail_every=3600.0,
+                )
+            )
+        finally:
+            for cm in servers:
+                cm.__exit__(None, None, None)
+
+
+async def test_html_tempo_and_failing_loki_are_shown_in_their_panes() -> None:
+    with app_with({"tempo": Fault("html200"), "loki": Fault("status:500")}) as app:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await asyncio.wait_for(app.triage_done.wait(), 60)
+            await pilot.pause()
+            assert "HTML" in str(app.query_one("#spans").border_subtitle)
+            assert "loki" in str(app.query_one("#logs").border_subtitle)
+            assert app.query_one("#tools").row_count == 3  # type: ignore[attr-defined]
+            assert app.result is not None and app.result.profile is not None and app.is_running
+
+
+async def test_hostile_span_names_and_attributes_render_inert() -> None:
+    with app_with({"tempo": Fault("hostile_trace", lambda p: p.startswith("/api/v2/traces/"))}) as app:
+        async with app.run_test(size=(110, 70)) as pilot:  # narrow layout: one tall pane at a time
+            await asyncio.wait_for(app.triage_done.wait(), 60)
+            await pilot.press("3")
+            await pilot.pause()
+            wf = app.query_one(Waterfall)
+            assert wf.trace is not None and len(wf.trace.spans) == 12 and wf.size.height >= 12
+            rendered = "".join(wf.render_line(y).text for y in range(12))
+            assert "\x1b" not in rendered and "\x9b" not in rendered and "\u202e" not in rendered
+            assert "FAKE" in rendered and "[@click=app.quit]x[/]" in rendered
+            await pilot.press("3", *["down"] * 8, "enter")
+            await pilot.pause()
+            attrs = str(app.query_one("#attrs").render())
+            assert "\x1b" not in attrs and app.is_running
