@@ -27,6 +27,8 @@ from plugintop.analysis.model import (
 )
 from plugintop.analysis.slo import BURN_WINDOWS, alerts_firing
 from plugintop.analysis.verdict import decide
+from plugintop.clients.pyroscope import MAX_RANGE_S as PYROSCOPE_MAX_RANGE_S
+from plugintop.clients.tempo import MAX_SEARCH_RANGE_S as TEMPO_MAX_RANGE_S
 from plugintop.config import Context
 from plugintop.connections import Backends
 from plugintop.errors import BackendError
@@ -325,13 +327,16 @@ class Triage:
             q = self.traceql.tool_spans(
                 req.plugin, req.tenant, tool, min_duration_s=cut, select=(s.llm_model_attrs[0], s.llm_cost_attr)
             )
-            jobs["search"] = self._try("tempo", q, self.b.tempo.search(q, ws, we, limit=20, spss=1))
+            ss = self._limit(ws, we, TEMPO_MAX_RANGE_S, "tempo search")
+            jobs["search"] = self._try("tempo", q, self.b.tempo.search(q, ss, we, limit=20, spss=1))
         if self.b.pyroscope:
             sel = label_selector(s, req.plugin)
             q = f"{s.profile_type}{sel}"
-            jobs["flame"] = self._try("pyroscope", q, self.b.pyroscope.flamegraph(s.profile_type, sel, ws, we))
+            ps = self._limit(ws, we, PYROSCOPE_MAX_RANGE_S, "profile")
+            pdur = we - ps
+            jobs["flame"] = self._try("pyroscope", q, self.b.pyroscope.flamegraph(s.profile_type, sel, ps, we))
             jobs["base_flame"] = self._try(
-                "pyroscope", None, self.b.pyroscope.flamegraph(s.profile_type, sel, ws - dur, ws)
+                "pyroscope", None, self.b.pyroscope.flamegraph(s.profile_type, sel, ps - pdur, ps)
             )
         if self.b.loki:
             q = self.logql.error_count(req.plugin, req.tenant, d)
@@ -356,9 +361,17 @@ class Triage:
                 got["search"] = await self._try("tempo", q, self.b.tempo.search(q, ws, we, limit=50, spss=1))
                 self._samples(tool, got, cut, fill=True)
         self._cost(got)
-        self._profile(got, (ws, we), (ws - dur, ws))
+        ps = max(ws, we - PYROSCOPE_MAX_RANGE_S)  # the profile's own range (noted above when it was cut)
+        self._profile(got, (ps, we), (ps - (we - ps), ps))
         self._logs(got)
         return self.result.spans[0] if self.result.spans else None
+
+    def _limit(self, start: float, end: float, limit: float, what: str) -> float:
+        """`start` moved forward so [start, end] fits a backend's range limit, with a note saying so."""
+        if end - start <= limit:
+            return start
+        self.result.notes.append(f"{what} limited to the last {limit / 3600:.0f} h of the window (backend limit)")
+        return end - limit
 
     def _samples(self, tool: str | None, got: dict[str, object], cut: float, fill: bool = False) -> None:
         """Exemplars above the window's p99 first (they lean to the median), then Tempo's matches;

@@ -182,3 +182,15 @@ def test_verdict_rules() -> None:
     fleet = SlowWindow(0, 1200, "t", 3.0, 2.0, other_tenants_slow=["b", "c"], other_tenants=["b", "c"])
     assert decide(fleet, trace(0.8, "db", 0.1, "client"), None, None, None, None).scope == "fleet"
     assert decide(W, None, None, None, None, None).cause == "none"  # slow, but nothing sampled
+
+
+def test_windows_longer_than_a_backend_allows_are_cut_and_said() -> None:
+    from plugintop.config import Context
+    from plugintop.connections import Backends
+    from plugintop.timerange import TimeRange
+    from plugintop.triage import Triage, TriageRequest
+
+    t = Triage(Backends(), Context(), TriageRequest("p", "t", TimeRange(0, 10 * 86400)))
+    assert t._limit(0, 10 * 86400, 86400, "profile") == 9 * 86400
+    assert t._limit(0, 3600, 86400, "profile") == 0
+    assert any("profile limited to the last 24 h" in n for n in t.result.notes)
