@@ -256,32 +256,28 @@ def _tail(ns: argparse.Namespace) -> int:
         query = LogQL(ctx.telemetry).logs(ns.plugin, ns.tenant, ns.pipeline)
 
         async def go() -> int:
+            from contextlib import AsyncExitStack
+
             from plugintop.connections import open_backends
 
-            if cfg.url:
-                http = make_client(
-                    cfg.url,
-                    credentials=resolve(cfg.auth, "loki.auth"),
-                    tls=cfg.tls,
-                    timeouts=cfg.timeout,
-                    headers={"X-Scope-OrgID": cfg.tenant} if cfg.tenant else {},
-                )
-                async with http:
-                    return await run_tail(
-                        LokiClient(http),
-                        query,
-                        system_clock() - since,
-                        fmt=ns.format,
-                        filter_re=ns.filter,
-                        invert=ns.invert,
-                        duration=duration,
-                        every=every,
+            async with AsyncExitStack() as stack:
+                if cfg.url:  # only Loki is needed: do not ask for the other backends' URLs
+                    headers = {"X-Scope-OrgID": cfg.tenant} if cfg.tenant else {}
+                    http = make_client(
+                        cfg.url,
+                        credentials=resolve(cfg.auth, "loki.auth"),
+                        tls=cfg.tls,
+                        timeouts=cfg.timeout,
+                        headers=headers,
                     )
-            async with await open_backends(ctx) as b:
-                if b.loki is None:
-                    raise ConfigError(f"loki: {b.setup_errors['loki'].message}")
+                    loki = LokiClient(await stack.enter_async_context(http))
+                else:
+                    b = await stack.enter_async_context(await open_backends(ctx))
+                    if b.loki is None:
+                        raise ConfigError(f"loki: {b.setup_errors['loki'].message}")
+                    loki = b.loki
                 return await run_tail(
-                    b.loki,
+                    loki,
                     query,
                     system_clock() - since,
                     fmt=ns.format,

@@ -329,11 +329,11 @@ class Triage:
             )
             ss = self._limit(ws, we, TEMPO_MAX_RANGE_S, "tempo search")
             jobs["search"] = self._try("tempo", q, self.b.tempo.search(q, ss, we, limit=20, spss=1))
+        ps = self._limit(ws, we, PYROSCOPE_MAX_RANGE_S, "profile") if self.b.pyroscope else ws
+        pdur = we - ps
         if self.b.pyroscope:
             sel = label_selector(s, req.plugin)
             q = f"{s.profile_type}{sel}"
-            ps = self._limit(ws, we, PYROSCOPE_MAX_RANGE_S, "profile")
-            pdur = we - ps
             jobs["flame"] = self._try("pyroscope", q, self.b.pyroscope.flamegraph(s.profile_type, sel, ps, we))
             jobs["base_flame"] = self._try(
                 "pyroscope", None, self.b.pyroscope.flamegraph(s.profile_type, sel, ps - pdur, ps)
@@ -361,8 +361,7 @@ class Triage:
                 got["search"] = await self._try("tempo", q, self.b.tempo.search(q, ws, we, limit=50, spss=1))
                 self._samples(tool, got, cut, fill=True)
         self._cost(got)
-        ps = max(ws, we - PYROSCOPE_MAX_RANGE_S)  # the profile's own range (noted above when it was cut)
-        self._profile(got, (ps, we), (ps - (we - ps), ps))
+        self._profile(got, (ps, we), (ps - pdur, ps))
         self._logs(got)
         return self.result.spans[0] if self.result.spans else None
 

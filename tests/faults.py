@@ -19,6 +19,8 @@ from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
+from tests.hostile import HOSTILE
+
 
 def huge_trace(trace_id: str, spans: int = 10_000) -> dict[str, Any]:
     """A Tempo v2 answer with `spans` spans in a deep-and-wide tree."""
@@ -92,21 +94,6 @@ def loki_lines(n: int = 5000, size: int = 10_000) -> dict[str, Any]:
         },
     }
 
-
-HOSTILE = [
-    "\x1b[2J\x1b[3J\x1b[1;1HFAKE",
-    "\x1b]52;c;ZXZpbA==\x07",
-    "\x1b]8;;https://evil/\x1b\\ok\x1b]8;;\x1b\\",
-    "\x9b2J",
-    "status=ok\rstatus=FAIL",
-    "[/]",
-    "[bold red]x",
-    "[@click=app.quit]x[/]",
-    "\u202eevil",
-    "a\u200bb",
-    "[link=https://evil]x[/link]",
-    "[TODO] x",
-]
 
 PROM_NAN = {
     "status": "success",

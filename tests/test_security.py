@@ -25,21 +25,10 @@ from plugintop.clients.tempo import parse_search, parse_trace
 from plugintop.errors import BackendError
 from plugintop.report import render
 from tests.fixtures import real
+from tests.hostile import HOSTILE
 from tests.servers import Answer, Backend, serve
 
 TOKEN = "glsa_" + "A" * 32 + "_0123abcd"
-HOSTILE = [
-    "\x1b[2J\x1b[3J\x1b[1;1HFAKE",
-    "\x1b]52;c;ZXZpbA==\x07",
-    "\x1b]8;;https://evil/\x1b\\ok\x1b]8;;\x1b\\",
-    "\x9b2J",
-    "status=ok\rstatus=FAIL",
-    "[/]",
-    "[bold red]x",
-    "[@click=app.quit]x[/]",
-    "\u202eevil",
-    "a\u200bb",
-]
 
 
 def plugintop(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

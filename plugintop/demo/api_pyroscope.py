@@ -186,27 +186,8 @@ class PyroscopeAPI:
         fg = self._flame(selector, start, end, max_nodes)
         step = max(15.0, round((end - start) / 1500 / 15) * 15)
         t0, samples = self.store.timeline(start, end, step)
-        return Response.json(
-            {
-                "version": 1,
-                "flamebearer": {
-                    "names": fg["names"],
-                    "levels": fg["levels"],
-                    "numTicks": fg["total"],
-                    "maxSelf": fg["maxSelf"],
-                },
-                "metadata": {
-                    "format": "single",
-                    "spyName": "",
-                    "sampleRate": 1000000000,
-                    "units": "samples",
-                    "name": "cpu",
-                },
-                "timeline": {"startTime": int(t0), "samples": samples, "durationDelta": int(step), "watermarks": None},
-                "groups": None,
-                "heatmap": None,
-            }
-        )
+        timeline = {"startTime": int(t0), "samples": samples, "durationDelta": int(step), "watermarks": None}
+        return Response.json(_flamebearer(fg, "single", timeline))
 
     def render_diff(self, req: Request) -> Response:
         left_sel, right_sel = self._query(req.get("leftQuery")), self._query(req.get("rightQuery"))
@@ -218,28 +199,25 @@ class PyroscopeAPI:
         right = self.store.stacks(rs, re_) if self._matches(right_sel) else {}
         fg = encode(left, max_nodes, right=right)
         return Response.json(
-            {
-                "version": 1,
-                "flamebearer": {
-                    "names": fg["names"],
-                    "levels": fg["levels"],
-                    "numTicks": fg["total"],
-                    "maxSelf": fg["maxSelf"],
-                },
-                "metadata": {
-                    "format": "double",
-                    "spyName": "",
-                    "sampleRate": 1000000000,
-                    "units": "samples",
-                    "name": "cpu",
-                },
-                "timeline": None,
-                "groups": None,
-                "heatmap": None,
-                "leftTicks": fg["leftTicks"],
-                "rightTicks": fg["rightTicks"],
-            }
+            {**_flamebearer(fg, "double", None), "leftTicks": fg["leftTicks"], "rightTicks": fg["rightTicks"]}
         )
+
+
+def _flamebearer(fg: dict[str, Any], fmt: str, timeline: dict[str, Any] | None) -> dict[str, Any]:
+    """`/pyroscope/render` and `render-diff`'s envelope (Go `encoding/json` of `FlamebearerProfile`)."""
+    return {
+        "version": 1,
+        "flamebearer": {
+            "names": fg["names"],
+            "levels": fg["levels"],
+            "numTicks": fg["total"],
+            "maxSelf": fg["maxSelf"],
+        },
+        "metadata": {"format": fmt, "spyName": "", "sampleRate": 1000000000, "units": "samples", "name": "cpu"},
+        "timeline": timeline,
+        "groups": None,
+        "heatmap": None,
+    }
 
 
 def _connect_flame(fg: dict[str, Any]) -> dict[str, Any]:

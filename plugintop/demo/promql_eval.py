@@ -186,7 +186,8 @@ class Engine:
         self.lookback = lookback
         self._selected: dict[int, list[SeriesData]] = {}
         self._noname: dict[int, tuple[Labels, Labels]] = {}
-        self._groups: dict[tuple[int, int], tuple[tuple[tuple[str, str], ...], Labels, Labels]] = {}
+        self._groups: dict[int, dict[int, tuple[tuple[tuple[str, str], ...], Labels, Labels]]] = {}
+        """Per grouping node: series label-set id → (group key, group labels, the label set)."""
         self._names: dict[int, list[Labels]] = {}
 
     def _reset(self) -> None:
@@ -353,16 +354,11 @@ class Engine:
             q = self._scalar_arg(node, 0, t)
             groups: dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[float, float]]]] = {}
             for labels, v in self._vector(self._eval(node.args[1], t)):
-                memo = self._groups.get((id(labels), id(node)))
-                if memo is None or memo[2] is not labels:
-                    rest = {k: x for k, x in labels.items() if k not in ("le", "__name__")}
-                    memo = (_key(rest), rest, labels)
-                    self._groups[(id(labels), id(node))] = memo
                 try:
                     le = float(labels.get("le", ""))
                 except ValueError:
                     continue
-                key, rest, _ = memo
+                key, rest = self._group(labels, id(node), True, ("le",))
                 entry = groups.get(key)
                 if entry is None:
                     entry = groups[key] = (rest, [])
@@ -446,15 +442,7 @@ class Engine:
             return self._sum(node, vec)
         groups: dict[tuple[tuple[str, str], ...], tuple[Labels, list[tuple[Labels, float]]]] = {}
         for labels, v in vec:
-            memo = self._groups.get((id(labels), id(node)))
-            if memo is None or memo[2] is not labels:
-                if node.without:
-                    g = {k: x for k, x in labels.items() if k not in node.grouping and k != "__name__"}
-                else:
-                    g = {k: labels[k] for k in node.grouping if k in labels}
-                memo = (_key(g), g, labels)
-                self._groups[(id(labels), id(node))] = memo
-            key, g, _ = memo
+            key, g = self._group(labels, id(node), node.without, node.grouping)
             entry = groups.get(key)
             if entry is None:
                 entry = groups[key] = (g, [])
@@ -494,23 +482,32 @@ class Engine:
             result.append((g, r))
         return result
 
+    def _group(
+        self, labels: Labels, nid: int, without: bool, grouping: tuple[str, ...]
+    ) -> tuple[tuple[tuple[str, str], ...], Labels]:
+        """The group labels (and their key) of a series for one grouping node, memoised per query:
+        the same label objects come back at every step of a range query."""
+        memo_by_labels = self._groups.get(nid)
+        if memo_by_labels is None:
+            memo_by_labels = self._groups[nid] = {}
+        memo = memo_by_labels.get(id(labels))
+        if memo is None or memo[2] is not labels:
+            if without:
+                g = {k: x for k, x in labels.items() if k not in grouping and k != "__name__"}
+            else:
+                g = {k: labels[k] for k in grouping if k in labels}
+            memo = memo_by_labels[id(labels)] = (_key(g), g, labels)
+        return memo[0], memo[1]
+
     def _sum(self, node: Agg, vec: Vector) -> Vector:
         """`sum` without per-group member lists (the hot path of every percentile query)."""
         totals: dict[tuple[tuple[str, str], ...], list[Any]] = {}
-        groups = self._groups
         nid = id(node)
         for labels, v in vec:
-            memo = groups.get((id(labels), nid))
-            if memo is None or memo[2] is not labels:
-                if node.without:
-                    g = {k: x for k, x in labels.items() if k not in node.grouping and k != "__name__"}
-                else:
-                    g = {k: labels[k] for k in node.grouping if k in labels}
-                memo = (_key(g), g, labels)
-                groups[(id(labels), nid)] = memo
-            acc = totals.get(memo[0])
+            key, g = self._group(labels, nid, node.without, node.grouping)
+            acc = totals.get(key)
             if acc is None:
-                totals[memo[0]] = [memo[1], v]
+                totals[key] = [g, v]
             else:
                 acc[1] += v
         return [(g, v) for g, v in totals.values()]
