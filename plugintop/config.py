@@ -128,6 +128,22 @@ class SLO(_Model):
         return parse_duration(self.p99_target) if self.p99_target else None
 
 
+class Tail(_Model):
+    """The live tail: how a JSON line is shown, and how many lines are kept."""
+
+    template: str = "time level event tool msg"
+    """Fields shown for a JSON line, in order (`time` is the entry's time); the whole object is shown on
+    selection."""
+    buffer_lines: int = Field(default=100_000, ge=1_000, le=5_000_000)
+
+    @field_validator("template")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        if not v.split():
+            raise ValueError("name at least one field, e.g. 'time level msg'")
+        return v
+
+
 class Context(_Model):
     """One named context: where the backends are and what the names and targets are."""
 
@@ -138,6 +154,7 @@ class Context(_Model):
     pyroscope: BackendConfig = BackendConfig()
     telemetry: Schema = Field(default=Schema(), alias="schema")
     slo: SLO = SLO()
+    tail: Tail = Tail()
 
     def backend(self, name: str) -> BackendConfig:
         cfg: BackendConfig = getattr(self, name)

@@ -88,14 +88,17 @@ class LogFollower:
                     Gap(self.failing_since, self.clock(), self.last_error or "backend failed", recovered=True)
                 )
                 self.failing_since = None
-            fresh = [e for e in page.entries if e.key not in self.seen]
+            fresh = self._fresh(page.entries)
             batch.entries.extend(fresh)
             if page.entries:
                 last = page.entries[-1].ts_ns
                 if last > self.cursor_ns:
                     self.seen = set()
                 self.cursor_ns = last
-                self.seen.update(e.key for e in page.entries if e.ts_ns == last)
+                i = len(page.entries)
+                while i and page.entries[i - 1].ts_ns == last:  # the page ends at the cursor, in order
+                    i -= 1
+                self.seen.update(e.key for e in page.entries[i:])
             if not page.limit_reached:
                 return batch
             if not fresh:
@@ -111,6 +114,16 @@ class LogFollower:
                 self.seen = set()
         batch.behind = True
         return batch
+
+    def _fresh(self, entries: list[LogEntry]) -> list[LogEntry]:
+        """The entries not yet seen: only those at the cursor's own timestamp can repeat (the page starts
+        there, in order), so only they are looked up."""
+        cursor, seen = self.cursor_ns, self.seen
+        i = 0
+        while i < len(entries) and entries[i].ts_ns <= cursor:
+            i += 1
+        head = [e for e in entries[:i] if e.key not in seen]
+        return head + entries[i:] if head or i else entries
 
 
 def tenant_follower(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plugintop.analysis import flame, window
 from plugintop.analysis.cost import ratio, summarise_cost
@@ -136,6 +138,59 @@ def test_flame_decode_top_and_recursion() -> None:
     assert self_by["f"] == 60 and total_by["f"] == 60  # recursion counted once
     s = flame.summarise(g, None, (0, 1), (0, 1))
     assert s.top_self[0] == FunctionShare("f", 0.6) and s.hotter == []
+
+
+@st.composite
+def flame_graphs(draw: st.DrawFn) -> FlameGraph:
+    """Random well-formed flame graphs over a few names (so recursion and repeats are common)."""
+    names = ["total", "a", "b", "c", "d"]
+    levels = [[0, 1000, 0, 0]]
+    parents = [(0, 1000)]  # (x, total) of the level above
+    for _ in range(draw(st.integers(0, 6))):
+        row: list[int] = []
+        spans = []
+        end = 0
+        for x, total in parents:
+            left = total
+            pos = x
+            for _ in range(draw(st.integers(0, 3))):
+                if left <= 1:
+                    break
+                w = draw(st.integers(1, left - 1))
+                gap = draw(st.integers(0, left - w))
+                pos += gap
+                row += [pos - end, w, 0, draw(st.integers(1, 4))]
+                spans.append((pos, w))
+                end = pos + w
+                pos += w
+                left -= gap + w
+        if not row:
+            break
+        levels.append(row)
+        parents = spans
+    for lv in levels:  # self = total minus children (any non-negative value is a valid profile)
+        for i in range(0, len(lv), 4):
+            lv[i + 2] = draw(st.integers(0, lv[i + 1]))
+    return fg(names, levels)
+
+
+@settings(max_examples=300, deadline=None)
+@given(flame_graphs())
+def test_function_totals_match_a_walk_up_the_ancestors(g: FlameGraph) -> None:
+    nodes = flame.decode(g)
+    want_total: dict[str, int] = {}
+    want_self: dict[str, int] = {}
+    for n in nodes:
+        want_self[n.name] = want_self.get(n.name, 0) + n.self
+        p, recursive = n.parent, False
+        while p >= 0:
+            recursive = recursive or nodes[p].name == n.name
+            p = nodes[p].parent
+        want_total.setdefault(n.name, 0)
+        if not recursive:
+            want_total[n.name] += n.total
+    assert flame.function_totals(nodes) == (want_self, want_total)
+    assert flame.self_shares_of(g) == (want_self, 1000)
 
 
 def test_flame_hotter_and_empty() -> None:

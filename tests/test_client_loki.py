@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from plugintop.clients.loki import LokiClient, parse_streams
+from plugintop.clients.loki import LokiClient, decode_streams, parse_streams
 from plugintop.errors import BadQuery, BadResponse
 from tests.fixtures import doc, params, real, replay
 from tests.servers import Answer, Backend
@@ -160,3 +165,65 @@ async def test_paging_past_the_limit_with_shared_timestamps(backend: Backend, ht
                 mod.MAX_ENTRIES = old
     assert [e.line for e in page.entries] == [f"line {i}" for i in range(12)]
     assert not page.limit_reached
+
+
+def _seen(entries: list[Any]) -> list[tuple[Any, ...]]:
+    return [(e.ts_ns, e.line, e.labels, e.metadata, e.parsed) for e in entries]
+
+
+STREAM_BODIES = [
+    *(("real", n) for n in ("loki_query_range_backward", "loki_query_range_backward_categorized")),
+    *(("real", n) for n in ("loki_query_range_forward", "loki_query_range_json_level_error_categorized")),
+    *(("doc", n) for n in ("loki_query_range_streams", "loki_query_range_streams_categorized")),
+    ("doc", "loki_query_range_streams_sm_merged"),
+]
+
+
+@pytest.mark.parametrize(("kind", "name"), STREAM_BODIES)
+def test_fast_decode_equals_the_general_path(kind: str, name: str) -> None:
+    """The tail's C-level decode and the general JSON path read every recorded answer the same."""
+    body = real(name)["body"] if kind == "real" else doc(name)
+    fast = decode_streams(json.dumps(body).encode())
+    assert fast is not None and fast[0]
+    assert _seen(fast[0]) == _seen(parse_streams(body["data"]["result"]))
+
+
+_scalar = st.one_of(st.text(max_size=8), st.integers(), st.none(), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.lists(
+            st.one_of(
+                st.integers(0, 2**62).map(str),
+                st.text(max_size=20),
+                st.dictionaries(
+                    st.sampled_from(["structuredMetadata", "parsed", "trace_id"]),
+                    _scalar | st.dictionaries(st.text(max_size=4), _scalar),
+                ),
+                _scalar,
+            ),
+            max_size=4,
+        ),
+        max_size=5,
+    ),
+    labels=st.dictionaries(st.text(max_size=5), _scalar, max_size=3),
+)
+def test_fast_decode_never_disagrees_on_odd_answers(values: list[Any], labels: dict[str, Any]) -> None:
+    """On any answer the fast path either declines (None: the general path decides) or agrees with it."""
+    body = {"status": "success", "data": {"resultType": "streams", "result": [{"stream": labels, "values": values}]}}
+    fast = decode_streams(json.dumps(body).encode())
+    try:
+        slow: list[Any] | None = parse_streams(body["data"]["result"])
+    except BadResponse:
+        slow = None
+    if fast is not None:
+        assert slow is not None and _seen(fast[0]) == _seen(slow)
+
+
+def test_fast_decode_declines_invalid_utf8_and_errors() -> None:
+    ok = b'{"status":"success","data":{"resultType":"streams","result":[{"stream":{},"values":[["1","a\xffb"]]}]}}'
+    assert decode_streams(ok) is None
+    assert decode_streams(b'{"status":"error","error":"x"}') is None
+    assert decode_streams(b"<html>") is None

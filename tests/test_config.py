@@ -76,6 +76,8 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
         ('[contexts.a.prometheus.auth]\ntype = "digest"', "contexts.a.prometheus.auth.type"),
         ('current-context = "nope"\n[contexts.a]', "current-context"),
         ("[contexts.a\n", "not valid TOML"),
+        ('[contexts.a.tail]\ntemplate = " "', "contexts.a.tail.template"),
+        ("[contexts.a.tail]\nbuffer_lines = 10", "contexts.a.tail.buffer_lines"),
     ],
 )
 def test_mistakes_name_file_and_key(tmp_path: Path, text: str, key: str) -> None:

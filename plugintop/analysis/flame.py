@@ -4,6 +4,7 @@ by self and total, and what got hotter against a baseline."""
 from __future__ import annotations
 
 import heapq
+from operator import itemgetter
 
 from plugintop.analysis.model import FlameNode, FunctionShare, ProfileSummary
 from plugintop.models.pyroscope import FlameGraph
@@ -61,36 +62,55 @@ def decode(fg: FlameGraph) -> list[FlameNode]:
 
 def function_totals(nodes: list[FlameNode]) -> tuple[dict[str, int], dict[str, int]]:
     """(self, total) per function name; a function's total counts recursion once (a node adds its total
-    only when no ancestor has the same name)."""
+    only when no ancestor has the same name).
+
+    One pass in level order (parents come first). Only a name seen on two or more levels can be its
+    own ancestor, so only those names are carried down each node's path (a set shared with the parent
+    until such a name joins it).
+    """
     self_by = self_totals(nodes)
-    total_by: dict[str, int] = {}
-    if not nodes:
-        return self_by, total_by
-    names = [n.name for n in nodes]
-    totals = [n.total for n in nodes]
-    children: list[list[int]] = [[] for _ in nodes]
-    for i, n in enumerate(nodes):
-        if n.parent >= 0:
-            children[n.parent].append(i)
-    on_path: dict[str, int] = dict.fromkeys(self_by, 0)
-    stack = [0]
-    pop, push, extend = stack.pop, stack.append, stack.extend
-    while stack:
-        i = pop()
-        if i < 0:
-            on_path[names[~i]] -= 1
+    total_by: dict[str, int] = dict.fromkeys(self_by, 0)
+    first_level: dict[str, int] = {}
+    multi: set[str] = set()
+    for n in nodes:
+        if first_level.setdefault(n.name, n.level) != n.level:
+            multi.add(n.name)
+    empty: frozenset[str] = frozenset()
+    paths: list[frozenset[str]] = []
+    append = paths.append
+    for n in nodes:
+        name = n.name
+        path = paths[n.parent] if n.parent >= 0 else empty
+        if name in path:  # recursion: an ancestor already counted this time
+            append(path)
             continue
-        name = names[i]
-        if not on_path[name]:
-            total_by[name] = total_by.get(name, 0) + totals[i]
-        on_path[name] += 1
-        push(~i)
-        extend(children[i])
+        total_by[name] += n.total
+        append(path | {name} if name in multi else path)
     return self_by, total_by
 
 
+def self_shares_of(fg: FlameGraph) -> tuple[dict[str, int], int]:
+    """Self value per function name straight from the levels (no tree needed), and the graph's total:
+    what a baseline contributes."""
+    width = 7 if fg.diff else 4
+    names = fg.names
+    out: dict[str, int] = {}
+    get = out.get
+    for values in fg.levels:
+        for s, k in zip(values[2::width], values[width - 1 :: width], strict=True):
+            name = names[k]
+            out[name] = get(name, 0) + s
+    grand = fg.levels[0][1] if fg.levels and len(fg.levels[0]) >= width else 0
+    return out, grand
+
+
 def _shares(values: dict[str, int], total: int, skip: set[str]) -> dict[str, float]:
-    return {k: v / total for k, v in values.items() if total > 0 and k not in skip}
+    if total <= 0:
+        return {}
+    out = {k: v / total for k, v in values.items()}
+    for k in skip:
+        out.pop(k, None)
+    return out
 
 
 def self_totals(nodes: list[FlameNode]) -> dict[str, int]:
@@ -103,7 +123,7 @@ def self_totals(nodes: list[FlameNode]) -> dict[str, int]:
 
 
 def _top(d: dict[str, float], n: int) -> list[FunctionShare]:
-    return [FunctionShare(f, v) for f, v in heapq.nlargest(n, d.items(), key=lambda kv: kv[1]) if v > 0]
+    return [FunctionShare(f, v) for f, v in heapq.nlargest(n, d.items(), key=itemgetter(1)) if v > 0]
 
 
 def summarise(
@@ -130,13 +150,13 @@ def summarise(
     base_grand = 0
     truncated = any(n.name == OTHER for n in nodes) or (window.max_nodes > 0 and len(nodes) >= window.max_nodes)
     if baseline is not None:
-        bnodes = decode(baseline)
-        base_grand = bnodes[0].total if bnodes else 0
-        base_share = _shares(self_totals(bnodes), base_grand, skip)
+        base_self, base_grand = self_shares_of(baseline)
+        base_share = _shares(base_self, base_grand, skip)
         if base_grand > 0 and grand > 0:
-            deltas = {f: s - base_share.get(f, 0.0) for f, s in self_share.items() if f != OTHER}
+            get = base_share.get
+            deltas = {f: s - get(f, 0.0) for f, s in self_share.items() if f != OTHER}
             hotter = _top(deltas, top)
-        truncated = truncated or any(n.name == OTHER for n in bnodes)
+        truncated = truncated or OTHER in base_self
     return ProfileSummary(
         top_self=_top(self_share, top),
         top_total=_top(total_share, 200),

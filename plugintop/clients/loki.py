@@ -7,16 +7,18 @@ value forms, so structured metadata never splits streams.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import httpx
+import msgspec
 from pydantic import TypeAdapter
 
 from plugintop.clients._http import decode_json, send, validate
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.errors import BadQuery, BadResponse
 from plugintop.models.common import BuildInfo, buildinfo_body
-from plugintop.models.loki import LogEntry, LogPage
+from plugintop.models.loki import LogEntry, LogPage, str_map
 from plugintop.models.prometheus import QueryResult
 
 MAX_ENTRIES = 5000
@@ -35,10 +37,45 @@ def ns(t: float) -> str:
     return str(int(round(t * 1e9)))
 
 
-def _str_map(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+_TS = attrgetter("ts_ns")
+
+
+class _Stream(msgspec.Struct):
+    stream: dict[str, str] = {}
+    values: list[LogEntry] = []
+
+
+class _Streams(msgspec.Struct):
+    resultType: str
+    result: list[_Stream]
+
+
+class _StreamsAnswer(msgspec.Struct):
+    status: str
+    data: _Streams
+    warnings: list[str] | None = None
+
+
+_STREAMS = msgspec.json.Decoder(_StreamsAnswer, strict=False)
+
+
+def decode_streams(content: bytes) -> tuple[list[LogEntry], list[str]] | None:
+    """The fast path of a log query's answer: its entries (streams concatenated) and warnings, decoded
+    in C without an intermediate JSON tree; None when the body is anything else (an error, HTML,
+    invalid UTF-8, an odd shape), which the general path then reports."""
+    try:
+        answer = _STREAMS.decode(content)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    if answer.status != "success" or answer.data.resultType != "streams":
+        return None
+    entries: list[LogEntry] = []
+    for stream in answer.data.result:
+        labels = stream.stream
+        for e in stream.values:
+            e.stream = labels
+        entries.extend(stream.values)
+    return entries, answer.warnings or []
 
 
 def parse_streams(result: Any, backend: str = "loki") -> list[LogEntry]:
@@ -49,7 +86,7 @@ def parse_streams(result: Any, backend: str = "loki") -> list[LogEntry]:
     for i, stream in enumerate(result):
         if not isinstance(stream, dict) or not isinstance(stream.get("values", []), list):
             raise BadResponse(backend, f"result[{i}] is not a stream")
-        labels = _str_map(stream.get("stream"))
+        labels = str_map(stream.get("stream"))
         for value in stream.get("values") or []:
             if not isinstance(value, list) or len(value) < 2:
                 raise BadResponse(backend, f"result[{i}] has a value that is not [ts, line]")
@@ -63,11 +100,11 @@ def parse_streams(result: Any, backend: str = "loki") -> list[LogEntry]:
             if len(value) > 2 and isinstance(value[2], dict):
                 extra = value[2]
                 if "structuredMetadata" in extra or "parsed" in extra:
-                    meta = _str_map(extra.get("structuredMetadata"))
-                    parsed = _str_map(extra.get("parsed"))
+                    meta = str_map(extra.get("structuredMetadata"))
+                    parsed = str_map(extra.get("parsed"))
                 else:  # the old flat form
-                    meta = _str_map(extra)
-            out.append(LogEntry(ts, line, labels, meta, parsed))
+                    meta = str_map(extra)
+            out.append(LogEntry.of(ts, line, labels, meta, parsed))
     return out
 
 
@@ -84,7 +121,9 @@ class LokiClient:
         return decode_json(resp, self.backend)
 
     async def _data(self, path: str, params: Any) -> tuple[Any, dict[str, Any]]:
-        body = await self._get(path, params)
+        return self._envelope(await self._get(path, params))
+
+    def _envelope(self, body: Any) -> tuple[Any, dict[str, Any]]:
         if not isinstance(body, dict) or body.get("status") != "success" or "data" not in body:
             if isinstance(body, dict) and body.get("status") == "error":
                 raise BadQuery(self.backend, str(body.get("error", "error"))[:300])
@@ -101,12 +140,22 @@ class LokiClient:
         """One page of a log query (`start` inclusive, `end` exclusive), sorted as `direction` asks."""
         limit = max(1, min(limit, MAX_ENTRIES))
         params = {"query": query, "start": ns(start), "end": ns(end), "limit": limit, "direction": direction}
-        data, body = await self._data("/loki/api/v1/query_range", params)
-        if not isinstance(data, dict) or data.get("resultType") != "streams":
-            raise BadResponse(self.backend, "a log query did not answer streams")
-        entries = parse_streams(data.get("result"), self.backend)
-        entries.sort(key=lambda e: e.ts_ns, reverse=direction == "backward")
-        warnings = [str(w) for w in body.get("warnings") or []]
+        resp = await send(self.http, self.backend, "GET", "/loki/api/v1/query_range", params=params, headers=_HEADERS)
+        return self.log_page(resp, limit, direction)
+
+    def log_page(self, resp: httpx.Response, limit: int, direction: str) -> LogPage:
+        """The page in a log query's answer, sorted as `direction` asks."""
+        fast = decode_streams(resp.content) if "html" not in resp.headers.get("content-type", "") else None
+        if fast is not None:
+            entries, warnings = fast
+        else:
+            body = decode_json(resp, self.backend)
+            data, body = self._envelope(body)
+            if not isinstance(data, dict) or data.get("resultType") != "streams":
+                raise BadResponse(self.backend, "a log query did not answer streams")
+            entries = parse_streams(data.get("result"), self.backend)
+            warnings = [str(w) for w in body.get("warnings") or []]
+        entries.sort(key=_TS, reverse=direction == "backward")  # streams merged; already sorted: linear
         return LogPage(entries, len(entries) >= limit, warnings)
 
     async def query_logs_all(

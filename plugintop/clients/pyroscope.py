@@ -26,7 +26,7 @@ def _ints(values: Any, backend: str, what: str) -> list[int]:
     if not isinstance(values, list):
         raise BadResponse(backend, f"{what} is not a list")
     try:
-        return [int(v) for v in values]
+        return list(map(int, values))
     except (TypeError, ValueError, OverflowError):
         raise BadResponse(backend, f"{what} holds a value that is not an integer") from None
 
@@ -48,7 +48,8 @@ def parse_flamegraph(fg: Any, backend: str = "pyroscope", *, diff: bool = False,
         ints = _ints(raw, backend, f"levels[{d}]")
         if len(ints) % width:
             raise BadResponse(backend, f"levels[{d}] length is not a multiple of {width}")
-        if any(i < 0 or i >= len(names) for i in ints[width - 1 :: width]):
+        refs = ints[width - 1 :: width]
+        if refs and (min(refs) < 0 or max(refs) >= len(names)):
             raise BadResponse(backend, f"levels[{d}] names a function outside names")
         levels.append(ints)
     total = fg.get("total", fg.get("numTicks"))

@@ -1,22 +1,82 @@
-"""Provides Loki log entries and stream results."""
+"""Provides Loki log entries and stream results.
+
+`LogEntry` is a `msgspec` struct decoded straight from Loki's `[ts, line, {metadata}]` arrays: the tail
+ingests tens of thousands of entries a second, so an entry costs one C-level object, and its structured
+metadata stays raw JSON until something asks for it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+_NO_EXTRA = msgspec.Raw()
 
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
+def str_map(value: Any) -> dict[str, str]:
+    """A JSON object as a `str → str` map (anything else: empty)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+
+
+class LogEntry(msgspec.Struct, array_like=True, gc=False):
     """One log line with its stream labels, structured metadata and parsed fields.
 
-    `line` is the raw text as Loki sent it: untrusted, never shown without sanitising.
+    `line` is the raw text as Loki sent it: untrusted, never shown without sanitising. `extra` is
+    the value's third element as raw JSON (categorized `{structuredMetadata, parsed}` or the old flat
+    map), decoded on first use of `metadata` / `parsed`.
     """
 
     ts_ns: int
     line: str
-    labels: dict[str, str] = field(default_factory=dict)
-    metadata: dict[str, str] = field(default_factory=dict)
-    parsed: dict[str, str] = field(default_factory=dict)
+    extra: msgspec.Raw = _NO_EXTRA
+    stream: dict[str, str] | None = None
+    """The stream's labels, shared by its entries (set by the client; None: none)."""
+
+    @classmethod
+    def of(
+        cls,
+        ts_ns: int,
+        line: str,
+        labels: dict[str, str] | None = None,
+        metadata: dict[str, str] | None = None,
+        parsed: dict[str, str] | None = None,
+    ) -> LogEntry:
+        """An entry from decoded parts."""
+        extra = _NO_EXTRA
+        if metadata or parsed:
+            extra = msgspec.Raw(msgspec.json.encode({"structuredMetadata": metadata or {}, "parsed": parsed or {}}))
+        return cls(ts_ns, line, extra, labels or {})
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Stream labels."""
+        return self.stream if self.stream is not None else {}
+
+    def extra_fields(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Structured metadata and parsed fields, decoded from `extra`."""
+        if not self.extra:
+            return {}, {}
+        try:
+            value = msgspec.json.decode(self.extra)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return {}, {}
+        if isinstance(value, dict) and ("structuredMetadata" in value or "parsed" in value):
+            return str_map(value.get("structuredMetadata")), str_map(value.get("parsed"))
+        return str_map(value), {}  # the old flat form
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """Structured metadata."""
+        return self.extra_fields()[0]
+
+    @property
+    def parsed(self) -> dict[str, str]:
+        """Fields Loki's parsers extracted (categorized responses only)."""
+        return self.extra_fields()[1]
 
     @property
     def key(self) -> tuple[int, str, tuple[tuple[str, str], ...]]:
@@ -25,7 +85,8 @@ class LogEntry:
 
     def field(self, name: str) -> str | None:
         """A value from structured metadata, parsed fields or stream labels."""
-        return self.metadata.get(name) or self.parsed.get(name) or self.labels.get(name)
+        meta, parsed = self.extra_fields()
+        return meta.get(name) or parsed.get(name) or self.labels.get(name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,12 @@ from plugintop.analysis.model import TriageResult
 from plugintop.config import Context
 from plugintop.connections import Backends, open_backends
 from plugintop.errors import BackendError, PlugintopError
-from plugintop.follow import Batch, tenant_follower
+from plugintop.follow import tenant_follower
 from plugintop.timerange import Clock, TimeRange, system_clock
 from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_spans
 from plugintop.ui.format import hhmm
 from plugintop.ui.help import HelpScreen
+from plugintop.ui.linedetail import LineDetail
 from plugintop.ui.widgets.cost import Cost
 from plugintop.ui.widgets.flame import FlameView
 from plugintop.ui.widgets.logview import LogView
@@ -93,8 +94,6 @@ class PlugintopApp(App[int]):
         self.trace_label: str | None = None
         self.span_label: str | None = None
         self.active = "percentiles"
-        self.paused = False
-        self.pending: list[Batch] = []
         self.triage_done = asyncio.Event()
         self.reproducing = False
         self.repro_note = ""
@@ -110,7 +109,15 @@ class PlugintopApp(App[int]):
                 yield TraceView(id="trace")
                 yield FlameView(id="flame")
             yield Cost(id="cost", classes="pane")
-        yield LogView(id="logs")
+        tail, schema = self.session.ctx.tail, self.session.ctx.telemetry
+        yield LogView(
+            limit=tail.buffer_lines,
+            template=tail.template.split(),
+            label=f"Logs {{plugin={self.session.plugin!r}, tenant={self.session.tenant!r}}}",
+            trace_field=schema.log_trace_field,
+            level_field=schema.log_level_field,
+            id="logs",
+        )
         yield Input(id="filter", placeholder="filter logs (regex; start with ! to invert), enter to keep")
         yield Footer()
 
@@ -129,9 +136,7 @@ class PlugintopApp(App[int]):
     # ----- start-up -----------------------------------------------------------------------------
     async def on_mount(self) -> None:
         self.on_resize()
-        self.query_one(
-            "#logs", LogView
-        ).border_title = f"Logs {{plugin={self.session.plugin!r}, tenant={self.session.tenant!r}}} · following"
+        self.query_one("#logs", LogView).action_follow()
         self._crumbs()
         try:
             self.backends = await open_backends(self.session.ctx)
@@ -223,6 +228,9 @@ class PlugintopApp(App[int]):
     def on_spans_span_chosen(self, event: Spans.SpanChosen) -> None:
         self.open_trace(event.sample.trace_id)
 
+    def on_log_view_detail_requested(self, event: LogView.DetailRequested) -> None:
+        self.push_screen(LineDetail(event.item, self.query_one("#logs", LogView)))
+
     def on_log_view_trace_requested(self, event: LogView.TraceRequested) -> None:
         self.open_trace(event.trace_id)
 
@@ -271,23 +279,13 @@ class PlugintopApp(App[int]):
                 view.border_subtitle = f"loki: {batch.error.message} · retrying in {s.tail_every:.0f}s"[:100]
             else:
                 view.border_subtitle = ""
-            if self.paused:
-                self.pending.append(batch)
-                view.border_title = f"Logs · paused · {sum(len(b.entries) for b in self.pending)} new"
-            elif batch.entries or batch.gaps:
+            if batch.entries or batch.gaps:
                 view.add(batch.entries, batch.gaps)
             await asyncio.sleep(s.tail_every)
 
     def action_pause(self) -> None:
         view = self.query_one("#logs", LogView)
-        self.paused = not self.paused
-        if not self.paused:
-            for b in self.pending:
-                view.add(b.entries, b.gaps)
-            self.pending = []
-            view.border_title = "Logs · following"
-        else:
-            view.border_title = "Logs · paused"
+        view.pause(not view.paused)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

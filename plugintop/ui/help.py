@@ -18,6 +18,7 @@ from plugintop.ui.format import safe
 KEYS = """\
 keys   ↑↓/jk move  enter open  esc back  tab next pane  1-5 pane (narrow)  f flame  t trace
        [ ] shift range  + - zoom range  r refresh  / filter logs (! inverts)  p pause tail
+       space whole log line (enter its trace, y copy)
        y copy trace id / queries  ? this help  q quit
 marks  ▶ selected  ★ critical path  ◆ model call  ✗ error  ▲ hotter than baseline  ● alert firing
 """

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
 from plugintop.follow import Gap
 from plugintop.models.loki import LogEntry
-from plugintop.ui.widgets.logview import LogView, row_of
+from plugintop.ui.widgets.logview import LogView, detail_lines, row_of
 from tests.hostile import HOSTILE as BASE
 
 HOSTILE = [*BASE, "x" * 5_000_000, '{"level":"error","msg":"\\u001b[31mred [/] \\u202e","trace_id":"abc"}']
@@ -22,7 +26,7 @@ class Host(App[None]):
 
 
 def entry(i: int, line: str) -> LogEntry:
-    return LogEntry(1_800_000_000_000_000_000 + i * 1_000_000, line, {"tenant_id": "t"})
+    return LogEntry.of(1_800_000_000_000_000_000 + i * 1_000_000, line, {"tenant_id": "t"})
 
 
 async def test_hostile_lines_are_inert_and_the_app_survives() -> None:
@@ -80,3 +84,96 @@ def test_json_lines_become_the_template() -> None:
     )
     assert row.level == "warn" and row.trace_id == "abc"
     assert "llm.slow_response" in row.text and "slow" in row.text and "trace abc" in row.text
+
+
+async def test_pause_keeps_buffering_with_a_count_then_shows_everything_in_order() -> None:
+    app = Host(limit=1_000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(LogView)
+        view.add([entry(i, f"line {i}") for i in range(10)])
+        view.pause(True)
+        view.add([entry(10 + i, f"line {10 + i}") for i in range(25)], [Gap(1.0, 2.0, "loki down", True)])
+        await pilot.pause()
+        assert view.count == 10 and "paused · 26 new" in str(view.border_title)
+        view.pause(False)
+        assert view.count == 36 and view._row(35).raw == "line 34"  # type: ignore[union-attr]
+        assert view._row(10).gap and "recovered" in view._row(10).text  # type: ignore[union-attr]
+
+
+async def test_pause_longer_than_the_buffer_counts_the_overflow_as_dropped() -> None:
+    app = Host(limit=1_000)
+    async with app.run_test(size=(120, 40)):
+        view = app.query_one(LogView)
+        view.pause(True)
+        for b in range(3):
+            view.add([entry(b * 500 + i, f"l {b * 500 + i}") for i in range(500)])
+        view.pause(False)
+        assert len(view.rows) == 1_000 and view.dropped == 500 and "500 dropped" in str(view.border_title)
+        assert view._row(0).raw == "l 500"  # type: ignore[union-attr]
+
+
+async def test_template_is_configurable_and_reaches_nested_fields() -> None:
+    app = Host()
+    async with app.run_test(size=(120, 40)):
+        view = app.query_one(LogView)
+        view.add([entry(0, '{"level":"error","msg":"boom","error":{"type":"Timeout"},"tool":"t"}')])
+        assert "boom" in view._row(0).text  # type: ignore[union-attr]
+        view.set_template(["error.type", "level"])
+        assert view._row(0).text == "Timeout  error"  # type: ignore[union-attr]
+        view.set_template(["time", "message"])  # `message` falls back to `msg`
+        assert view._row(0).text.endswith(" boom")  # type: ignore[union-attr]
+
+
+_TEXT = st.text(alphabet=st.sampled_from("abcXYZ éÉüÜ-_:=0"), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(_TEXT, max_size=20), needle=_TEXT.filter(bool), invert=st.booleans())
+def test_a_literal_filter_matches_like_the_case_insensitive_regex(lines: list[str], needle: str, invert: bool) -> None:
+    """The literal fast path keeps exactly what `re.IGNORECASE` on the escaped text keeps."""
+    view = LogView()
+    view.rows.extend(entry(i, s) for i, s in enumerate(lines))
+    view.total = len(lines)
+    view.invert = invert
+    view._needle, view.pattern = needle.lower(), re.compile(re.escape(needle), re.IGNORECASE)
+    fast = view._matching(0, list(view.rows))
+    view._needle = None
+    assert fast == view._matching(0, list(view.rows))
+
+
+def test_detail_shows_the_whole_object_sanitised() -> None:
+    e = LogEntry.of(1, '{"level":"info","msg":"a\\u001b[2Jb","user":{"id":7}}', {"tenant_id": "t"}, {"trace_id": "ab"})
+    lines = detail_lines(e)
+    assert any("tenant_id=t" in x for x in lines) and any("trace_id=ab" in x for x in lines)
+    assert '    "id": 7' in lines and not any("\x1b" in x for x in lines)
+    huge = detail_lines(entry(0, "y" * 5_000_000))
+    assert huge[-1] == "y" * 5_000_000  # whole in the detail
+
+
+async def test_space_opens_the_whole_line_paged_and_enter_there_opens_its_trace() -> None:
+    from plugintop.ui.linedetail import LineDetail, Pager
+
+    opened: list[str] = []
+
+    class Traced(Host):
+        def on_log_view_detail_requested(self, event: LogView.DetailRequested) -> None:
+            self.push_screen(LineDetail(event.item, self.query_one(LogView)))
+
+        def on_log_view_trace_requested(self, event: LogView.TraceRequested) -> None:
+            opened.append(event.trace_id)
+
+    app = Traced()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(LogView)
+        view.add([entry(0, '{"msg":"' + "z" * 3_000_000 + '","trace_id":"cafe"}')])
+        view.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        pager = app.screen.query_one(Pager)
+        assert pager.virtual_size.height > 3_000_000 // 80  # wrapped, not cut
+        await pilot.press("end")
+        await pilot.pause()
+        assert "z" in pager.render_line(0).text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert opened == ["cafe"] and not isinstance(app.screen, LineDetail)

@@ -1,0 +1,91 @@
+"""Provides `LineDetail`: one tail line whole (time, labels, metadata, the JSON object pretty printed),
+in a pager that wraps lazily and renders only what is on screen, so a line of megabytes opens at once.
+`enter` opens the line's trace, `y` copies the raw line, `esc` closes."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from itertools import accumulate
+
+from rich.segment import Segment
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.screen import ModalScreen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from plugintop.models.loki import LogEntry
+from plugintop.ui.widgets.logview import Item, LogView, detail_lines, json_object
+
+
+class Pager(ScrollView, can_focus=True):
+    """Sanitised lines, wrapped at the width (by characters), rendered on demand."""
+
+    BINDINGS = [
+        Binding("up,k", "scroll_up", show=False),
+        Binding("down,j", "scroll_down", show=False),
+        Binding("pageup", "page_up", show=False),
+        Binding("pagedown,space", "page_down", show=False),
+        Binding("home,g", "scroll_home", show=False),
+        Binding("end,G", "scroll_end", show=False),
+    ]
+
+    def __init__(self, lines: list[str], **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.lines = lines
+        self._width = 0
+        self._starts: list[int] = [0]
+
+    def _layout(self, width: int) -> None:
+        width = max(1, width)
+        if width == self._width:
+            return
+        self._width = width
+        rows = [max(1, -(-len(line) // width)) for line in self.lines]
+        self._starts = [0, *accumulate(rows)]
+        self.virtual_size = Size(width, self._starts[-1])
+
+    def on_resize(self) -> None:
+        self._layout(self.size.width)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        self._layout(self.size.width)
+        row = y + self.scroll_offset.y
+        k = bisect_right(self._starts, row) - 1
+        if not 0 <= k < len(self.lines):
+            return Strip.blank(self.size.width)
+        offset = (row - self._starts[k]) * self._width
+        piece = self.lines[k][offset : offset + self._width]
+        return Strip([Segment(piece)]).adjust_cell_length(self.size.width)
+
+
+class LineDetail(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,space,v", "dismiss", "close"),
+        Binding("enter", "trace", "open trace"),
+        Binding("y", "copy", "copy line"),
+    ]
+
+    def __init__(self, item: Item, view: LogView) -> None:
+        super().__init__()
+        self.item, self.view = item, view
+
+    def compose(self) -> ComposeResult:
+        pager = Pager(detail_lines(self.item))
+        pager.border_title = "line · enter trace · y copy · esc close"
+        yield pager
+
+    def action_trace(self) -> None:
+        trace = self.view.format(self.item).trace_id
+        obj = json_object(self.item.line, limit=len(self.item.line)) if isinstance(self.item, LogEntry) else None
+        if not trace and obj is not None and obj.get(self.view.trace_field):  # a line too long for the view
+            trace = str(obj[self.view.trace_field])
+        self.dismiss()
+        if trace:
+            self.view.post_message(LogView.TraceRequested(trace))
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(getattr(self.item, "line", ""))
+        self.app.notify("line copied (OSC 52)", markup=False)
