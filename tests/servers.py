@@ -93,10 +93,14 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
     return H
 
 
+class _Listener(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops a burst of concurrent connects for a second
+
+
 @contextmanager
 def serve(backend: Backend) -> Iterator[Backend]:
     """Serves `backend` on 127.0.0.1 (a free port) in a thread; `backend.url` is its base URL."""
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _handler(backend))
+    srv = _Listener(("127.0.0.1", 0), _handler(backend))
     srv.daemon_threads = True
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     t.start()

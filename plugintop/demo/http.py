@@ -65,12 +65,18 @@ BUILDINFO = {
 """What every demo backend answers to `status/buildinfo` (in its own envelope)."""
 
 
+class _Listener(ThreadingHTTPServer):
+    request_queue_size = 128
+    """The standard library's backlog of 5 drops the SYNs of a burst of concurrent connections (the
+    triage opens 22 at once), and the kernel retries them after a second."""
+
+
 class Server:
     """One backend on 127.0.0.1 (or `host`), a free port unless given."""
 
     def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
         self.handler = handler
-        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self.httpd = _Listener((host, port), self._handler_class())
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 

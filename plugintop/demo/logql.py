@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from bisect import bisect_left, bisect_right
@@ -249,6 +250,15 @@ def _logfmt(line: str) -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=4096)
+def _label_name(key: str) -> str:
+    """A JSON key as Loki sanitises it into a label name."""
+    return _NOT_LABEL.sub("_", key)
+
+
+_NOT_LABEL = re.compile(r"[^A-Za-z0-9_]")
+
+
 def run_pipeline(q: LogQuery, entry: LogLine) -> tuple[Labels, Labels] | None:
     """Applies the stages; returns (stream labels + metadata, parsed labels) or None when filtered out."""
     labels: Labels = {**entry.stream, **entry.metadata}
@@ -257,7 +267,7 @@ def run_pipeline(q: LogQuery, entry: LogLine) -> tuple[Labels, Labels] | None:
         if kind in ("json", "logfmt"):
             extracted = entry.fields if kind == "json" else _logfmt(entry.line)
             for k, v in extracted.items():
-                key = re.sub(r"[^A-Za-z0-9_]", "_", k)
+                key = _label_name(k)
                 if key in labels and key not in parsed:
                     key = f"{key}_extracted"
                 parsed[key] = v

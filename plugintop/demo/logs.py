@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from dataclasses import dataclass, field
 
 from plugintop.demo import ids
@@ -24,6 +25,10 @@ class LogLine:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+_MEMO_SLOTS = 4096
+"""(tenant, tool, slot) keys whose lines are remembered: a few hours of one tenant's calls."""
+
+
 def _json_value(v: object) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -40,6 +45,8 @@ class LogStore:
         worst = max((inc.factor for inc in sc.incidents if inc.cause != "errors"), default=1.0)
         self.horizon = max(t.median_ms for t in sc.tools) / 1000 * 8 * max(worst, 1.0) + SLOT
         """No call lasts longer than this: how far past a range to look for calls that began in it."""
+        self._memo: dict[tuple[int, int, int], list[tuple[Call, list[LogLine]]]] = {}
+        self._memo_lock = threading.Lock()
         self.streams = [
             {self.s.log_plugin_label: sc.plugin, "service_name": "unknown_service", self.s.log_tenant_label: t}
             for t in sc.tenants
@@ -161,9 +168,22 @@ class LogStore:
             for k in w.slots(start - SLOT, end + self.horizon):
                 if start - SLOT <= k * SLOT < end:
                     out.extend(x for x in self.ordinary_lines(ti, k) if start <= x.ts_ns / 1e9 < end)
+                lo, hi = int(start * 1e9), int(end * 1e9)
                 for tj in range(len(w.scenario.tools)):
-                    for c in w.calls(ti, tj, k):
+                    for c, lines in self._slot_calls(ti, tj, k):
                         if c.start >= end or c.end + 1 < start:
                             continue
-                        out.extend(x for x in self.call_lines(c) if start <= x.ts_ns / 1e9 < end)
+                        out.extend(x for x in lines if lo <= x.ts_ns < hi)
         return out
+
+    def _slot_calls(self, ti: int, tj: int, k: int) -> list[tuple[Call, list[LogLine]]]:
+        """The calls of one slot with their lines, remembered (a window is queried several times)."""
+        key = (ti, tj, k)
+        got = self._memo.get(key)
+        if got is None:
+            got = [(c, self.call_lines(c)) for c in self.world.calls(ti, tj, k)]
+            with self._memo_lock:
+                if len(self._memo) >= _MEMO_SLOTS:
+                    self._memo.pop(next(iter(self._memo)))
+                self._memo[key] = got
+        return got
