@@ -122,8 +122,7 @@ class LogFollower:
         i = 0
         while i < len(entries) and entries[i].ts_ns <= cursor:
             i += 1
-        head = [e for e in entries[:i] if e.key not in seen]
-        return head + entries[i:] if head or i else entries
+        return [e for e in entries[:i] if e.key not in seen] + entries[i:] if i else entries
 
 
 def tenant_follower(

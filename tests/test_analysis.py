@@ -190,7 +190,7 @@ def test_function_totals_match_a_walk_up_the_ancestors(g: FlameGraph) -> None:
         if not recursive:
             want_total[n.name] += n.total
     assert flame.function_totals(nodes) == (want_self, want_total)
-    assert flame.self_shares_of(g) == (want_self, 1000)
+    assert flame.self_totals_of(g) == (want_self, 1000)
 
 
 def test_flame_hotter_and_empty() -> None:

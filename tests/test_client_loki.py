@@ -188,34 +188,56 @@ def test_fast_decode_equals_the_general_path(kind: str, name: str) -> None:
     assert _seen(fast[0]) == _seen(parse_streams(body["data"]["result"]))
 
 
-_scalar = st.one_of(st.text(max_size=8), st.integers(), st.none(), st.booleans())
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    values=st.lists(
-        st.lists(
-            st.one_of(
-                st.integers(0, 2**62).map(str),
-                st.text(max_size=20),
-                st.dictionaries(
-                    st.sampled_from(["structuredMetadata", "parsed", "trace_id"]),
-                    _scalar | st.dictionaries(st.text(max_size=4), _scalar),
-                ),
-                _scalar,
-            ),
-            max_size=4,
-        ),
-        max_size=5,
-    ),
-    labels=st.dictionaries(st.text(max_size=5), _scalar, max_size=3),
+_text = st.text(max_size=20)
+_meta = st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2)
+_extra = st.one_of(
+    st.fixed_dictionaries({"structuredMetadata": _meta, "parsed": _meta}),
+    st.fixed_dictionaries({"structuredMetadata": _meta}),
+    _meta,  # the old flat form
 )
-def test_fast_decode_never_disagrees_on_odd_answers(values: list[Any], labels: dict[str, Any]) -> None:
-    """On any answer the fast path either declines (None: the general path decides) or agrees with it."""
-    body = {"status": "success", "data": {"resultType": "streams", "result": [{"stream": labels, "values": values}]}}
-    fast = decode_streams(json.dumps(body).encode())
+_value = st.one_of(
+    st.tuples(st.integers(0, 2**62).map(str), _text).map(list),
+    st.tuples(st.integers(0, 2**62).map(str), _text, _extra).map(list),
+)
+_streams = st.lists(
+    st.fixed_dictionaries({"stream": _meta, "values": st.lists(_value, max_size=5)}), min_size=1, max_size=3
+)
+
+
+def _answer(result: Any) -> dict[str, Any]:
+    return {"status": "success", "data": {"resultType": "streams", "result": result}}
+
+
+@settings(max_examples=200, deadline=None)
+@given(_streams)
+def test_fast_decode_agrees_on_well_formed_answers(result: list[Any]) -> None:
+    """Any well-formed answer (2- and 3-element values, categorized or flat metadata, several streams)
+    takes the fast path, and it reads the same entries as the general path."""
+    fast = decode_streams(json.dumps(_answer(result)).encode())
+    assert fast is not None and _seen(fast[0]) == _seen(parse_streams(result))
+
+
+_odd = st.one_of(st.text(max_size=8), st.integers(), st.none(), st.booleans(), st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    result=st.lists(
+        st.fixed_dictionaries(
+            {
+                "stream": st.dictionaries(st.text(max_size=5), _odd, max_size=3),
+                "values": st.lists(st.one_of(_value, st.lists(_odd, max_size=4)), max_size=4),
+            }
+        ),
+        max_size=2,
+    )
+)
+def test_fast_decode_declines_or_agrees_on_odd_answers(result: list[Any]) -> None:
+    """On odd answers (numbers for labels, short or mistyped values) the fast path either declines (the
+    general path then reports or reads them) or agrees with the general path."""
+    fast = decode_streams(json.dumps(_answer(result)).encode())
     try:
-        slow: list[Any] | None = parse_streams(body["data"]["result"])
+        slow: list[Any] | None = parse_streams(result)
     except BadResponse:
         slow = None
     if fast is not None:

@@ -89,7 +89,7 @@ def function_totals(nodes: list[FlameNode]) -> tuple[dict[str, int], dict[str, i
     return self_by, total_by
 
 
-def self_shares_of(fg: FlameGraph) -> tuple[dict[str, int], int]:
+def self_totals_of(fg: FlameGraph) -> tuple[dict[str, int], int]:
     """Self value per function name straight from the levels (no tree needed), and the graph's total:
     what a baseline contributes."""
     width = 7 if fg.diff else 4
@@ -150,7 +150,7 @@ def summarise(
     base_grand = 0
     truncated = any(n.name == OTHER for n in nodes) or (window.max_nodes > 0 and len(nodes) >= window.max_nodes)
     if baseline is not None:
-        base_self, base_grand = self_shares_of(baseline)
+        base_self, base_grand = self_totals_of(baseline)
         base_share = _shares(base_self, base_grand, skip)
         if base_grand > 0 and grand > 0:
             get = base_share.get

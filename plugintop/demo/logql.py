@@ -250,13 +250,13 @@ def _logfmt(line: str) -> dict[str, str]:
     }
 
 
+_NOT_LABEL = re.compile(r"[^A-Za-z0-9_]")
+
+
 @functools.lru_cache(maxsize=4096)
 def _label_name(key: str) -> str:
     """A JSON key as Loki sanitises it into a label name."""
     return _NOT_LABEL.sub("_", key)
-
-
-_NOT_LABEL = re.compile(r"[^A-Za-z0-9_]")
 
 
 def run_pipeline(q: LogQuery, entry: LogLine) -> tuple[Labels, Labels] | None:

@@ -163,12 +163,12 @@ class LogStore:
         w = self.world
         now = w.now()
         end = min(end, now + 1e-9)
+        lo, hi = int(start * 1e9), int(end * 1e9)
         out: list[LogLine] = []
         for ti in tenants:
             for k in w.slots(start - SLOT, end + self.horizon):
                 if start - SLOT <= k * SLOT < end:
-                    out.extend(x for x in self.ordinary_lines(ti, k) if start <= x.ts_ns / 1e9 < end)
-                lo, hi = int(start * 1e9), int(end * 1e9)
+                    out.extend(x for x in self.ordinary_lines(ti, k) if lo <= x.ts_ns < hi)
                 for tj in range(len(w.scenario.tools)):
                     for c, lines in self._slot_calls(ti, tj, k):
                         if c.start >= end or c.end + 1 < start:

@@ -15,8 +15,7 @@ from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from plugintop.models.loki import LogEntry
-from plugintop.ui.widgets.logview import Item, LogView, detail_lines, json_object
+from plugintop.ui.widgets.logview import Item, LogView, detail_lines
 
 
 class Pager(ScrollView, can_focus=True):
@@ -78,10 +77,7 @@ class LineDetail(ModalScreen[None]):
         yield pager
 
     def action_trace(self) -> None:
-        trace = self.view.format(self.item).trace_id
-        obj = json_object(self.item.line, limit=len(self.item.line)) if isinstance(self.item, LogEntry) else None
-        if not trace and obj is not None and obj.get(self.view.trace_field):  # a line too long for the view
-            trace = str(obj[self.view.trace_field])
+        trace = self.view.format(self.item, whole=True).trace_id
         self.dismiss()
         if trace:
             self.view.post_message(LogView.TraceRequested(trace))

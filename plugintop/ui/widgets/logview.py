@@ -106,14 +106,18 @@ _MESSAGE = ("msg", "message")
 
 
 def format_line(
-    item: Item, template: Sequence[str] = DEFAULT_TEMPLATE, trace_field: str = "trace_id", level_field: str = "level"
+    item: Item,
+    template: Sequence[str] = DEFAULT_TEMPLATE,
+    trace_field: str = "trace_id",
+    level_field: str = "level",
+    parse_limit: int = PARSE_LIMIT,
 ) -> Line:
-    """How a tail item is shown: a JSON line as its template's fields (`time` is the entry's time;
-    `msg` and `message` stand for each other), any other line as it is; always sanitised and cut to
-    `VIEW_LIMIT` characters."""
+    """How a tail item is shown: a JSON line (up to `parse_limit` characters) as its template's fields
+    (`time` is the entry's time; `msg` and `message` stand for each other), any other line as it is;
+    always sanitised and cut to `VIEW_LIMIT` characters."""
     if isinstance(item, GapMark):
         return Line(item.line, "warn", None, "", True)
-    fields = json_object(item.line)
+    fields = json_object(item.line, parse_limit)
     meta, parsed = item.extra_fields()
     f = fields or {}
     level = str(f.get(level_field) or meta.get("detected_level") or parsed.get(level_field) or "").lower()
@@ -374,9 +378,10 @@ class LogView(ScrollView, can_focus=True):
             line = self._cache[n] = self.format(self.rows[n - self.dropped])
         return line
 
-    def format(self, item: Item) -> Line:
-        """How this view shows `item`."""
-        return format_line(item, self.template, self.trace_field, self.level_field)
+    def format(self, item: Item, whole: bool = False) -> Line:
+        """How this view shows `item`; `whole` parses a JSON line of any length (for its detail)."""
+        limit = len(item.line) if whole else PARSE_LIMIT
+        return format_line(item, self.template, self.trace_field, self.level_field, limit)
 
     @property
     def count(self) -> int:
