@@ -14,6 +14,8 @@ import re
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Sequence
+from itertools import compress, repeat
+from operator import attrgetter, contains, not_
 from time import monotonic
 from typing import Any, NamedTuple
 
@@ -46,6 +48,7 @@ PARSE_LIMIT = 1_000_000
 _CACHE = 4096
 """Formatted lines and rendered strips kept (a few screens' worth)."""
 _CURSOR = Style(reverse=True)
+_LINE = attrgetter("line")
 REPAINT_S = 1 / 20
 """Shortest time between two repaints caused by new lines (keys repaint at once)."""
 
@@ -270,15 +273,17 @@ class LogView(ScrollView, can_focus=True):
                 self._first = 0
 
     def _matching(self, base: int, items: Sequence[Item]) -> list[int]:
-        """Absolute numbers of the items the filter keeps (the raw line is searched, like grep)."""
-        inv, needle = self.invert, self._needle
-        if needle is not None:  # a literal: a substring test on the lower-cased line, no regex engine
-            if inv:
-                return [base + i for i, it in enumerate(items) if needle not in it.line.lower()]
-            return [base + i for i, it in enumerate(items) if needle in it.line.lower()]
-        assert self.pattern is not None
-        search = self.pattern.search
-        return [base + i for i, it in enumerate(items) if (search(it.line) is None) == inv]
+        """Absolute numbers of the items the filter keeps (the raw line is searched, like grep); one
+        pass of C-level iterators, no Python code per line."""
+        lines = map(_LINE, items)
+        if self._needle is not None:  # a literal: a substring test on the lower-cased line, no regex engine
+            hits: Iterable[object] = map(contains, map(str.lower, lines), repeat(self._needle))
+        else:
+            assert self.pattern is not None
+            hits = map(self.pattern.search, lines)
+        if self.invert:
+            hits = map(not_, hits)
+        return list(compress(range(base, base + len(items)), hits))
 
     def pause(self, paused: bool) -> None:
         """Pauses (new lines wait, counted) or resumes (they are shown)."""
@@ -323,10 +328,12 @@ class LogView(ScrollView, can_focus=True):
     def _changed(self) -> None:
         """Repaints now, or (under a flood of lines) at most every `REPAINT_S`: the screen shows the
         newest state without a frame per batch."""
+        if self._repaint_due:  # a repaint is already on its way (it shows these lines too)
+            return
         wait = self._painted_at + REPAINT_S - monotonic()
         if wait <= 0:
             self._repaint()
-        elif not self._repaint_due:
+        else:
             self._repaint_due = True
             self.set_timer(wait, self._repaint)
 
