@@ -1,5 +1,5 @@
 """Provides `python -m plugintop`."""
 
-from plugintop.cli import main
+from plugintop.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -122,9 +122,12 @@ class Triage:
         tool, win = self._choose_window()
         if tool is not None or not self.result.tools:
             # without percentiles (Prometheus down or empty) the other backends still look at the whole range
-            sample = await self._window_parts(tool, win)
-            yield self.result
-            await self._trace(tool, win, sample)
+            trace = await self._window_parts(tool, win)
+            try:
+                yield self.result
+                await trace
+            finally:
+                trace.cancel()
         self._verdict()
         yield self.result
 
@@ -296,7 +299,11 @@ class Triage:
         total = sum(rates.values())
         return "versions in range: " + ", ".join(f"{k} ({v / total * 100:.0f} %)" for k, v in sorted(rates.items()))
 
-    async def _window_parts(self, tool: str | None, win: tuple[float, float]) -> SpanSample | None:
+    async def _window_parts(self, tool: str | None, win: tuple[float, float]) -> asyncio.Task[None]:
+        """Everything about the window, each part analysed as soon as its answers are in: spans first
+        (exemplars and a Tempo search), and the slowest one's trace fetched at once, without waiting
+        for the slower parts (profiles, logs); returns when all but that trace are done, with the
+        trace's task still running."""
         req, p, s = self.req, self.promql, self.s
         ws, we = win
         dur = max(we - ws, 60.0)
@@ -308,9 +315,10 @@ class Triage:
         else:
             cut = (self._target(tool) if tool else self.req.p99_target_s) or 0.0
         cut = cut if math.isfinite(cut) else 0.0
+        spans: dict[str, Awaitable[object]] = {}
         jobs: dict[str, Awaitable[object]] = {}
         if self.b.prometheus:
-            jobs["exemplars"] = self._try(
+            spans["exemplars"] = self._try(
                 "prometheus", p.buckets(scope), self.b.prometheus.exemplars(p.buckets(scope), ws, we)
             )
         for key, q, at in (
@@ -328,27 +336,56 @@ class Triage:
                 req.plugin, req.tenant, tool, min_duration_s=cut, select=(s.llm_model_attrs[0], s.llm_cost_attr)
             )
             ss = self._limit(ws, we, TEMPO_MAX_RANGE_S, "tempo search")
-            jobs["search"] = self._try("tempo", q, self.b.tempo.search(q, ss, we, limit=20, spss=1))
+            spans["search"] = self._try("tempo", q, self.b.tempo.search(q, ss, we, limit=20, spss=1))
         ps = self._limit(ws, we, PYROSCOPE_MAX_RANGE_S, "profile") if self.b.pyroscope else ws
         pdur = we - ps
         if self.b.pyroscope:
             sel = label_selector(s, req.plugin)
             q = f"{s.profile_type}{sel}"
-            jobs["flame"] = self._try("pyroscope", q, self.b.pyroscope.flamegraph(s.profile_type, sel, ps, we))
-            jobs["base_flame"] = self._try(
-                "pyroscope", None, self.b.pyroscope.flamegraph(s.profile_type, sel, ps - pdur, ps)
+            jobs["profile"] = self._profile(
+                self._try("pyroscope", q, self.b.pyroscope.flamegraph(s.profile_type, sel, ps, we)),
+                self._try("pyroscope", None, self.b.pyroscope.flamegraph(s.profile_type, sel, ps - pdur, ps)),
+                (ps, we),
+                (ps - pdur, ps),
             )
         if self.b.loki:
             q = self.logql.error_count(req.plugin, req.tenant, d)
             jobs["errors"] = self._try("loki", q, self.b.loki.query_metric(q, we))
             jobs["base_errors"] = self._try("loki", None, self.b.loki.query_metric(q, ws))
-        got = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+        others = asyncio.gather(*jobs.values())
+        try:
+            sample = await self._spans(tool, ts, win, cut, spans)
+            trace = asyncio.create_task(self._trace(tool, win, sample))
+        except BaseException:
+            others.cancel()
+            raise
+        try:
+            got = dict(zip(jobs, await others, strict=True))
+        except BaseException:
+            trace.cancel()
+            raise
         self._window_success = None
         succ = got.get("success")
         if isinstance(succ, QueryResult) and succ.series:
             self._window_success = _finite(succ.series[0].last())
             if math.isnan(self._window_success):
                 self._window_success = None
+        self._cost(got)
+        self._logs(got)
+        return trace
+
+    async def _spans(
+        self,
+        tool: str | None,
+        ts: ToolStats | None,
+        win: tuple[float, float],
+        cut: float,
+        jobs: dict[str, Awaitable[object]],
+    ) -> SpanSample | None:
+        """The window's slow spans (exemplars, then Tempo's matches); the slowest, whose trace is next."""
+        req, s = self.req, self.s
+        ws, we = win
+        got = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
         self._samples(tool, got, cut)
         if len(self.result.spans) < 5 and self.b.tempo:
             # Tempo returns the first N matches above the threshold, not the slowest; when the window's p99
@@ -360,9 +397,6 @@ class Triage:
                 )
                 got["search"] = await self._try("tempo", q, self.b.tempo.search(q, ws, we, limit=50, spss=1))
                 self._samples(tool, got, cut, fill=True)
-        self._cost(got)
-        self._profile(got, (ps, we), (ps - pdur, ps))
-        self._logs(got)
         return self.result.spans[0] if self.result.spans else None
 
     def _limit(self, start: float, end: float, limit: float, what: str) -> float:
@@ -435,8 +469,15 @@ class Triage:
             "metrics" if usd or base_usd else "none",
         )
 
-    def _profile(self, got: dict[str, object], win: tuple[float, float], base: tuple[float, float]) -> None:
-        fg, bfg = got.get("flame"), got.get("base_flame")
+    async def _profile(
+        self,
+        flame_graph: Awaitable[FlameGraph | None],
+        base_graph: Awaitable[FlameGraph | None],
+        win: tuple[float, float],
+        base: tuple[float, float],
+    ) -> None:
+        """The window's profile against its baseline, analysed as soon as both are in."""
+        fg, bfg = await asyncio.gather(flame_graph, base_graph)
         if isinstance(fg, FlameGraph):
             self.result.flame_nodes = flame.decode(fg)
             self.result.profile = flame.summarise(
@@ -451,8 +492,9 @@ class Triage:
             return int(sum(_finite(s.last()) for s in res.series if math.isfinite(_finite(s.last()))))
 
         errors, base = count("errors"), count("base_errors")
-        if errors is not None:
-            self.result.logs = LogsSummary(errors, base or 0, [])
+        if errors is not None:  # the slowest trace's lines may be in already
+            lines = self.result.logs.trace_lines if self.result.logs else []
+            self.result.logs = LogsSummary(errors, base or 0, lines)
 
     async def _trace(self, tool: str | None, win: tuple[float, float], sample: SpanSample | None) -> None:
         if sample is None or self.b.tempo is None:

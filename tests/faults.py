@@ -139,6 +139,8 @@ class FaultServer:
     def __init__(self, fault: Fault, upstream: str | None = None) -> None:
         self.fault, self.upstream = fault, upstream
         self.requests: list[str] = []
+        self.log: list[tuple[float, str, str]] = []
+        """(monotonic time, "in" | "out", path) of each request's arrival and answer."""
         server = self
 
         class H(BaseRequestHandler):
@@ -180,13 +182,18 @@ class FaultServer:
             return
         self.requests.append(target)
         path = target.split("?")[0]
+        self.log.append((time.monotonic(), "in", path))
         if not self.fault.applies(path):
             sock.sendall(self._forward(method, target, body, headers))
             sock.close()
+            self.log.append((time.monotonic(), "out", path))
             return
         m = self.fault.mode
         try:
-            if m == "stall_headers":
+            if m.startswith("slow:"):  # the real answer, late
+                time.sleep(float(m.removeprefix("slow:")))
+                sock.sendall(self._forward(method, target, body, headers))
+            elif m == "stall_headers":
                 time.sleep(30)
             elif m == "stall_body":
                 sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
@@ -203,6 +210,7 @@ class FaultServer:
             pass
         finally:
             sock.close()
+            self.log.append((time.monotonic(), "out", path))
 
     def _canned(self, m: str, target: str) -> bytes:
         if m.startswith("status:"):

@@ -97,6 +97,32 @@ def test_one_faulty_backend(demo: DemoStack, backend: str, mode: str, cause: str
         assert backend in render(r, fmt)
 
 
+def test_the_slowest_trace_does_not_wait_for_the_slower_parts(demo: DemoStack) -> None:
+    """The window's slowest trace is asked for as soon as its spans are known, while a slower part of
+    the window (Loki's error counts, held back a second here) is still on its way; both end up in the
+    result, the trace's log lines next to the error counts whichever came first."""
+    slow = Fault("slow:1", lambda p: p.endswith("/loki/api/v1/query"))
+    with (
+        fault_server(slow, demo.urls["loki"]) as loki,
+        fault_server(Fault("", lambda p: False), demo.urls["tempo"]) as tempo,
+    ):
+        urls = {**demo.urls, "loki": loki.url, "tempo": tempo.url}
+        ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+
+        async def go() -> TriageResult:
+            async with await open_backends(ctx) as b:
+                req = TriageRequest("recommender", "acme", TimeRange(NOW - 3600, NOW), 2.0)
+                return await Triage(b, ctx, req).run()
+
+        r = asyncio.run(go())
+    trace_asked = min(t for t, what, path in tempo.log if what == "in" and "/api/v2/traces/" in path)
+    counts_answered = min(t for t, what, path in loki.log if what == "out" and path.endswith("/v1/query"))
+    assert trace_asked < counts_answered
+    assert r.trace is not None and r.logs is not None
+    assert r.logs.error_lines > 0 and r.logs.trace_lines
+    assert not r.errors
+
+
 def test_every_backend_down_is_exit_3(demo: DemoStack) -> None:
     ctx = Context.model_validate({k: {"url": "http://127.0.0.1:9", "timeout": TIMEOUT} for k in demo.urls})
 

@@ -86,3 +86,22 @@ async def test_error_bodies_are_one_safe_line(backend: Backend, http: httpx.Asyn
         await send(http, "loki", "GET", "/x")
     msg = str(e.value)
     assert "\x1b" not in msg and "\n" not in msg and len(msg) < 400
+
+
+def test_plain_http_backends_do_not_load_the_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backend on plain HTTP gets a context that verifies against no CA (it fails closed if TLS were
+    ever attempted) instead of loading the bundle; HTTPS, or an HTTPS proxy, gets the bundle."""
+    import ssl
+
+    from plugintop.clients._http import ssl_context
+    from plugintop.config import TLS
+
+    for k in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(k, raising=False)
+    plain, full = ssl_context(TLS(), "http://prom:9090"), ssl_context(TLS(), "https://prom:9090")
+    assert isinstance(plain, ssl.SSLContext) and isinstance(full, ssl.SSLContext) and plain is not full
+    assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname
+    assert plain.cert_store_stats()["x509_ca"] == 0
+    monkeypatch.setenv("HTTP_PROXY", "https://proxy.example:3128")
+    assert ssl_context(TLS(), "http://prom:9090") is full
+    assert ssl_context(TLS(insecure=True), "http://prom:9090") is False

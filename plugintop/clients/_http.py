@@ -67,12 +67,29 @@ DEFAULT_RETRY = RetryPolicy()
 NO_RETRY = RetryPolicy(attempts=1)
 
 
-def ssl_context(tls: TLS) -> ssl.SSLContext | bool:
+def ssl_context(tls: TLS, base_url: str = "https://") -> ssl.SSLContext | bool:
     """The TLS verification to use: a context with the CA bundle and client certificate, or False.
-    Backends with the same TLS settings share one context (loading the CA bundle takes ~15 ms)."""
+    Backends with the same TLS settings share one context (loading the CA bundle takes ~15 ms). A
+    plain-HTTP backend (no HTTPS proxy in the environment) never makes a TLS connection, since
+    redirects are not followed: it gets a verifying context with no CA at all, which would fail
+    closed if one were ever attempted, and the bundle is not read."""
     if tls.insecure:
         return False
+    if base_url.lower().startswith("http://") and not _https_proxy(os.environ):
+        return _no_ca()
     return _context(tls.ca_file, tls.cert_file, tls.key_file)
+
+
+def _https_proxy(env: Mapping[str, str]) -> bool:
+    return any(
+        env.get(k, "").strip().lower().startswith("https://")
+        for k in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _no_ca() -> ssl.SSLContext:
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies (CERT_REQUIRED, hostnames) against nothing
 
 
 @functools.lru_cache(maxsize=8)
@@ -99,7 +116,7 @@ def make_client(
         base_url=base_url,
         headers=all_headers,
         auth=httpx.BasicAuth(*credentials.basic) if credentials.basic else None,
-        verify=ssl_context(tls),
+        verify=ssl_context(tls, base_url),
         timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect),
         limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
         follow_redirects=False,
