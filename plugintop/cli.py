@@ -128,7 +128,7 @@ def entry() -> None:
     teardown (freeing every module on the way out takes ~20 ms nobody waits for: the work is done,
     every file written and closed, every backend connection closed)."""
     # pydantic looks for plugins among every installed package's entry points on its first model
-    # (~5 ms); plugintop uses none
+    # (the first model's module: 7.0 → 5.4 ms without the scan); plugintop uses none
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     code = main()
     try:
