@@ -1,14 +1,17 @@
-"""Provides the triage's results: what the report prints and the screen shows (no formatting here)."""
+"""Provides the triage's results: what the report prints and the screen shows (no formatting here).
+
+They are `msgspec` structs, not dataclasses: a struct class is made in C (the 15 dataclasses here took
+7 ms to define on every start, a struct class ~0.05 ms) and so is each instance (10,000 span nodes,
+100,000 flame nodes)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 Points = list[tuple[float, float]]
 
 
-@dataclass(frozen=True)
-class ToolStats:
+class ToolStats(msgspec.Struct, frozen=True):
     """One tool over the range: latest-window percentiles, rate, success, fleet p99, and the series."""
 
     tool: str
@@ -18,14 +21,13 @@ class ToolStats:
     rate_per_s: float
     success_ratio: float
     fleet_p99_s: float
-    p99_series: Points = field(default_factory=list)
-    fleet_p99_series: Points = field(default_factory=list)
-    p50_series: Points = field(default_factory=list)
-    rate_series: Points = field(default_factory=list)
+    p99_series: Points = msgspec.field(default_factory=list)
+    fleet_p99_series: Points = msgspec.field(default_factory=list)
+    p50_series: Points = msgspec.field(default_factory=list)
+    rate_series: Points = msgspec.field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class SlowWindow:
+class SlowWindow(msgspec.Struct, frozen=True):
     start: float
     end: float
     tool: str
@@ -33,8 +35,8 @@ class SlowWindow:
     """The worst p99 inside the window."""
     target_s: float | None
     baseline_p99_s: float | None = None
-    other_tenants_slow: list[str] = field(default_factory=list)
-    other_tenants: list[str] = field(default_factory=list)
+    other_tenants_slow: list[str] = msgspec.field(default_factory=list)
+    other_tenants: list[str] = msgspec.field(default_factory=list)
     version_note: str | None = None
 
     @property
@@ -42,8 +44,7 @@ class SlowWindow:
         return self.end - self.start
 
 
-@dataclass(frozen=True)
-class SpanSample:
+class SpanSample(msgspec.Struct, frozen=True):
     trace_id: str
     span_id: str
     tool: str
@@ -53,8 +54,7 @@ class SpanSample:
     start: float = 0.0
 
 
-@dataclass(frozen=True)
-class SpanNode:
+class SpanNode(msgspec.Struct, frozen=True):
     """A span in the analysed tree."""
 
     span_id: str
@@ -76,8 +76,7 @@ class SpanNode:
         return max(0, self.end_ns - self.start_ns)
 
 
-@dataclass(frozen=True)
-class TraceAnalysis:
+class TraceAnalysis(msgspec.Struct, frozen=True):
     trace_id: str
     spans: list[SpanNode]
     """In waterfall order (depth-first, by start)."""
@@ -98,8 +97,7 @@ class TraceAnalysis:
     partial: bool = False
 
 
-@dataclass(slots=True)
-class FlameNode:
+class FlameNode(msgspec.Struct, gc=False):
     name: str
     level: int
     x: int
@@ -111,14 +109,12 @@ class FlameNode:
     right_self: int = 0
 
 
-@dataclass(frozen=True)
-class FunctionShare:
+class FunctionShare(msgspec.Struct, frozen=True):
     function: str
     share: float
 
 
-@dataclass(frozen=True)
-class ProfileSummary:
+class ProfileSummary(msgspec.Struct, frozen=True):
     top_self: list[FunctionShare]
     top_total: list[FunctionShare]
     hotter: list[FunctionShare]
@@ -130,8 +126,7 @@ class ProfileSummary:
     baseline: tuple[float, float]
 
 
-@dataclass(frozen=True)
-class ModelCost:
+class ModelCost(msgspec.Struct, frozen=True):
     model: str
     usd_per_min: float
     baseline_usd_per_min: float
@@ -139,15 +134,14 @@ class ModelCost:
     baseline_tokens_per_min: float
 
 
-@dataclass(frozen=True)
-class CostSummary:
+class CostSummary(msgspec.Struct, frozen=True):
     usd_per_min: float
     baseline_usd_per_min: float
     tokens_per_min: float
     baseline_tokens_per_min: float
     calls_per_min: float
     baseline_calls_per_min: float
-    by_model: list[ModelCost] = field(default_factory=list)
+    by_model: list[ModelCost] = msgspec.field(default_factory=list)
     source: str = "metrics"
     """`metrics` (the cost counter) or `spans` (sampled spans' cost attribute)."""
 
@@ -160,27 +154,24 @@ class CostSummary:
         return self.baseline_usd_per_min / self.baseline_calls_per_min if self.baseline_calls_per_min else None
 
 
-@dataclass(frozen=True)
-class LogsSummary:
+class LogsSummary(msgspec.Struct, frozen=True):
     error_lines: int
     baseline_error_lines: int
     trace_lines: list[str]
 
 
-@dataclass(frozen=True)
-class SLOStatus:
+class SLOStatus(msgspec.Struct, frozen=True):
     success_ratio_30d: float | None
     burn_rate: dict[str, float]
     alerts_firing: list[str]
-    fleet_burn_rate: dict[str, float] = field(default_factory=dict)
-    fleet_alerts_firing: list[str] = field(default_factory=list)
+    fleet_burn_rate: dict[str, float] = msgspec.field(default_factory=dict)
+    fleet_alerts_firing: list[str] = msgspec.field(default_factory=list)
     target: float = 0.995
     llm_spend_1d_usd: float | None = None
     daily_budget_usd: float | None = None
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     cause: str
     """`llm`, `cpu`, `downstream`, `errors` or `none`."""
     scope: str
@@ -190,34 +181,32 @@ class Verdict:
     evidence: list[str]
 
 
-@dataclass(frozen=True)
-class BackendProblem:
+class BackendProblem(msgspec.Struct, frozen=True):
     backend: str
     message: str
 
 
-@dataclass
-class TriageResult:
+class TriageResult(msgspec.Struct):
     """Everything one triage found; parts a backend could not give are None."""
 
     plugin: str
     tenant: str
     start: float
     end: float
-    tools: list[ToolStats] = field(default_factory=list)
+    tools: list[ToolStats] = msgspec.field(default_factory=list)
     slow_window: SlowWindow | None = None
-    spans: list[SpanSample] = field(default_factory=list)
+    spans: list[SpanSample] = msgspec.field(default_factory=list)
     trace: TraceAnalysis | None = None
     profile: ProfileSummary | None = None
     cost: CostSummary | None = None
     logs: LogsSummary | None = None
     slo: SLOStatus | None = None
     verdict: Verdict | None = None
-    errors: list[BackendProblem] = field(default_factory=list)
-    queries: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[BackendProblem] = msgspec.field(default_factory=list)
+    queries: dict[str, list[str]] = msgspec.field(default_factory=dict)
     """The exact queries each backend ran, for `?` and the report's commands."""
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
     """Warnings worth showing: truncation, backend warnings, NaN series."""
     has_data: bool = True
-    flame_nodes: list[FlameNode] = field(default_factory=list)
+    flame_nodes: list[FlameNode] = msgspec.field(default_factory=list)
     """The window's decoded flame graph, for the flame view."""

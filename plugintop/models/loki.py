@@ -7,7 +7,6 @@ metadata stays raw JSON until something asks for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -91,10 +90,9 @@ class LogEntry(msgspec.Struct, array_like=True, gc=False):
         return meta.get(name) or parsed.get(name) or self.labels.get(name)
 
 
-@dataclass(frozen=True, slots=True)
-class LogPage:
+class LogPage(msgspec.Struct, frozen=True):
     """Entries of one `query_range` call (ordered as asked) and whether the limit cut it."""
 
     entries: list[LogEntry]
     limit_reached: bool
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)

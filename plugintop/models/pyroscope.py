@@ -1,12 +1,12 @@
-"""Provides Pyroscope flame graphs in their level encoding (decoded by `analysis.flame`)."""
+"""Provides Pyroscope flame graphs in their level encoding (decoded by `analysis.flame`), as `msgspec`
+structs like the Tempo models."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class FlameGraph:
+class FlameGraph(msgspec.Struct, frozen=True):
     """A flame graph as Pyroscope sends it.
 
     `levels[d]` holds 4 ints per node (`x_offset_delta, total, self, name_index`), or 7 for a diff
@@ -26,16 +26,14 @@ class FlameGraph:
     """The `maxNodes` the request asked for (0 = the server's default)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileType:
+class ProfileType(msgspec.Struct, frozen=True):
     id: str
     name: str = ""
     sample_type: str = ""
     sample_unit: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Timeline:
+class Timeline(msgspec.Struct, frozen=True):
     start: float
     step: float
-    samples: list[int] = field(default_factory=list)
+    samples: list[int] = msgspec.field(default_factory=list)
