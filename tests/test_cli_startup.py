@@ -1,0 +1,78 @@
+"""The command line's start-up: the collector, off while `entry` imports, is back on (with start-up's
+objects frozen) before any command does its work."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from plugintop import cli
+
+ARGS = ["--plugin", "p", "--tenant", "t"] + [
+    f"--{b}-url=http://127.0.0.1:9" for b in ("prometheus", "loki", "tempo", "pyroscope")
+]
+
+
+class Stop(Exception):
+    """Raised where a command's work would start."""
+
+
+@pytest.fixture
+def collector_off() -> Iterator[list[bool]]:
+    """The collector as `entry` leaves it for `main`; restored afterwards. Yields what the command
+    found when its work started."""
+    seen: list[bool] = []
+    gc.disable()
+    try:
+        yield seen
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def _record(seen: list[bool]) -> Any:
+    def at_work(*args: Any, **kwargs: Any) -> Any:
+        for a in args:
+            if asyncio.iscoroutine(a):
+                a.close()
+        seen.append(gc.isenabled())
+        raise Stop
+
+    return at_work
+
+
+@pytest.mark.parametrize("command", ["report", "check", "tail"])
+def test_each_command_turns_the_collector_back_on_before_its_work(
+    command: str, collector_off: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(asyncio, "run", _record(collector_off))
+    cli.main([command, *ARGS])
+    assert collector_off == [True] and gc.get_freeze_count() > 0
+
+
+def test_the_app_turns_the_collector_back_on_before_it_runs(
+    collector_off: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plugintop.ui.app import PlugintopApp
+
+    monkeypatch.setattr(PlugintopApp, "run", _record(collector_off))
+    cli.main(ARGS)
+    assert collector_off == [True]
+
+
+def test_demo_serve_turns_the_collector_back_on(collector_off: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("plugintop.demo.serve.serve_forever", _record(collector_off))
+    cli.main(["demo", "serve"])
+    assert collector_off == [True]
+
+
+def test_main_alone_leaves_the_collector_as_it_found_it() -> None:
+    """Called as a library (the tests do), `main` neither freezes nor touches the collector."""
+    before = gc.get_freeze_count()
+    assert gc.isenabled()
+    cli._settled()
+    assert gc.isenabled() and gc.get_freeze_count() == before
