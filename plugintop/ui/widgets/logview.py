@@ -288,7 +288,7 @@ class LogView(ScrollView, can_focus=True):
 
     def _matching(self, base: int, items: Sequence[Item]) -> list[int]:
         """Absolute numbers of the items the filter keeps (the raw line is searched, like grep); passes
-        of C-level iterators, no Python code per line."""
+        of C-level iterators, no Python code per line but for lines that hold a literal in another case."""
         hits: Sequence[object] | Iterable[object]
         if self._needle is not None:
             hits = _contains_folded(list(map(_LINE, items)), self._needle)
