@@ -182,20 +182,6 @@ def row_of(entry: LogEntry) -> Line:
     return format_line(entry)
 
 
-def _contains_folded(lines: list[str], needle: str) -> list[bool]:
-    """For each line, whether it contains the lower-case `needle` in any case (a substring test, no
-    regex engine). A line holding the needle in lower case matches without being lower-cased (lower-casing
-    a 280-character line costs ~4× the search); only the others are lower-cased and searched again,
-    and not even they when the needle has no letters with a case."""
-    hits = list(map(contains, lines, repeat(needle)))
-    if needle.upper() == needle:  # digits, punctuation, uncased scripts: the test above was exact
-        return hits
-    misses = list(compress(range(len(lines)), map(not_, hits)))
-    for i in compress(misses, map(contains, map(str.lower, map(lines.__getitem__, misses)), repeat(needle))):
-        hits[i] = True  # only lines that hold the needle in another case get here
-    return hits
-
-
 class LogView(ScrollView, can_focus=True):
     """The tail's lines."""
 
@@ -287,14 +273,16 @@ class LogView(ScrollView, can_focus=True):
                 self._first = 0
 
     def _matching(self, base: int, items: Sequence[Item]) -> list[int]:
-        """Absolute numbers of the items the filter keeps (the raw line is searched, like grep); passes
-        of C-level iterators, no Python code per line but for lines that hold a literal in another case."""
-        hits: Sequence[object] | Iterable[object]
-        if self._needle is not None:
-            hits = _contains_folded(list(map(_LINE, items)), self._needle)
+        """Absolute numbers of the items the filter keeps (the raw line is searched, like grep); one
+        pass of C-level iterators, no Python code per line."""
+        lines: Iterable[str] = map(_LINE, items)
+        if self._needle is not None:  # a literal: a substring test on the lower-cased line, no regex engine
+            if self._needle.upper() != self._needle:  # a needle without cased letters needs no lower-casing
+                lines = map(str.lower, lines)
+            hits: Iterable[object] = map(contains, lines, repeat(self._needle))
         else:
             assert self.pattern is not None
-            hits = map(self.pattern.search, map(_LINE, items))
+            hits = map(self.pattern.search, lines)
         if self.invert:
             hits = map(not_, hits)
         return list(compress(range(base, base + len(items)), hits))
