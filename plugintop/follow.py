@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 
 from plugintop.clients.loki import MAX_ENTRIES, LokiClient
 from plugintop.errors import BackendError
-from plugintop.models.loki import LogEntry
+from plugintop.models.loki import EntryKey, LogEntry
 from plugintop.queries.logql import LogQL
 from plugintop.schema import Schema
 from plugintop.timerange import system_clock
-
-Key = tuple[int, str, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +55,7 @@ class LogFollower:
         self.loki = loki
         self.query = query
         self.cursor_ns = int(start * 1e9)
-        self.seen: set[Key] = set()
+        self.seen: set[EntryKey] = set()
         self.page_limit = min(page_limit, MAX_ENTRIES)
         self.max_pages = max_pages
         self.clock = clock

@@ -70,8 +70,8 @@ def test_demo_serve_turns_the_collector_back_on(collector_off: list[bool], monke
     assert collector_off == [True]
 
 
-def test_main_alone_leaves_the_collector_as_it_found_it() -> None:
-    """Called as a library (the tests do), `main` neither freezes nor touches the collector."""
+def test_settled_is_a_no_op_when_entry_did_not_turn_the_collector_off() -> None:
+    """`main` called as a library (the tests do) has the collector on: nothing is frozen."""
     before = gc.get_freeze_count()
     assert gc.isenabled()
     cli._settled()

@@ -18,7 +18,7 @@ from plugintop.clients._http import decode_json, send, validate
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.errors import BadQuery, BadResponse
 from plugintop.models.common import BuildInfo, buildinfo_body
-from plugintop.models.loki import LogEntry, LogPage, str_map
+from plugintop.models.loki import EntryKey, LogEntry, LogPage, str_map
 from plugintop.models.prometheus import QueryResult
 
 MAX_ENTRIES = 5000
@@ -164,7 +164,7 @@ class LokiClient:
         """A log query paged past Loki's entry limit with a timestamp cursor; entries that share the
         cursor's timestamp are de-duplicated. `limit_reached` says `max_entries` cut it."""
         start_ns, end_ns = int(start * 1e9), int(end * 1e9)
-        seen: set[tuple[int, str, tuple[tuple[str, str], ...]]] = set()
+        seen: set[EntryKey] = set()
         out: list[LogEntry] = []
         warnings: list[str] = []
         while len(out) < max_entries and end_ns > start_ns:

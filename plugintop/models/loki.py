@@ -13,6 +13,9 @@ import msgspec
 
 _NO_EXTRA = msgspec.Raw()
 
+EntryKey = tuple[int, str, tuple[tuple[str, str], ...]]
+"""An entry's identity for de-duplication: timestamp, line and stream labels."""
+
 
 def str_map(value: Any) -> dict[str, str]:
     """A JSON object as a `str → str` map (anything else: empty)."""
@@ -80,7 +83,7 @@ class LogEntry(msgspec.Struct, array_like=True, gc=False):
         return self.extra_fields()[1]
 
     @property
-    def key(self) -> tuple[int, str, tuple[tuple[str, str], ...]]:
+    def key(self) -> EntryKey:
         """Identity for de-duplication: timestamp, line and stream."""
         return (self.ts_ns, self.line, tuple(sorted(self.labels.items())))
 
