@@ -35,7 +35,7 @@ from plugintop.analysis import flame as flame_analysis  # noqa: E402
 from plugintop.analysis.traces import analyse  # noqa: E402
 from plugintop.clients.pyroscope import parse_flamegraph  # noqa: E402
 from plugintop.clients.tempo import parse_trace  # noqa: E402
-from plugintop.config import Context  # noqa: E402
+from plugintop.config import context_from  # noqa: E402
 from plugintop.connections import open_backends  # noqa: E402
 from plugintop.schema import Schema  # noqa: E402
 from plugintop.timerange import TimeRange  # noqa: E402
@@ -71,7 +71,7 @@ async def recorded_triage(urls: dict[str, str]) -> list[list[tuple[str, str, Any
         body = json.loads(request.content) if request.content else None
         phases[-1].append((str(request.url.copy_with(query=None)), request.method, request.url.params, body))
 
-    ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+    ctx = context_from({k: {"url": u} for k, u in urls.items()})
     async with await open_backends(ctx) as b:
         for client in b._http:
             client.event_hooks["request"] = [hook]  # type: ignore[list-item]
@@ -128,11 +128,11 @@ def time_to_triage(urls: dict[str, str]) -> None:
 FIRST_PAINT = """
 import asyncio, sys, time
 t0 = time.perf_counter()
-from plugintop.config import Context
+from plugintop.config import context_from
 from plugintop.timerange import TimeRange
 from plugintop.ui.app import PlugintopApp, Session
 urls = dict(a.split("=", 1) for a in sys.argv[1:])
-ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+ctx = context_from({k: {"url": u} for k, u in urls.items()})
 now = time.time()
 app = PlugintopApp(Session(ctx, "bench", "recommender", "acme", TimeRange(now - 3600, now), 2.0))
 async def main():
@@ -223,11 +223,11 @@ def trace_and_flame(tmp: Path) -> None:
 # ----- event-loop stalls ------------------------------------------------------------------------------
 STALLS = """
 import asyncio, sys, time
-from plugintop.config import Context
+from plugintop.config import context_from
 from plugintop.timerange import TimeRange
 from plugintop.ui.app import PlugintopApp, Session
 urls = dict(a.split("=", 1) for a in sys.argv[1:])
-ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+ctx = context_from({k: {"url": u} for k, u in urls.items()})
 now = time.time()
 app = PlugintopApp(Session(ctx, "bench", "recommender", "acme", TimeRange(now - 3600, now), 2.0, tail_every=1.0))
 worst = [0.0]

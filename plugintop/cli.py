@@ -128,10 +128,7 @@ def entry() -> None:
     """The `plugintop` command: `main`, its output flushed, then out without the interpreter's
     teardown (freeing every module on the way out takes ~20 ms nobody waits for: the work is done,
     every file written and closed, every backend connection closed)."""
-    # pydantic looks for plugins among every installed package's entry points on its first model
-    # (the first model's module: 7.0 → 5.4 ms without the scan); plugintop uses none
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    # Start-up allocates ~60,000 objects (modules, classes, pydantic schemas) that live to the end; with
+    # Start-up allocates ~60,000 objects (modules, classes, functions) that live to the end; with
     # the collector on it walks them over and over while they pile up (~11 ms of the ~160 ms before
     # `report`'s first request leaves, measured). Off until the command's imports are done (`_settled`).
     gc.disable()

@@ -20,18 +20,21 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+import msgspec
 
 from plugintop.errors import ConfigError
 from plugintop.schema import Schema
+from plugintop.structs import Invalid, InvalidValue, Secret, convert, to_plain
 from plugintop.timerange import parse_duration
 
 BACKENDS = ("prometheus", "loki", "tempo", "pyroscope")
 """The four backends, in the order plugintop shows them."""
 
 _ORG_ID = re.compile(r"[A-Za-z0-9!_.*'()-]{1,150}")
+
+Positive = Annotated[float, msgspec.Meta(gt=0)]
 
 
 def validate_org_id(value: str) -> str:
@@ -43,24 +46,25 @@ def validate_org_id(value: str) -> str:
     return value
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Model(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of the configuration: immutable, unknown keys refused (a typo must not pass silently).
+    (mypy reads each class's own keywords, so the subclasses repeat `frozen` and `kw_only`.)"""
 
 
-class Auth(_Model):
+class Auth(_Model, frozen=True, kw_only=True):
     """Credentials: bearer or basic; secrets from an environment variable, a file (0600) or inline."""
 
     type: Literal["none", "bearer", "basic"] = "none"
-    token: SecretStr | None = None
+    token: Secret | None = None
     token_env: str | None = None
     token_file: Path | None = None
     username: str | None = None
-    password: SecretStr | None = None
+    password: Secret | None = None
     password_env: str | None = None
     password_file: Path | None = None
 
 
-class TLS(_Model):
+class TLS(_Model, frozen=True, kw_only=True):
     """TLS options; verification is on unless `insecure` is asked for."""
 
     ca_file: Path | None = None
@@ -69,57 +73,57 @@ class TLS(_Model):
     insecure: bool = False
 
 
-class Timeouts(_Model):
+class Timeouts(_Model, frozen=True, kw_only=True):
     """Seconds to connect and to wait for an answer."""
 
-    connect: float = Field(default=3.0, gt=0)
-    read: float = Field(default=20.0, gt=0)
+    connect: Positive = 3.0
+    read: Positive = 20.0
 
 
-class BackendConfig(_Model):
+class BackendConfig(_Model, frozen=True, kw_only=True):
     """How to reach one backend: a direct URL, or a Grafana datasource uid."""
 
     url: str | None = None
     datasource_uid: str | None = None
     tenant: str | None = None
     """The backend tenant sent as `X-Scope-OrgID` (not the plugin's tenant)."""
-    auth: Auth = Auth()
-    tls: TLS = TLS()
-    timeout: Timeouts = Timeouts()
+    auth: Auth = msgspec.field(default_factory=Auth)
+    tls: TLS = msgspec.field(default_factory=TLS)
+    timeout: Timeouts = msgspec.field(default_factory=Timeouts)
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"https?://[^\s/]+", v):
-            raise ValueError("must start with http:// or https:// and name a host")
-        return v.rstrip("/") if v else v
+    def __post_init__(self) -> None:
+        if self.url is not None:
+            if not re.match(r"https?://[^\s/]+", self.url):
+                raise Invalid("url", "must start with http:// or https:// and name a host")
+            msgspec.structs.force_setattr(self, "url", self.url.rstrip("/"))
+        if self.tenant is not None:
+            try:
+                validate_org_id(self.tenant)
+            except ValueError as e:
+                raise Invalid("tenant", str(e)) from None
 
-    @field_validator("tenant")
-    @classmethod
-    def _tenant(cls, v: str | None) -> str | None:
-        return validate_org_id(v) if v is not None else v
 
-
-class GrafanaConfig(BackendConfig):
+class GrafanaConfig(BackendConfig, frozen=True, kw_only=True):
     """Grafana, when the backends are reached through its datasource proxy."""
 
     org_id: int | None = None
 
 
-class SLO(_Model):
+class SLO(_Model, frozen=True, kw_only=True):
     """Targets: success ratio, p99 latency (all tools or per tool), daily LLM budget."""
 
-    success_target: float = Field(default=0.995, gt=0, lt=1)
+    success_target: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.995
     p99_target: str | None = None
     p99_targets: dict[str, str] = {}
-    daily_budget_usd: float | None = Field(default=None, gt=0)
+    daily_budget_usd: Positive | None = None
 
-    @field_validator("p99_target")
-    @classmethod
-    def _dur(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_duration(v)
-        return v
+    def __post_init__(self) -> None:
+        for tool, text in [(None, self.p99_target), *self.p99_targets.items()]:
+            if text is not None:
+                try:
+                    parse_duration(text)
+                except Exception as e:  # the duration parser's own error, shown as the key's
+                    raise Invalid("p99_target" if tool is None else f"p99_targets.{tool}", str(e)) from None
 
     def p99_target_s(self, tool: str | None = None) -> float | None:
         """The p99 target in seconds for `tool`, or the plugin-wide one."""
@@ -128,44 +132,50 @@ class SLO(_Model):
         return parse_duration(self.p99_target) if self.p99_target else None
 
 
-class Tail(_Model):
+class Tail(_Model, frozen=True, kw_only=True):
     """The live tail: how a JSON line is shown, and how many lines are kept."""
 
     template: str = "time level event tool msg"
     """Fields shown for a JSON line, in order (`time` is the entry's time); the whole object is shown on
     selection."""
-    buffer_lines: int = Field(default=100_000, ge=1_000, le=5_000_000)
+    buffer_lines: Annotated[int, msgspec.Meta(ge=1_000, le=5_000_000)] = 100_000
 
-    @field_validator("template")
-    @classmethod
-    def _template(cls, v: str) -> str:
-        if not v.split():
-            raise ValueError("name at least one field, e.g. 'time level msg'")
-        return v
+    def __post_init__(self) -> None:
+        if not self.template.split():
+            raise Invalid("template", "name at least one field, e.g. 'time level msg'")
 
 
-class Context(_Model):
+class Context(_Model, frozen=True, kw_only=True):
     """One named context: where the backends are and what the names and targets are."""
 
     grafana: GrafanaConfig | None = None
-    prometheus: BackendConfig = BackendConfig()
-    loki: BackendConfig = BackendConfig()
-    tempo: BackendConfig = BackendConfig()
-    pyroscope: BackendConfig = BackendConfig()
-    telemetry: Schema = Field(default=Schema(), alias="schema")
-    slo: SLO = SLO()
-    tail: Tail = Tail()
+    prometheus: BackendConfig = msgspec.field(default_factory=BackendConfig)
+    loki: BackendConfig = msgspec.field(default_factory=BackendConfig)
+    tempo: BackendConfig = msgspec.field(default_factory=BackendConfig)
+    pyroscope: BackendConfig = msgspec.field(default_factory=BackendConfig)
+    telemetry: Schema = msgspec.field(default_factory=Schema, name="schema")
+    slo: SLO = msgspec.field(default_factory=SLO)
+    tail: Tail = msgspec.field(default_factory=Tail)
 
     def backend(self, name: str) -> BackendConfig:
         cfg: BackendConfig = getattr(self, name)
         return cfg
 
 
-class ConfigFile(_Model):
+class ConfigFile(_Model, frozen=True, kw_only=True):
     """The whole file."""
 
-    current_context: str | None = Field(default=None, alias="current-context")
+    current_context: str | None = msgspec.field(default=None, name="current-context")
     contexts: dict[str, Context] = {}
+
+
+def context_from(data: Mapping[str, Any]) -> Context:
+    """A context from plain data (`{"prometheus": {"url": ...}}`), as a file's context is read.
+
+    Raises:
+        InvalidValue: naming the first wrong key.
+    """
+    return convert(data, Context)
 
 
 def default_config_path(env: Mapping[str, str]) -> Path:
@@ -174,13 +184,9 @@ def default_config_path(env: Mapping[str, str]) -> Path:
     return Path(base) / "plugintop" / "config.toml"
 
 
-def _first_error(e: ValidationError) -> tuple[str, str]:
-    err = e.errors()[0]
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    return key, msg.removeprefix("Value error, ")
+class _RawFile(_Model, frozen=True, kw_only=True):
+    current_context: str | None = msgspec.field(default=None, name="current-context")
+    contexts: dict[str, dict[str, Any]] = {}
 
 
 def load_file(path: Path) -> ConfigFile:
@@ -194,14 +200,12 @@ def load_file(path: Path) -> ConfigFile:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config error: {path}: not valid TOML: {e}") from None
     try:
-        cfg = ConfigFile.model_validate(data)
-    except ValidationError as e:
-        key, msg = _first_error(e)
-        raise ConfigError(f"config error: {path}: {key}: {msg}") from None
-    except ConfigError:
-        raise
-    except Exception as e:  # a validator raising UsageError (durations) lands here
+        top = convert(data, _RawFile)
+        # one context at a time, so that a mistake's key names its context
+        contexts = {name: convert(body, Context, f"contexts.{name}") for name, body in top.contexts.items()}
+    except InvalidValue as e:
         raise ConfigError(f"config error: {path}: {e}") from None
+    cfg = ConfigFile(current_context=top.current_context, contexts=contexts)
     if cfg.current_context and cfg.current_context not in cfg.contexts:
         raise ConfigError(f"config error: {path}: current-context: no context named {cfg.current_context!r}")
     return cfg
@@ -250,7 +254,7 @@ def apply_overrides(ctx: Context, overrides: Mapping[str, Any], source: str) -> 
     Raises:
         ConfigError: naming `source` (a flag or an environment variable) and the key.
     """
-    data = ctx.model_dump(by_alias=True, exclude_none=False)
+    data = to_plain(ctx)
     for dotted, value in overrides.items():
         node = data
         keys = dotted.split(".")
@@ -260,20 +264,9 @@ def apply_overrides(ctx: Context, overrides: Mapping[str, Any], source: str) -> 
             node = node[k]
         node[keys[-1]] = value
     try:
-        return Context.model_validate(_unsecret(data))
-    except ValidationError as e:
-        key, msg = _first_error(e)
-        raise ConfigError(f"{source}: {key}: {msg}") from None
-
-
-def _unsecret(data: Any) -> Any:
-    if isinstance(data, SecretStr):
-        return data.get_secret_value()
-    if isinstance(data, dict):
-        return {k: _unsecret(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_unsecret(v) for v in data]
-    return data
+        return context_from(data)
+    except InvalidValue as e:
+        raise ConfigError(f"{source}: {e}") from None
 
 
 ENV_KEYS: dict[str, str] = {

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 
-class Schema(BaseModel):
+class Schema(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Metric, label, span, log and profile names; defaults follow the platform SDK."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     duration_metric: str = "plugin_tool_duration_seconds"
     """Histogram of tool-call latency (`_bucket`, `_sum`, `_count`)."""

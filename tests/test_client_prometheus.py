@@ -144,6 +144,44 @@ async def test_status_error_with_200_and_unknown_result(backend: Backend, http: 
         await c.query("x", 1)
 
 
+async def test_special_values_and_malformed_points(backend: Backend, http: httpx.AsyncClient) -> None:
+    c = PrometheusClient(http)
+    series = [{"metric": {"tool": "a"}, "values": [[1, "+Inf"], [2, "-Inf"], [3, "NaN"], [4.5, "0.25"]]}]
+    backend.route(
+        "GET",
+        "/api/v1/query_range",
+        Answer(200, {"status": "success", "data": {"resultType": "matrix", "result": series}}),
+    )
+    res = await c.query_range("x", 0, 10, 1)
+    (t, v), *_ = res.series[0].values
+    assert (t, v) == (1.0, math.inf) and res.series[0].values[1][1] == -math.inf
+    assert math.isnan(res.series[0].values[2][1]) and res.series[0].values[3] == (4.5, 0.25)
+    scalar = {"status": "success", "data": {"resultType": "scalar", "result": [7, "+Inf"]}}
+    backend.route("GET", "/api/v1/query", Answer(200, scalar))
+    assert (await c.query("x", 7)).scalar == math.inf
+    for bad in ([[1, "fast"]], [[1]], [["x", "1"]], {"1": "2"}, [[1, None]]):
+        body = {"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}, "values": bad}]}}
+        backend.route("GET", "/api/v1/query_range", Answer(200, body))
+        with pytest.raises(BadResponse, match=r"unexpected result\[0\]\.values"):
+            await c.query_range("x", 0, 10, 1)
+    body = {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {"a": 1}, "value": [1, "1"]}]}}
+    backend.route("GET", "/api/v1/query", Answer(200, body))
+    with pytest.raises(BadResponse, match=r"unexpected result\[0\]\.metric: Expected `str`, got `int`"):
+        await c.query("x", 1)
+
+
+async def test_exemplar_values_written_as_strings_are_numbers(backend: Backend, http: httpx.AsyncClient) -> None:
+    data = [
+        {"seriesLabels": {"tool": "a"}, "exemplars": [{"labels": {"trace_id": "t1"}, "value": "2.5", "timestamp": 9}]}
+    ]
+    backend.route("GET", "/api/v1/query_exemplars", Answer(200, {"status": "success", "data": data}))
+    (got,) = await PrometheusClient(http).exemplars("x", 0, 10)
+    assert got.series_labels == {"tool": "a"} and got.exemplars[0].value == 2.5 and got.exemplars[0].timestamp == 9.0
+    data[0]["exemplars"] = [{"labels": {}, "value": "slow", "timestamp": 9}]
+    with pytest.raises(BadResponse, match="unexpected exemplars"):
+        await PrometheusClient(http).exemplars("x", 0, 10)
+
+
 async def test_warnings_and_infos_are_kept(backend: Backend, http: httpx.AsyncClient) -> None:
     body = {"status": "success", "data": {"resultType": "vector", "result": []}, "warnings": ["w"], "infos": ["i"]}
     backend.route("GET", "/api/v1/query", Answer(200, body))

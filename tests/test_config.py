@@ -78,6 +78,12 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
         ("[contexts.a\n", "not valid TOML"),
         ('[contexts.a.tail]\ntemplate = " "', "contexts.a.tail.template"),
         ("[contexts.a.tail]\nbuffer_lines = 10", "contexts.a.tail.buffer_lines"),
+        ('[contexts.a.slo]\np99_targets = { search = "fast" }', "contexts.a.slo.p99_targets.search"),
+        ("[contexts.a.schema]\ntenant_lable = 'x'", "contexts.a.schema.tenant_lable"),
+        ("[contexts.a.prometheus.tls]\nca_file = 3", "contexts.a.prometheus.tls.ca_file"),
+        ("[contexts.a.prometheus.auth]\ntoken = 3", "contexts.a.prometheus.auth.token"),
+        ("current_context = 'a'", "current_context"),
+        ("contexts = 3", "contexts"),
     ],
 )
 def test_mistakes_name_file_and_key(tmp_path: Path, text: str, key: str) -> None:
@@ -86,6 +92,19 @@ def test_mistakes_name_file_and_key(tmp_path: Path, text: str, key: str) -> None
         load_context(str(p), None, {}, {})
     msg = str(e.value)
     assert str(p) in msg and key in msg and "\n" not in msg
+
+
+def test_values_are_typed_and_a_round_trip_keeps_them(tmp_path: Path) -> None:
+    text = '[contexts.a.prometheus]\nurl = "http://x:1/"\ntimeout = { read = 5 }\n'
+    text += '[contexts.a.prometheus.tls]\nca_file = "ca.pem"\n[contexts.a.prometheus.auth]\ntype = "bearer"\ntoken = "t0p"\n'
+    ctx = load_context(str(write(tmp_path, text)), None, {}, {}).context
+    prom = ctx.prometheus
+    assert prom.url == "http://x:1" and prom.timeout.read == 5.0 and isinstance(prom.timeout.read, float)
+    assert prom.tls.ca_file == Path("ca.pem") and prom.auth.token is not None
+    assert prom.auth.token.get_secret_value() == "t0p" and "t0p" not in repr(ctx) and "t0p" not in str(prom.auth.token)
+    # an override rebuilds the context from its own data: every other value survives, the secret too
+    again = load_context(str(tmp_path / "config.toml"), None, {"loki.url": "http://l:2"}, {}).context
+    assert again.prometheus == prom and again.loki.url == "http://l:2"
 
 
 def test_bad_flag_names_the_source(tmp_path: Path) -> None:

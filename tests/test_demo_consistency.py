@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterator
 
 import pytest
+from msgspec.structs import replace
 
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
@@ -118,23 +119,22 @@ def test_slow_spans_are_found_by_traceql_in_the_window(demo: DemoStack) -> None:
 
 
 def test_cpu_incident_makes_its_function_hot_only_in_the_window() -> None:
-    sc = load_scenario(None).model_copy(update={"incidents": []})
+    sc = replace(load_scenario(None), incidents=[])
     from plugintop.demo.scenario import Incident
 
-    sc = sc.model_copy(
-        update={
-            "incidents": [
-                Incident(
-                    tenant="*",
-                    tool="recommend_courses",
-                    start="-45m",
-                    duration="20m",
-                    cause="cpu",
-                    factor=4.0,
-                    function="score_candidates",
-                )
-            ]
-        }
+    sc = replace(
+        sc,
+        incidents=[
+            Incident(
+                tenant="*",
+                tool="recommend_courses",
+                start="-45m",
+                duration="20m",
+                cause="cpu",
+                factor=4.0,
+                function="score_candidates",
+            )
+        ],
     )
     from plugintop.demo.profiles import ProfileStore
 
@@ -154,7 +154,7 @@ def test_deterministic_for_a_seed_and_now() -> None:
     b = World(load_scenario(None), now=NOW, clock=lambda: NOW)
     k = a.last_slot() - 100
     assert a.calls(0, 0, k) == b.calls(0, 0, k)
-    other = load_scenario(None).model_copy(update={"seed": 8})
+    other = replace(load_scenario(None), seed=8)
     c = World(other, now=NOW, clock=lambda: NOW)
     assert c.calls(0, 0, k)[0].trace_id != a.calls(0, 0, k)[0].trace_id
     assert c.call(a.calls(0, 0, k)[0].trace_id) is None  # another seed never made that trace

@@ -195,6 +195,8 @@ def test_traceql_plan_and_errors() -> None:
         ),
         ('plugin="p"\ntenants=["a"]\nbogus=1\n[[tools]]\nname="t"', "bogus"),
         ('plugin="p"\ntenants=["a"]\nhistory="forever"\n[[tools]]\nname="t"', "history"),
+        ('plugin="p"\ntenants=["a"]\n[[tools]]\nname="t"\n[[tools]]\nname="u"\nmedian_ms=0', "tools.1.median_ms"),
+        ('plugin="p"\ntenants=["a"]\n[[tools]]\nname="t"\n[[tools]]\nname="t"', "tools: two tools share a name"),
     ],
 )
 def test_scenario_errors_name_file_and_key(tmp_path: Path, text: str, key: str) -> None:

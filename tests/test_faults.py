@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from plugintop.analysis.model import TriageResult
-from plugintop.config import Context
+from plugintop.config import context_from
 from plugintop.connections import open_backends
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
@@ -31,7 +31,7 @@ def demo() -> Iterator[DemoStack]:
 
 def run(demo: DemoStack, backend: str, url: str) -> tuple[TriageResult, float]:
     urls = {**demo.urls, backend: url}
-    ctx = Context.model_validate({k: {"url": u, "timeout": TIMEOUT} for k, u in urls.items()})
+    ctx = context_from({k: {"url": u, "timeout": TIMEOUT} for k, u in urls.items()})
 
     async def go() -> TriageResult:
         async with await open_backends(ctx) as b:
@@ -107,7 +107,7 @@ def test_the_slowest_trace_does_not_wait_for_the_slower_parts(demo: DemoStack) -
         fault_server(Fault("", lambda p: False), demo.urls["tempo"]) as tempo,
     ):
         urls = {**demo.urls, "loki": loki.url, "tempo": tempo.url}
-        ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+        ctx = context_from({k: {"url": u} for k, u in urls.items()})
 
         async def go() -> TriageResult:
             async with await open_backends(ctx) as b:
@@ -124,7 +124,7 @@ def test_the_slowest_trace_does_not_wait_for_the_slower_parts(demo: DemoStack) -
 
 
 def test_every_backend_down_is_exit_3(demo: DemoStack) -> None:
-    ctx = Context.model_validate({k: {"url": "http://127.0.0.1:9", "timeout": TIMEOUT} for k in demo.urls})
+    ctx = context_from({k: {"url": "http://127.0.0.1:9", "timeout": TIMEOUT} for k in demo.urls})
 
     async def go() -> TriageResult:
         async with await open_backends(ctx) as b:

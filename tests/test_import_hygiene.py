@@ -13,7 +13,7 @@ PKG = Path(__file__).resolve().parents[1] / "plugintop"
 
 def test_cli_import_is_light() -> None:
     code = (
-        "import sys, plugintop.cli; print(sorted(m for m in ('textual','httpx','pydantic','rich') if m in sys.modules))"
+        "import sys, plugintop.cli; print(sorted(m for m in ('textual','httpx','msgspec','rich') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

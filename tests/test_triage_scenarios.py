@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from plugintop.analysis.model import TriageResult
-from plugintop.config import Context
+from plugintop.config import context_from
 from plugintop.connections import open_backends
-from plugintop.demo.scenario import Scenario
+from plugintop.demo.scenario import Scenario, scenario_from
 from plugintop.demo.stack import DemoStack
 from plugintop.report import exit_code, render, to_json
 from plugintop.timerange import TimeRange
@@ -26,12 +26,12 @@ def scenario(name: str) -> Scenario:
 
     data: dict[str, Any] = tomllib.loads((HERE / "base.toml").read_text())
     data.update(tomllib.loads((HERE / f"{name}.toml").read_text()))
-    return Scenario.model_validate(data)
+    return scenario_from(data)
 
 
 def triage(name: str, tenant: str = "acme", since: float = 7200) -> TriageResult:
     with DemoStack(scenario(name), now=NOW, clock=lambda: NOW) as st:
-        ctx = Context.model_validate({k: {"url": u} for k, u in st.urls.items()})
+        ctx = context_from({k: {"url": u} for k, u in st.urls.items()})
 
         async def go() -> TriageResult:
             async with await open_backends(ctx) as b:

@@ -1,1 +1,1 @@
-"""Provides the async clients of the four backends and Grafana (pure httpx + pydantic, no Textual)."""
+"""Provides the async clients of the four backends and Grafana (pure httpx + msgspec models, no Textual)."""

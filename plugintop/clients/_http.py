@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+import msgspec
 
 from plugintop import __version__
 from plugintop.config import TLS, Timeouts
@@ -293,11 +293,11 @@ def decode_json(resp: httpx.Response, backend: str) -> Any:
         raise BadResponse(backend, "JSON nested too deeply") from None
 
 
-def validate(adapter: TypeAdapter[T], data: Any, backend: str, what: str) -> T:
-    """Validates `data` into a model; a mismatch becomes `BadResponse` naming the field."""
+def validate(kind: type[T], data: Any, backend: str, what: str) -> T:
+    """Validates decoded JSON into `kind` (a model, or a type such as `list[str]`); numbers written as
+    strings are read as numbers (Prometheus' exemplar values are); a mismatch becomes `BadResponse`
+    naming the place."""
     try:
-        return adapter.validate_python(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise BadResponse(backend, f"unexpected {what}: {loc}: {err['msg']}") from None
+        return msgspec.convert(data, kind, strict=False)
+    except msgspec.ValidationError as e:
+        raise BadResponse(backend, f"unexpected {what}: {e}") from None

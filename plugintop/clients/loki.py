@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import msgspec
-from pydantic import TypeAdapter
 
 from plugintop.clients._http import decode_json, send, validate
 from plugintop.clients.prometheus import PrometheusClient
@@ -27,9 +26,6 @@ MAX_RANGE_S = 721 * 3600
 """Loki's default `max_query_length`."""
 
 _HEADERS = {"X-Loki-Response-Encoding-Flags": "categorize-labels"}
-_STRINGS = TypeAdapter(list[str])
-_SERIES = TypeAdapter(list[dict[str, str]])
-_BUILD = TypeAdapter(BuildInfo)
 
 
 def ns(t: float) -> str:
@@ -132,7 +128,7 @@ class LokiClient:
 
     async def buildinfo(self) -> BuildInfo:
         body = buildinfo_body(await self._get("/loki/api/v1/status/buildinfo", None))
-        return validate(_BUILD, body, self.backend, "buildinfo")
+        return validate(BuildInfo, body, self.backend, "buildinfo")
 
     async def query_logs(
         self, query: str, start: float, end: float, *, limit: int = 100, direction: str = "backward"
@@ -199,15 +195,15 @@ class LokiClient:
 
     async def labels(self, start: float, end: float) -> list[str]:
         data, _ = await self._data("/loki/api/v1/labels", {"start": ns(start), "end": ns(end)})
-        return validate(_STRINGS, data or [], self.backend, "labels")
+        return validate(list[str], data or [], self.backend, "labels")
 
     async def label_values(self, name: str, start: float, end: float, query: str | None = None) -> list[str]:
         params = {"start": ns(start), "end": ns(end)}
         if query:
             params["query"] = query
         data, _ = await self._data(f"/loki/api/v1/label/{name}/values", params)
-        return validate(_STRINGS, data or [], self.backend, "label values")
+        return validate(list[str], data or [], self.backend, "label values")
 
     async def series(self, match: str, start: float, end: float) -> list[dict[str, str]]:
         data, _ = await self._data("/loki/api/v1/series", {"match[]": match, "start": ns(start), "end": ns(end)})
-        return validate(_SERIES, data or [], self.backend, "series")
+        return validate(list[dict[str, str]], data or [], self.backend, "series")

@@ -10,7 +10,6 @@ import math
 from typing import Any
 
 import httpx
-from pydantic import TypeAdapter
 
 from plugintop.clients._http import decode_json, send, validate
 from plugintop.errors import BadQuery, BadResponse
@@ -18,18 +17,20 @@ from plugintop.models.common import BuildInfo
 from plugintop.models.prometheus import ExemplarSeries, QueryResult, Series
 from plugintop.timerange import MAX_POINTS
 
-_POINTS = TypeAdapter(list[tuple[float, float]])
-_POINT = TypeAdapter(tuple[float, float])
-_LABELS = TypeAdapter(dict[str, str])
-_EXEMPLARS = TypeAdapter(list[ExemplarSeries])
-_STRINGS = TypeAdapter(list[str])
-_SERIES = TypeAdapter(list[dict[str, str]])
-_BUILD = TypeAdapter(BuildInfo)
-
 
 def clamp_step(start: float, end: float, step: float) -> float:
     """The step raised so that no series exceeds Prometheus' 11,000 points."""
     return max(step, math.ceil((end - start) / (MAX_POINTS - 1)), 0.001)
+
+
+def _points(raw: Any, backend: str, what: str) -> list[tuple[float, float]]:
+    """`[[time, "value"], ...]` as numbers: Prometheus writes values as strings, "NaN" and "+Inf" among them."""
+    try:
+        if not isinstance(raw, list):
+            raise TypeError
+        return [(float(t), float(v)) for t, v in raw]
+    except (TypeError, ValueError):
+        raise BadResponse(backend, f"unexpected {what}: not [time, value] pairs") from None
 
 
 def _fmt(t: float) -> str:
@@ -58,7 +59,7 @@ class PrometheusClient:
 
     async def buildinfo(self) -> BuildInfo:
         data, _ = await self._data("/api/v1/status/buildinfo", None)
-        return validate(_BUILD, data, self.backend, "buildinfo")
+        return validate(BuildInfo, data, self.backend, "buildinfo")
 
     async def query(self, query: str, time: float) -> QueryResult:
         """An instant query at `time`."""
@@ -74,26 +75,26 @@ class PrometheusClient:
 
     async def exemplars(self, query: str, start: float, end: float) -> list[ExemplarSeries]:
         data, _ = await self._data("/api/v1/query_exemplars", {"query": query, "start": _fmt(start), "end": _fmt(end)})
-        return validate(_EXEMPLARS, data or [], self.backend, "exemplars")
+        return validate(list[ExemplarSeries], data or [], self.backend, "exemplars")
 
     async def labels(self, start: float, end: float, match: list[str] | None = None) -> list[str]:
         params: dict[str, Any] = {"start": _fmt(start), "end": _fmt(end)}
         if match:
             params["match[]"] = match
         data, _ = await self._data("/api/v1/labels", params)
-        return validate(_STRINGS, data or [], self.backend, "labels")
+        return validate(list[str], data or [], self.backend, "labels")
 
     async def label_values(self, name: str, start: float, end: float, match: list[str] | None = None) -> list[str]:
         params: dict[str, Any] = {"start": _fmt(start), "end": _fmt(end)}
         if match:
             params["match[]"] = match
         data, _ = await self._data(f"/api/v1/label/{escape_label_name(name)}/values", params)
-        return validate(_STRINGS, data or [], self.backend, "label values")
+        return validate(list[str], data or [], self.backend, "label values")
 
     async def series(self, match: list[str], start: float, end: float) -> list[dict[str, str]]:
         params = {"match[]": match, "start": _fmt(start), "end": _fmt(end)}
         data, _ = await self._data("/api/v1/series", params)
-        return validate(_SERIES, data or [], self.backend, "series")
+        return validate(list[dict[str, str]], data or [], self.backend, "series")
 
     def _result(self, data: Any, body: dict[str, Any]) -> QueryResult:
         if not isinstance(data, dict):
@@ -109,16 +110,16 @@ class PrometheusClient:
             for i, item in enumerate(result):
                 if not isinstance(item, dict):
                     raise BadResponse(self.backend, f"result[{i}] is not an object")
-                metric = validate(_LABELS, item.get("metric") or {}, self.backend, f"result[{i}].metric")
+                metric = validate(dict[str, str], item.get("metric") or {}, self.backend, f"result[{i}].metric")
                 if rtype == "matrix":
-                    values = validate(_POINTS, item.get("values") or [], self.backend, f"result[{i}].values")
+                    values = _points(item.get("values") or [], self.backend, f"result[{i}].values")
                 else:
                     raw = item.get("value")
-                    values = [validate(_POINT, raw, self.backend, f"result[{i}].value")] if raw is not None else []
+                    values = _points([raw], self.backend, f"result[{i}].value") if raw is not None else []
                 series.append(Series(metric=metric, values=values))
             return QueryResult(result_type=rtype, series=series, warnings=warnings, infos=infos)
         if rtype == "scalar":
-            point = validate(_POINT, result, self.backend, "scalar")
+            point = _points([result], self.backend, "scalar")[0]
             return QueryResult(result_type=rtype, scalar=point[1], warnings=warnings, infos=infos)
         raise BadResponse(self.backend, f"unexpected result type {str(rtype)[:40]!r}")
 

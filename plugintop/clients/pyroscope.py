@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from pydantic import TypeAdapter
 
 from plugintop.clients._http import decode_json, send, validate
 from plugintop.errors import BadResponse
@@ -18,7 +17,6 @@ DEFAULT_MAX_NODES = 8192
 MAX_RANGE_S = 24 * 3600
 """Pyroscope's default `max-query-length`."""
 
-_BUILD = TypeAdapter(BuildInfo)
 _SERVICE = "/querier.v1.QuerierService"
 
 
@@ -87,7 +85,7 @@ class PyroscopeClient:
 
     async def buildinfo(self) -> BuildInfo:
         resp = await send(self.http, self.backend, "GET", "/api/v1/status/buildinfo")
-        return validate(_BUILD, buildinfo_body(decode_json(resp, self.backend)), self.backend, "buildinfo")
+        return validate(BuildInfo, buildinfo_body(decode_json(resp, self.backend)), self.backend, "buildinfo")
 
     async def profile_types(self, start: float, end: float) -> list[ProfileType]:
         data = await self._connect("ProfileTypes", {"start": int(start * 1000), "end": int(end * 1000)})

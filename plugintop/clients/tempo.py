@@ -8,7 +8,6 @@ import binascii
 from typing import Any
 
 import httpx
-from pydantic import TypeAdapter
 
 from plugintop.clients._http import decode_json, send, validate
 from plugintop.errors import BadResponse, NotFound
@@ -19,7 +18,6 @@ MAX_SEARCH_RANGE_S = 168 * 3600
 """Tempo's default search `max_duration`."""
 MAX_SPSS = 100
 
-_BUILD = TypeAdapter(BuildInfo)
 _KINDS = {
     "SPAN_KIND_SERVER": "server",
     "SPAN_KIND_CLIENT": "client",
@@ -193,7 +191,7 @@ class TempoClient:
 
     async def buildinfo(self) -> BuildInfo:
         resp = await send(self.http, self.backend, "GET", "/api/status/buildinfo")
-        return validate(_BUILD, buildinfo_body(decode_json(resp, self.backend)), self.backend, "buildinfo")
+        return validate(BuildInfo, buildinfo_body(decode_json(resp, self.backend)), self.backend, "buildinfo")
 
     async def search(self, query: str, start: float, end: float, *, limit: int = 20, spss: int = 3) -> SearchResult:
         """TraceQL search; `start`/`end` go as whole seconds (Tempo parses uint32)."""

@@ -3,46 +3,50 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+import msgspec
 
 from plugintop.errors import ConfigError, UsageError
+from plugintop.structs import Invalid, InvalidValue, convert
 from plugintop.timerange import parse_duration
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Model(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of the scenario's parts: immutable, unknown keys refused."""
 
 
-def _duration(v: str) -> str:
+def _duration(field: str, v: str) -> None:
     try:
         parse_duration(v.lstrip("-+"))
     except UsageError as e:
-        raise ValueError(str(e)) from None
-    return v
+        raise Invalid(field, str(e)) from None
 
 
-class Tool(_Model):
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class Tool(_Model, frozen=True, kw_only=True):
     """One tool of the plugin and its healthy behaviour."""
 
-    name: str = Field(min_length=1)
-    calls_per_min: float = Field(default=60, gt=0, le=6000)
+    name: NonEmpty
+    calls_per_min: Annotated[float, msgspec.Meta(gt=0, le=6000)] = 60
     """Per tenant."""
-    median_ms: float = Field(default=180, gt=0)
+    median_ms: Annotated[float, msgspec.Meta(gt=0)] = 180
     llm_model: str = "gpt-4o-mini"
-    llm_share: float = Field(default=0.5, ge=0, lt=1)
+    llm_share: Annotated[float, msgspec.Meta(ge=0, lt=1)] = 0.5
     """Fraction of the call spent in the model-call child span."""
-    error_ratio: float = Field(default=0.001, ge=0, le=1)
-    functions: list[str] = Field(default=["handle"], min_length=1)
+    error_ratio: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.001
+    functions: Annotated[list[str], msgspec.Meta(min_length=1)] = msgspec.field(default_factory=lambda: ["handle"])
     """CPU frames (and the plugin-code child spans)."""
     downstream: list[str] = []
     """Child spans for downstream calls."""
 
 
-class Incident(_Model):
+class Incident(_Model, frozen=True, kw_only=True):
     """A stretch of time where one tool misbehaves for one tenant (or `*`, every tenant)."""
 
     tenant: str
@@ -51,13 +55,14 @@ class Incident(_Model):
     """Relative to now: `-45m`."""
     duration: str
     cause: Literal["llm", "cpu", "downstream", "errors"]
-    factor: float = Field(gt=0)
+    factor: Annotated[float, msgspec.Meta(gt=0)]
     """Latency multiplier; for `errors`, the error ratio."""
     function: str | None = None
     span: str | None = None
 
-    _v_start = field_validator("start")(_duration)
-    _v_duration = field_validator("duration")(_duration)
+    def __post_init__(self) -> None:
+        _duration("start", self.start)
+        _duration("duration", self.duration)
 
     def window(self, now: float) -> tuple[float, float]:
         """(start, end) in epoch seconds for a given "now"."""
@@ -66,39 +71,36 @@ class Incident(_Model):
         return start, start + parse_duration(self.duration)
 
 
-class Scenario(_Model):
+class Scenario(_Model, frozen=True, kw_only=True):
     """A whole demo: the plugin, its tenants and tools, and the incidents."""
 
-    plugin: str = Field(min_length=1)
+    plugin: NonEmpty
     version: str = "1.0.0"
     seed: int = 7
     history: str = "6h"
-    tenants: list[str] = Field(min_length=1)
+    tenants: Annotated[list[str], msgspec.Meta(min_length=1)]
     p99_target: str | None = "2s"
-    tools: list[Tool] = Field(min_length=1)
+    tools: Annotated[list[Tool], msgspec.Meta(min_length=1)]
     incidents: list[Incident] = []
 
-    _v_history = field_validator("history")(_duration)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Scenario:
+    def __post_init__(self) -> None:
+        _duration("history", self.history)
         tools = {t.name: t for t in self.tools}
         if len(tools) != len(self.tools):
-            raise ValueError("tools: two tools share a name")
+            raise Invalid("tools", "two tools share a name")
         if len(set(self.tenants)) != len(self.tenants):
-            raise ValueError("tenants: a tenant is listed twice")
+            raise Invalid("tenants", "a tenant is listed twice")
         for i, inc in enumerate(self.incidents):
             if inc.tool not in tools:
-                raise ValueError(f"incidents.{i}.tool: no tool named {inc.tool!r}")
+                raise Invalid(f"incidents.{i}.tool", f"no tool named {inc.tool!r}")
             if inc.tenant != "*" and inc.tenant not in self.tenants:
-                raise ValueError(f"incidents.{i}.tenant: {inc.tenant!r} is not in tenants")
+                raise Invalid(f"incidents.{i}.tenant", f"{inc.tenant!r} is not in tenants")
             if inc.cause == "cpu" and inc.function not in tools[inc.tool].functions:
-                raise ValueError(f"incidents.{i}.function: cause cpu needs one of the tool's functions")
+                raise Invalid(f"incidents.{i}.function", "cause cpu needs one of the tool's functions")
             if inc.cause == "downstream" and inc.span not in tools[inc.tool].downstream:
-                raise ValueError(f"incidents.{i}.span: cause downstream needs one of the tool's downstream spans")
+                raise Invalid(f"incidents.{i}.span", "cause downstream needs one of the tool's downstream spans")
             if inc.cause == "errors" and inc.factor > 1:
-                raise ValueError(f"incidents.{i}.factor: for errors the factor is the error ratio (0-1)")
-        return self
+                raise Invalid(f"incidents.{i}.factor", "for errors the factor is the error ratio (0-1)")
 
     @property
     def history_s(self) -> float:
@@ -106,6 +108,15 @@ class Scenario(_Model):
 
     def tool(self, name: str) -> Tool:
         return next(t for t in self.tools if t.name == name)
+
+
+def scenario_from(data: Mapping[str, Any]) -> Scenario:
+    """A scenario from plain data, as a file's is read.
+
+    Raises:
+        InvalidValue: naming the first wrong key.
+    """
+    return convert(data, Scenario)
 
 
 def load_scenario(path: str | None) -> Scenario:
@@ -128,9 +139,6 @@ def load_scenario(path: str | None) -> Scenario:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"scenario error: {where}: not valid TOML: {e}") from None
     try:
-        return Scenario.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"scenario error: {where}: {key}: {msg}") from None
+        return scenario_from(data)
+    except InvalidValue as e:
+        raise ConfigError(f"scenario error: {where}: {e}") from None

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 
-class Frozen(BaseModel):
+class Frozen(msgspec.Struct, frozen=True, kw_only=True):
     """Base of the backend models: immutable, unknown keys ignored (backends add fields)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-
-class BuildInfo(Frozen):
+class BuildInfo(Frozen, frozen=True, kw_only=True):
     """`status/buildinfo` of Prometheus, Loki, Tempo and Pyroscope."""
 
     version: str

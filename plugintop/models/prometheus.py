@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-from pydantic import Field
+import msgspec
 
 from plugintop.models.common import Frozen
 
 
-class Series(Frozen):
+class Series(Frozen, frozen=True, kw_only=True):
     """One series: its labels and (timestamp s, value) points; gaps are not filled."""
 
     metric: dict[str, str] = {}
@@ -23,7 +23,7 @@ class Series(Frozen):
         return self.values[-1][1] if self.values else None
 
 
-class QueryResult(Frozen):
+class QueryResult(Frozen, frozen=True, kw_only=True):
     """A query's answer: series (a vector is series of one point), or a scalar; with annotations."""
 
     result_type: str
@@ -37,12 +37,12 @@ class QueryResult(Frozen):
         return {s.metric.get(label, ""): s for s in self.series}
 
 
-class Exemplar(Frozen):
+class Exemplar(Frozen, frozen=True, kw_only=True):
     labels: dict[str, str] = {}
     value: float
     timestamp: float
 
 
-class ExemplarSeries(Frozen):
-    series_labels: dict[str, str] = Field(default={}, alias="seriesLabels")
+class ExemplarSeries(Frozen, frozen=True, kw_only=True):
+    series_labels: dict[str, str] = msgspec.field(default_factory=dict, name="seriesLabels")
     exemplars: list[Exemplar] = []

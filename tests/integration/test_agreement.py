@@ -13,7 +13,7 @@ import pytest
 from plugintop.analysis.model import TriageResult
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.clients.tempo import TempoClient
-from plugintop.config import Context
+from plugintop.config import context_from
 from plugintop.connections import open_backends
 from plugintop.demo.stack import DemoStack
 from plugintop.demo.world import BUCKETS
@@ -145,7 +145,7 @@ def test_report_agrees(prometheus: RealPrometheus, demo: DemoStack) -> None:
 
     async def triage(prom_url: str) -> TriageResult:
         urls = {**demo.urls, "prometheus": prom_url}
-        ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+        ctx = context_from({k: {"url": u} for k, u in urls.items()})
         async with await open_backends(ctx) as b:
             return await Triage(b, ctx, TriageRequest("recommender", "acme", TimeRange(now - 7200, now), 2.0)).run()
 

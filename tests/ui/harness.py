@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from plugintop.config import Context
+from plugintop.config import context_from
 from plugintop.demo.scenario import Scenario, load_scenario
 from plugintop.demo.stack import DemoStack
 from plugintop.timerange import TimeRange
@@ -26,7 +26,7 @@ def demo_app(
         urls = dict(stack.urls)
         if break_backend:
             urls[break_backend] = "http://127.0.0.1:9"
-        ctx = Context.model_validate({k: {"url": u} for k, u in urls.items()})
+        ctx = context_from({k: {"url": u} for k, u in urls.items()})
         session = Session(
             ctx,
             "demo",

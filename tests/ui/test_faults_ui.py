@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from plugintop.config import Context
+from plugintop.config import context_from
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
 from plugintop.timerange import TimeRange
@@ -28,7 +28,7 @@ def app_with(faults: dict[str, Fault]) -> Iterator[PlugintopApp]:
             servers.append(cm)
             urls[backend] = cm.__enter__().url
         try:
-            ctx = Context.model_validate({k: {"url": u, "timeout": {"read": 2}} for k, u in urls.items()})
+            ctx = context_from({k: {"url": u, "timeout": {"read": 2}} for k, u in urls.items()})
             yield PlugintopApp(
                 Session(
                     ctx,

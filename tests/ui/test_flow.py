@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from msgspec.structs import replace
+
 from plugintop.ui.app import PlugintopApp
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.waterfall import Waterfall
@@ -71,7 +73,7 @@ async def test_reproduce_mode_opens_the_first_new_slow_span() -> None:
     from plugintop.demo.scenario import Incident, load_scenario
 
     ongoing = Incident(tenant="acme", tool="recommend_courses", start="-10m", duration="2h", cause="llm", factor=6.0)
-    sc = load_scenario(None).model_copy(update={"incidents": [ongoing]})
+    sc = replace(load_scenario(None), incidents=[ongoing])
     clock = [1_800_000_000.0]
     with demo_app(scenario=sc, clock=clock) as app:
         async with app.run_test(size=(160, 48)) as pilot:
