@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from plugintop.clients.loki import MAX_ENTRIES, LokiClient
+from plugintop.clients.loki import MAX_ENTRIES, Cursor, LokiClient
 from plugintop.errors import BackendError
-from plugintop.models.loki import EntryKey, LogEntry
+from plugintop.models.loki import LogEntry
 from plugintop.queries.logql import LogQL
 from plugintop.schema import Schema
 from plugintop.timerange import system_clock
@@ -54,8 +54,7 @@ class LogFollower:
     ) -> None:
         self.loki = loki
         self.query = query
-        self.cursor_ns = int(start * 1e9)
-        self.seen: set[EntryKey] = set()
+        self.cursor = Cursor(int(start * 1e9))
         self.page_limit = min(page_limit, MAX_ENTRIES)
         self.max_pages = max_pages
         self.clock = clock
@@ -69,15 +68,15 @@ class LogFollower:
         batch = Batch()
         end_ns = int((self.clock() - self.delay) * 1e9)
         for _ in range(self.max_pages):
-            if end_ns <= self.cursor_ns:
+            if end_ns <= self.cursor.ns:
                 break
             try:
                 page = await self.loki.query_logs(
-                    self.query, self.cursor_ns / 1e9, end_ns / 1e9, limit=self.page_limit, direction="forward"
+                    self.query, self.cursor.ns / 1e9, end_ns / 1e9, limit=self.page_limit, direction="forward"
                 )
             except BackendError as e:
                 if self.failing_since is None:
-                    self.failing_since = self.cursor_ns / 1e9
+                    self.failing_since = self.cursor.ns / 1e9
                 self.last_error = f"{e.kind}: {e.message}"
                 batch.error = e
                 return batch
@@ -86,41 +85,15 @@ class LogFollower:
                     Gap(self.failing_since, self.clock(), self.last_error or "backend failed", recovered=True)
                 )
                 self.failing_since = None
-            fresh = self._fresh(page.entries)
+            fresh = self.cursor.take(page)
             batch.entries.extend(fresh)
-            if page.entries:
-                last = page.entries[-1].ts_ns
-                if last > self.cursor_ns:
-                    self.seen = set()
-                self.cursor_ns = last
-                i = len(page.entries)
-                while i and page.entries[i - 1].ts_ns == last:  # the page ends at the cursor, in order
-                    i -= 1
-                self.seen.update(e.key for e in page.entries[i:])
             if not page.limit_reached:
                 return batch
-            if not fresh:
-                # more entries share one timestamp than a page holds: step past it, and say so
-                batch.gaps.append(
-                    Gap(
-                        self.cursor_ns / 1e9,
-                        self.cursor_ns / 1e9,
-                        "more lines share one timestamp than a page holds; some were skipped",
-                    )
-                )
-                self.cursor_ns += 1
-                self.seen = set()
+            if self.cursor.stepped:
+                at = (self.cursor.ns - 1) / 1e9
+                batch.gaps.append(Gap(at, at, "more lines share one timestamp than a page holds; some were skipped"))
         batch.behind = True
         return batch
-
-    def _fresh(self, entries: list[LogEntry]) -> list[LogEntry]:
-        """The entries not yet seen: only those at the cursor's own timestamp can repeat (the page starts
-        there, in order), so only they are looked up."""
-        cursor, seen = self.cursor_ns, self.seen
-        i = 0
-        while i < len(entries) and entries[i].ts_ns <= cursor:
-            i += 1
-        return [e for e in entries[:i] if e.key not in seen] + entries[i:] if i else entries
 
 
 def tenant_follower(

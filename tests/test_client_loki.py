@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugintop.clients.loki import LokiClient, decode_streams, parse_streams
+from plugintop.clients.loki import Cursor, LokiClient, decode_streams, parse_streams
 from plugintop.errors import BadQuery, BadResponse
+from plugintop.models.loki import LogEntry, LogPage
 from tests.fixtures import doc, params, real, replay
 from tests.servers import Answer, Backend
 
@@ -249,3 +250,60 @@ def test_fast_decode_declines_invalid_utf8_and_errors() -> None:
     assert decode_streams(ok) is None
     assert decode_streams(b'{"status":"error","error":"x"}') is None
     assert decode_streams(b"<html>") is None
+
+
+def _page(stamps_lines: list[tuple[int, str]], full: bool) -> LogPage:
+    return LogPage([LogEntry.of(ts, line, {"a": "b"}) for ts, line in stamps_lines], full)
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_cursor_takes_each_entry_once_when_a_shared_timestamp_comes_back_in_another_order(forward: bool) -> None:
+    """Entries sharing a timestamp come back on the next page, and not necessarily in the same order or
+    all of them: the cursor remembers every one it took at that timestamp, not only the last page's."""
+    t1, t2, t3 = (1, 2, 3) if forward else (3, 2, 1)
+    cursor = Cursor(0 if forward else 9, forward)
+    took = cursor.take(_page([(t1, "a"), (t2, "b"), (t2, "c")], full=True))
+    took += cursor.take(_page([(t2, "d"), (t2, "e"), (t2, "b")], full=True))  # c left out, b again
+    took += cursor.take(_page([(t2, "c"), (t2, "e"), (t3, "f")], full=True))  # c again: taken on page 1
+    assert [e.line for e in took] == ["a", "b", "c", "d", "e", "f"]
+    assert cursor.ns == t3 and not cursor.stepped
+
+
+def test_cursor_steps_past_a_timestamp_fuller_than_a_page() -> None:
+    cursor = Cursor(0)
+    assert [e.line for e in cursor.take(_page([(5, "a"), (5, "b")], full=True))] == ["a", "b"]
+    assert cursor.take(_page([(5, "b"), (5, "a")], full=True)) == [] and cursor.stepped and cursor.ns == 6
+    assert [e.line for e in cursor.take(_page([(6, "c")], full=False))] == ["c"] and not cursor.stepped
+
+
+async def test_paging_backward_with_shared_timestamps() -> None:
+    stamps = [1, 2, 3, 4, 5, 5, 5, 6, 7, 8, 9, 10]
+    entries = [(t * 10**9, f"line {i}") for i, t in enumerate(stamps)]
+
+    class Backward(Backend):
+        def answer(self, req):  # type: ignore[no-untyped-def]
+            p = dict(req.params)
+            lo, hi, lim = int(p["start"]), int(p["end"]), int(p["limit"])
+            assert p["direction"] == "backward"
+            sel = sorted((e for e in entries if lo <= e[0] < hi), reverse=True)[:lim]
+            values = [[str(t), line] for t, line in sel]
+            return Answer(
+                200,
+                {
+                    "status": "success",
+                    "data": {"resultType": "streams", "result": [{"stream": {"a": "b"}, "values": values}]},
+                },
+            )
+
+    from tests.servers import serve
+
+    with serve(Backward()) as srv:
+        async with httpx.AsyncClient(base_url=srv.url) as h:
+            import plugintop.clients.loki as mod
+
+            old, mod.MAX_ENTRIES = mod.MAX_ENTRIES, 4
+            try:
+                page = await LokiClient(h).query_logs_all('{a="b"}', 0, 100, max_entries=100, direction="backward")
+            finally:
+                mod.MAX_ENTRIES = old
+    assert [e.line for e in page.entries] == [line for _, line in sorted(entries, reverse=True)]

@@ -104,6 +104,53 @@ def parse_streams(result: Any, backend: str = "loki") -> list[LogEntry]:
     return out
 
 
+class Cursor:
+    """Where a log query read in pages has got to: the last timestamp read, and the entries at that
+    timestamp already taken. The next page starts at that timestamp again (Loki cannot start between
+    two entries that share one), so those entries come back and are dropped; nothing is skipped.
+
+    A timestamp shared by more entries than a page holds would return the same page for ever: the
+    cursor then steps one nanosecond past it (`stepped` says so; the entries beyond the page are lost).
+    """
+
+    def __init__(self, ns: int, forward: bool = True) -> None:
+        self.ns = ns
+        self.forward = forward
+        self.seen: set[EntryKey] = set()
+        self.stepped = False
+
+    def take(self, page: LogPage) -> list[LogEntry]:
+        """The page's entries not taken before (the page is in the cursor's direction); moves on."""
+        entries = page.entries
+        fresh = self._fresh(entries)
+        if entries:
+            last = entries[-1].ts_ns
+            if last != self.ns:
+                self.ns, self.seen = last, set()
+            i = len(entries)
+            while i and entries[i - 1].ts_ns == last:  # the page ends at the cursor, in order
+                i -= 1
+            self.seen.update(e.key for e in entries[i:])
+        self.stepped = page.limit_reached and not fresh
+        if self.stepped:
+            self.ns += 1 if self.forward else -1
+            self.seen = set()
+        return fresh
+
+    def _fresh(self, entries: list[LogEntry]) -> list[LogEntry]:
+        """Only the entries at the cursor's own timestamp can repeat (the page starts there), so only
+        they are looked up."""
+        cursor, seen, n = self.ns, self.seen, len(entries)
+        i = 0
+        if self.forward:
+            while i < n and entries[i].ts_ns <= cursor:
+                i += 1
+        else:
+            while i < n and entries[i].ts_ns >= cursor:
+                i += 1
+        return [e for e in entries[:i] if e.key not in seen] + entries[i:] if i else entries
+
+
 class LokiClient:
     """Client of the Loki HTTP API (`/loki/api/v1/...`)."""
 
@@ -157,29 +204,24 @@ class LokiClient:
     async def query_logs_all(
         self, query: str, start: float, end: float, *, max_entries: int = 20_000, direction: str = "forward"
     ) -> LogPage:
-        """A log query paged past Loki's entry limit with a timestamp cursor; entries that share the
-        cursor's timestamp are de-duplicated. `limit_reached` says `max_entries` cut it."""
+        """A log query paged past Loki's entry limit with a `Cursor` (each entry once, in order).
+        `limit_reached` says `max_entries` cut it."""
+        forward = direction == "forward"
         start_ns, end_ns = int(start * 1e9), int(end * 1e9)
-        seen: set[EntryKey] = set()
+        cursor = Cursor(start_ns if forward else end_ns, forward)
         out: list[LogEntry] = []
         warnings: list[str] = []
         while len(out) < max_entries and end_ns > start_ns:
-            want = min(MAX_ENTRIES, max_entries - len(out) + len(seen))
+            want = min(MAX_ENTRIES, max_entries - len(out) + len(cursor.seen))
             page = await self.query_logs(query, start_ns / 1e9, end_ns / 1e9, limit=want, direction=direction)
             warnings.extend(page.warnings)
-            fresh = [e for e in page.entries if e.key not in seen]
-            out.extend(fresh[: max_entries - len(out)])
+            out.extend(cursor.take(page)[: max_entries - len(out)])
             if not page.limit_reached or not page.entries:
                 return LogPage(out, False, warnings)
-            edge = page.entries[-1].ts_ns
-            seen = {e.key for e in page.entries if e.ts_ns == edge}
-            if not fresh:  # a single timestamp holds more entries than one page: step past it
-                edge += 1 if direction == "forward" else -1
-                seen = set()
-            if direction == "forward":
-                start_ns = edge
+            if forward:  # the next page starts at the cursor's timestamp again (its entries are `seen`)
+                start_ns = cursor.ns
             else:
-                end_ns = edge + 1
+                end_ns = cursor.ns + 1
         return LogPage(out, True, warnings)
 
     async def query_metric_range(self, query: str, start: float, end: float, step: float) -> QueryResult:
