@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from plugintop.errors import ConfigError
+from plugintop.errors import ConfigError, UsageError
 from plugintop.schema import Schema
 from plugintop.structs import Invalid, InvalidValue, Secret, convert, to_plain
 from plugintop.timerange import parse_duration
@@ -122,7 +122,7 @@ class SLO(_Model, frozen=True, kw_only=True):
             if text is not None:
                 try:
                     parse_duration(text)
-                except Exception as e:  # the duration parser's own error, shown as the key's
+                except UsageError as e:
                     raise Invalid("p99_target" if tool is None else f"p99_targets.{tool}", str(e)) from None
 
     def p99_target_s(self, tool: str | None = None) -> float | None:
