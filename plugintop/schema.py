@@ -51,5 +51,12 @@ class Schema(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     def tool_span_name(self, plugin: str, tool: str) -> str:
         return self.span_name.replace("{plugin}", plugin).replace("{tool}", tool)
 
+    def tool_of_span(self, plugin: str, name: str) -> str:
+        """The tool a tool span's name names (`tool_span_name` read backwards), or "" for another span."""
+        head, _, tail = self.span_name.replace("{plugin}", plugin).partition("{tool}")
+        if len(name) > len(head) + len(tail) and name.startswith(head) and name.endswith(tail):
+            return name[len(head) : len(name) - len(tail)]
+        return ""
+
     def service_name(self, plugin: str) -> str:
         return self.profile_service.replace("{plugin}", plugin)

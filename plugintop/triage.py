@@ -332,11 +332,7 @@ class Triage:
         ):
             jobs[key] = self._prom(q, at)
         if self.b.tempo:
-            q = self.traceql.tool_spans(
-                req.plugin, req.tenant, tool, min_duration_s=cut, select=(s.llm_model_attrs[0], s.llm_cost_attr)
-            )
-            ss = self._limit(ws, we, TEMPO_MAX_RANGE_S, "tempo search")
-            spans["search"] = self._try("tempo", q, self.b.tempo.search(q, ss, we, limit=20, spss=1))
+            spans["search"] = self._search(tool, cut, win, limit=20)
         ps = self._limit(ws, we, PYROSCOPE_MAX_RANGE_S, "profile") if self.b.pyroscope else ws
         pdur = we - ps
         if self.b.pyroscope:
@@ -383,27 +379,41 @@ class Triage:
         jobs: dict[str, Awaitable[object]],
     ) -> SpanSample | None:
         """The window's slow spans (exemplars, then Tempo's matches); the slowest, whose trace is next."""
-        req, s = self.req, self.s
-        ws, we = win
         got = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
         self._samples(tool, got, cut)
         if len(self.result.spans) < 5 and self.b.tempo:
             # Tempo returns the first N matches above the threshold, not the slowest; when the window's p99
             # (an interpolated estimate) leaves too few, ask again above its median latency and sort.
-            lower = window.median_in(ts.p50_series, ws, we) if ts is not None else 0.0
+            lower = window.median_in(ts.p50_series, *win) if ts is not None else 0.0
             if lower is not None and lower < cut:
-                q = self.traceql.tool_spans(
-                    req.plugin, req.tenant, tool, min_duration_s=lower, select=(s.llm_model_attrs[0], s.llm_cost_attr)
-                )
-                got["search"] = await self._try("tempo", q, self.b.tempo.search(q, ws, we, limit=50, spss=1))
+                got["search"] = await self._search(tool, lower, win, limit=50)
                 self._samples(tool, got, cut, fill=True)
         return self.result.spans[0] if self.result.spans else None
 
+    def _search(
+        self, tool: str | None, min_duration_s: float, win: tuple[float, float], limit: int
+    ) -> Awaitable[object]:
+        """A TraceQL search for the tool's spans slower than `min_duration_s` in `win`, cut to Tempo's
+        range limit."""
+        assert self.b.tempo is not None
+        s = self.s
+        q = self.traceql.tool_spans(
+            self.req.plugin,
+            self.req.tenant,
+            tool,
+            min_duration_s=min_duration_s,
+            select=(s.llm_model_attrs[0], s.llm_cost_attr),
+        )
+        start = self._limit(*win, TEMPO_MAX_RANGE_S, "tempo search")
+        return self._try("tempo", q, self.b.tempo.search(q, start, win[1], limit=limit, spss=1))
+
     def _limit(self, start: float, end: float, limit: float, what: str) -> float:
-        """`start` moved forward so [start, end] fits a backend's range limit, with a note saying so."""
+        """`start` moved forward so [start, end] fits a backend's range limit, with a note saying so (once)."""
         if end - start <= limit:
             return start
-        self.result.notes.append(f"{what} limited to the last {limit / 3600:.0f} h of the window (backend limit)")
+        note = f"{what} limited to the last {limit / 3600:.0f} h of the window (backend limit)"
+        if note not in self.result.notes:
+            self.result.notes.append(note)
         return end - limit
 
     def _samples(self, tool: str | None, got: dict[str, object], cut: float, fill: bool = False) -> None:
@@ -428,16 +438,14 @@ class Triage:
             span = max(t.spans, key=lambda sp: sp.duration_ns, default=None)
             dur = span.duration_ns / 1e9 if span else t.duration_ms / 1000
             out[t.trace_id] = SpanSample(
-                t.trace_id, span.span_id if span else "", tool or self._tool_of(span), dur, "search", t.start_ns / 1e9
+                t.trace_id,
+                span.span_id if span else "",
+                tool or self.s.tool_of_span(self.req.plugin, span.name if span else ""),
+                dur,
+                "search",
+                t.start_ns / 1e9,
             )
         self.result.spans = sorted(out.values(), key=lambda x: -x.duration_s)[:30]
-
-    def _tool_of(self, span: object) -> str:
-        name = str(getattr(span, "name", "") or "")
-        head, _, tail = self.s.span_name.replace("{plugin}", self.req.plugin).partition("{tool}")
-        if name.startswith(head) and name.endswith(tail):
-            return name[len(head) : len(name) - len(tail)]
-        return ""
 
     def _cost(self, got: dict[str, object]) -> None:
         m = self.s.model_label

@@ -239,6 +239,46 @@ def test_verdict_rules() -> None:
     assert decide(W, None, None, None, None, None).cause == "none"  # slow, but nothing sampled
 
 
+async def test_every_tempo_search_of_a_long_window_is_cut_to_tempos_limit() -> None:
+    """The first search and the one that fills up the sample (above the median) both stay inside
+    Tempo's search limit, and the note says so once."""
+    from plugintop.clients.tempo import MAX_SEARCH_RANGE_S, TempoClient
+    from plugintop.config import Context
+    from plugintop.connections import Backends
+    from plugintop.errors import NotFound
+    from plugintop.models.tempo import SearchResult, SearchSpan, TraceSummary
+    from plugintop.timerange import TimeRange
+    from plugintop.triage import Triage, TriageRequest
+
+    asked: list[tuple[float, float]] = []
+
+    class Tempo(TempoClient):
+        async def search(self, query: str, start: float, end: float, *, limit: int = 20, spss: int = 3) -> SearchResult:
+            asked.append((start, end))
+            span = SearchSpan("s1", "plugin.p.tool.search", 0, 3 * 10**9)
+            return SearchResult([TraceSummary("t1", "svc", "root", 0, 3000, [span])])
+
+        async def trace(self, trace_id: str, start: float | None = None, end: float | None = None) -> Trace:
+            raise NotFound("tempo", "not kept")
+
+    end = 30 * 86400.0
+    t = Triage(Backends(tempo=Tempo(None)), Context(), TriageRequest("p", "t", TimeRange(0, end), p99_target_s=2.0))  # type: ignore[arg-type]
+    trace = await t._window_parts(None, (0.0, end))
+    await trace
+    assert len(asked) == 2  # one sample is fewer than five: asked again above the median
+    assert all(e == end and e - s == MAX_SEARCH_RANGE_S for s, e in asked)
+    assert sum("tempo search limited" in n for n in t.result.notes) == 1
+    assert t.result.spans[0].tool == "search"  # read back from the span's name
+
+
+def test_tool_of_span_reads_the_span_name_template_backwards() -> None:
+    s = Schema()
+    assert s.tool_of_span("rec", s.tool_span_name("rec", "recommend_courses")) == "recommend_courses"
+    assert s.tool_of_span("rec", "plugin.other.tool.x") == "" and s.tool_of_span("rec", "plugin.rec.tool.") == ""
+    custom = Schema(span_name="{tool} of {plugin}")
+    assert custom.tool_of_span("rec", "search of rec") == "search" and custom.tool_of_span("rec", "search") == ""
+
+
 def test_windows_longer_than_a_backend_allows_are_cut_and_said() -> None:
     from plugintop.config import Context
     from plugintop.connections import Backends
