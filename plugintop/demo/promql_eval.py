@@ -117,7 +117,6 @@ def extrapolated_rate(
     """Prometheus' `extrapolatedRate` for `rate`, `increase` and `delta`."""
     if len(points) < 2:
         return None
-    range_start, range_end = t - rng - offset, t - offset
     first_t, first_v = points[0]
     last_t, last_v = points[-1]
     result = last_v - first_v
@@ -127,10 +126,26 @@ def extrapolated_rate(
             if v < prev:
                 result += prev
             prev = v
-    to_start = first_t - range_start
+    return _extrapolate(result, first_t, first_v, last_t, len(points), t - offset, rng, counter, is_rate)
+
+
+def _extrapolate(
+    result: float,
+    first_t: float,
+    first_v: float,
+    last_t: float,
+    n: int,
+    range_end: float,
+    rng: float,
+    counter: bool,
+    is_rate: bool,
+) -> float:
+    """The end of `extrapolatedRate`: `result` (the increase seen between the first and last of `n`
+    samples) extrapolated to the range's edges, per second for `rate`."""
+    to_start = first_t - (range_end - rng)
     to_end = range_end - last_t
     sampled = last_t - first_t
-    avg = sampled / (len(points) - 1)
+    avg = sampled / (n - 1)
     if counter and result > 0 and first_v >= 0:
         to_zero = sampled * (first_v / result)
         to_start = min(to_start, to_zero)
@@ -307,25 +322,12 @@ class Engine:
                 continue
             if not s.monotonic:
                 v = extrapolated_rate(Window(s, j0, j1), t, rng, sel.offset, True, is_rate, False)
-            else:
-                vals = s.values
-                first_v, last_v = vals[j0], vals[j1]
-                first_t, last_t = s.t0 + j0 * s.step, s.t0 + j1 * s.step
-                result = last_v - first_v
-                to_start, to_end = first_t - lo, at - last_t
-                sampled = last_t - first_t
-                avg = sampled / (j1 - j0)
-                if result > 0 and first_v >= 0:
-                    to_start = min(to_start, sampled * (first_v / result))
-                threshold = avg * 1.1
-                interval = (
-                    sampled
-                    + (to_start if to_start < threshold else avg / 2)
-                    + (to_end if to_end < threshold else avg / 2)
+            else:  # a counter without resets: its increase is last minus first, no need to read between
+                first_v = s.values[j0]
+                result = s.values[j1] - first_v
+                v = _extrapolate(
+                    result, s.t0 + j0 * s.step, first_v, s.t0 + j1 * s.step, j1 - j0 + 1, at, rng, True, is_rate
                 )
-                v = result * (interval / sampled)
-                if is_rate:
-                    v /= rng
             if v is not None:
                 out.append((labels, v))
         return out
