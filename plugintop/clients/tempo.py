@@ -64,8 +64,7 @@ def any_value(value: Any) -> AttrValue:
     if "boolValue" in value:
         return bool(value["boolValue"])
     if "arrayValue" in value:
-        values = _obj(value["arrayValue"]).get("values") or []
-        return [any_value(v) for v in values] if isinstance(values, list) else []
+        return [any_value(v) for v in _list(_obj(value["arrayValue"]).get("values"))]
     if "kvlistValue" in value:
         return attributes(_obj(value["kvlistValue"]).get("values"))
     if "bytesValue" in value:
@@ -117,10 +116,9 @@ def parse_trace(body: Any, trace_id: str, backend: str = "tempo") -> Trace:
             raise BadResponse(backend, "a resourceSpans entry is not an object")
         resource = attributes(_obj(batch.get("resource")).get("attributes"))
         service = str(resource.get("service.name") or "")
-        scopes = batch.get("scopeSpans") or batch.get("instrumentationLibrarySpans") or []
-        for scope in scopes if isinstance(scopes, list) else []:
-            spans_raw = _obj(scope).get("spans") or []
-            for s in spans_raw if isinstance(spans_raw, list) else []:
+        scopes = batch.get("scopeSpans") or batch.get("instrumentationLibrarySpans")
+        for scope in _list(scopes):
+            for s in _list(_obj(scope).get("spans")):
                 if not isinstance(s, dict):
                     raise BadResponse(backend, "a span is not an object")
                 status = _obj(s.get("status"))
@@ -154,7 +152,6 @@ def parse_search(body: Any, backend: str = "tempo") -> SearchResult:
         if not isinstance(t, dict) or "traceID" not in t:
             raise BadResponse(backend, "a search result has no traceID")
         sets = t.get("spanSets") or ([t["spanSet"]] if t.get("spanSet") else [])
-        sets = sets if isinstance(sets, list) else []
         spans = [
             SearchSpan(
                 span_id=str(s.get("spanID", "")),
@@ -163,7 +160,7 @@ def parse_search(body: Any, backend: str = "tempo") -> SearchResult:
                 duration_ns=_int(s.get("durationNanos")),
                 attributes=attributes(s.get("attributes")),
             )
-            for ss in sets
+            for ss in _list(sets)
             if isinstance(ss, dict)
             for s in _list(ss.get("spans"))
             if isinstance(s, dict)

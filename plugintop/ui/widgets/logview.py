@@ -139,9 +139,10 @@ def format_line(
         parts.append(item.line[: VIEW_LIMIT * 4])
     elif trace:
         parts.append(f"trace {str(trace)[:8]}…")
-    text = "  ".join(parts)
-    if template and template[0] == "time":
-        text = parts[0] + " " + "  ".join(parts[1:])  # the clock is narrow: one space after it
+    if template and template[0] == "time":  # the clock is narrow: one space after it
+        text = parts[0] + " " + "  ".join(parts[1:])
+    else:
+        text = "  ".join(parts)
     return Line(inert(text, VIEW_LIMIT), level, str(trace) if trace else None, item.line)
 
 
