@@ -32,12 +32,9 @@ import httpx  # noqa: E402
 import tail as tail_bench  # noqa: E402
 
 from plugintop.analysis import flame as flame_analysis  # noqa: E402
-from plugintop.analysis.traces import analyse  # noqa: E402
 from plugintop.clients.pyroscope import parse_flamegraph  # noqa: E402
-from plugintop.clients.tempo import parse_trace  # noqa: E402
 from plugintop.config import context_from  # noqa: E402
 from plugintop.connections import open_backends  # noqa: E402
-from plugintop.schema import Schema  # noqa: E402
 from plugintop.timerange import TimeRange  # noqa: E402
 from plugintop.triage import Triage, TriageRequest  # noqa: E402
 from tests.faults import huge_flame, huge_trace  # noqa: E402
@@ -217,7 +214,6 @@ def trace_and_flame(tmp: Path) -> None:
             flame_analysis.summarise(fw, fb, (0, 1), (0, 1), nodes=decoded)
             times.append(time.perf_counter() - t)
         out(name, statistics.median(times), "s")
-    _ = (parse_trace, analyse, Schema)
 
 
 # ----- event-loop stalls ------------------------------------------------------------------------------
