@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import re
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
 from plugintop.follow import Gap
 from plugintop.models.loki import LogEntry
-from plugintop.ui.widgets.logview import LogView, detail_lines, row_of
+from plugintop.ui.widgets.logview import (
+    MIN_GAP_S,
+    QUIET_S,
+    REPAINT_S,
+    LineFilter,
+    LogView,
+    detail_lines,
+    repaint_due,
+    row_of,
+)
 from tests.hostile import HOSTILE as BASE
 
 HOSTILE = [*BASE, "x" * 5_000_000, '{"level":"error","msg":"\\u001b[31mred [/] \\u202e","trace_id":"abc"}']
@@ -47,6 +54,35 @@ async def test_hostile_lines_are_inert_and_the_app_survives() -> None:
         huge = next(view._row(i) for i in range(view.count) if len(view._row(i).raw) > 1_000_000)  # type: ignore[union-attr]
         assert huge is not None and huge.raw == "x" * 5_000_000 and len(huge.text) < 500
         assert app.is_running
+
+
+def _bottom_row(view: LogView) -> str:
+    return str(view.render_line(view.size.height - 1).text)
+
+
+async def test_following_keeps_the_newest_line_on_the_last_row_from_the_first_lines_and_across_resizes() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(LogView)
+        view.add([entry(i, f"line {i}") for i in range(100)])  # overflows before any scrollbar is laid out
+        await pilot.pause()
+        assert view.scroll_offset.y == view.max_scroll_y > 0 and "line 99" in _bottom_row(view)
+        await pilot.resize_terminal(60, 10)
+        await pilot.pause()
+        assert "line 99" in _bottom_row(view)
+        view.add([entry(100, "line 100")])
+        await pilot.pause(0.1)  # past the repaint interval
+        assert "line 100" in _bottom_row(view)
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert "line 100" in _bottom_row(view)
+
+
+def test_repaints_come_every_interval_in_a_flood_and_soon_after_it_stops() -> None:
+    painted = 100.0
+    assert repaint_due(painted, painted + 0.049) == painted + REPAINT_S  # lines keep coming: the interval
+    assert repaint_due(painted, painted + 0.03) == painted + 0.03 + QUIET_S  # they stopped: soon after
+    assert repaint_due(painted, painted) == painted + MIN_GAP_S  # never two repaints closer than this
 
 
 async def test_filter_as_you_type_invert_and_new_lines() -> None:
@@ -131,14 +167,18 @@ _TEXT = st.text(alphabet=st.sampled_from("abcXYZ éÉüÜ-_:=0"), max_size=12)
 @given(lines=st.lists(_TEXT, max_size=20), needle=_TEXT.filter(bool), invert=st.booleans())
 def test_a_literal_filter_matches_like_the_case_insensitive_regex(lines: list[str], needle: str, invert: bool) -> None:
     """The literal fast path keeps exactly what `re.IGNORECASE` on the escaped text keeps."""
-    view = LogView()
-    view.rows.extend(entry(i, s) for i, s in enumerate(lines))
-    view.total = len(lines)
-    view.invert = invert
-    view._needle, view.pattern = needle.lower(), re.compile(re.escape(needle), re.IGNORECASE)
-    fast = view._matching(0, list(view.rows))
-    view._needle = None
-    assert fast == view._matching(0, list(view.rows))
+    literal = LineFilter(needle, invert)
+    assert literal.needle is not None  # no regex syntax: taken literally
+    regex = LineFilter(needle, invert)
+    regex.needle = None  # the same escaped pattern, through the regex engine
+    assert literal.matching(5, lines, len(lines)) == regex.matching(5, lines, len(lines))
+
+
+def test_a_filter_is_a_regex_when_it_is_one_and_else_the_literal_text() -> None:
+    assert LineFilter("err|warn").needle is None and LineFilter("err|warn").matching(0, ["WARN x", "info"], 2) == [0]
+    assert LineFilter("(unclosed").needle == "(unclosed"  # not a valid regex: itself
+    assert LineFilter("Timeout").matching(0, ["a timeout", "TIMEOUT", "time out"], 3) == [0, 1]
+    assert LineFilter("timeout", invert=True).matching(10, ["a timeout", "time out"], 2) == [11]
 
 
 def test_detail_shows_the_whole_object_sanitised() -> None:

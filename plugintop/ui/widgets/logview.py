@@ -50,7 +50,55 @@ _CACHE = 4096
 _CURSOR = Style(reverse=True)
 _LINE = attrgetter("line")
 REPAINT_S = 1 / 20
-"""Shortest time between two repaints caused by new lines (keys repaint at once)."""
+"""Under a flood of new lines, a repaint every `REPAINT_S` (keys repaint at once)."""
+QUIET_S = 1 / 100
+"""No new lines for this long ends a flood: its last lines are shown then, not at the next
+`REPAINT_S` (but never sooner than `MIN_GAP_S` after the last repaint)."""
+MIN_GAP_S = 1 / 30
+
+
+def repaint_due(painted_at: float, added_at: float) -> float:
+    """When lines added at `added_at` are shown, after a repaint at `painted_at` (in a flood, every
+    `REPAINT_S`; once it stops, `QUIET_S` after its last lines): at most one repaint every
+    `MIN_GAP_S` however the lines come."""
+    return min(painted_at + REPAINT_S, max(added_at + QUIET_S, painted_at + MIN_GAP_S))
+
+
+_REGEX = re.compile(r"[.^$*+?{}\[\]\\|()]")
+
+
+class LineFilter:
+    """Filter as you type: `text` is a case-insensitive regex, or a literal when it has no regex
+    syntax or is not a valid regex (`(unclosed` finds itself); `invert` keeps the other lines. The raw
+    line is searched, like grep."""
+
+    def __init__(self, text: str, invert: bool = False) -> None:
+        self.invert = invert
+        self.needle: str | None = None
+        """A literal, lower-cased: searched as a substring, no regex engine."""
+        pattern = None
+        if _REGEX.search(text):
+            try:
+                pattern = re.compile(text, re.IGNORECASE)
+            except re.error:
+                pass
+        if pattern is None:
+            self.needle = text.lower()
+            pattern = re.compile(re.escape(text), re.IGNORECASE)
+        self.pattern: re.Pattern[str] = pattern
+
+    def matching(self, base: int, lines: Iterable[str], n: int) -> list[int]:
+        """The numbers (`base` + index) of the `n` lines kept; one pass of C-level iterators, no
+        Python code a line."""
+        if self.needle is not None:
+            if self.needle.upper() != self.needle:  # a needle without cased letters needs no lower-casing
+                lines = map(str.lower, lines)
+            hits: Iterable[object] = map(contains, lines, repeat(self.needle))
+        else:
+            hits = map(self.pattern.search, lines)
+        if self.invert:
+            hits = map(not_, hits)
+        return list(compress(range(base, base + n), hits))
 
 
 class GapMark:
@@ -186,6 +234,12 @@ def row_of(entry: LogEntry) -> Line:
 class LogView(ScrollView, can_focus=True):
     """The tail's lines."""
 
+    DEFAULT_CSS = """
+    LogView {
+        overflow-x: hidden;  /* long lines are cut (whole in the detail): nothing to scroll to */
+    }
+    """
+
     BINDINGS = [
         Binding("up,k", "move(-1)", show=False),
         Binding("down,j", "move(1)", show=False),
@@ -225,9 +279,7 @@ class LogView(ScrollView, can_focus=True):
         """With a filter: the absolute numbers (dropped + index) of the matching rows, from `_first`
         on (the ones before it were dropped from the buffer)."""
         self._first = 0
-        self.pattern: re.Pattern[str] | None = None
-        self._needle: str | None = None
-        self.invert = False
+        self.filter: LineFilter | None = None
         self.following = True
         self.cursor = -1
         self.template = tuple(template)
@@ -237,7 +289,7 @@ class LogView(ScrollView, can_focus=True):
         self.pending_total = 0
         self._cache: dict[int, Line] = {}
         self._strips: dict[tuple[int, int], Strip] = {}
-        self._painted_at = 0.0
+        self._painted_at = self._added_at = 0.0
         self._repaint_due = False
 
     @property
@@ -266,27 +318,12 @@ class LogView(ScrollView, can_focus=True):
         base = self.total
         self.rows.extend(items)
         self.total += len(items)
-        if self.shown is not None:
-            self.shown.extend(self._matching(base, items))
+        if self.filter is not None and self.shown is not None:
+            self.shown.extend(self.filter.matching(base, map(_LINE, items), len(items)))
             self._first = bisect_left(self.shown, self.dropped, self._first)
             if self._first > 65_536 and self._first * 2 > len(self.shown):
                 del self.shown[: self._first]
                 self._first = 0
-
-    def _matching(self, base: int, items: Sequence[Item]) -> list[int]:
-        """Absolute numbers of the items the filter keeps (the raw line is searched, like grep); one
-        pass of C-level iterators, no Python code per line."""
-        lines: Iterable[str] = map(_LINE, items)
-        if self._needle is not None:  # a literal: a substring test on the lower-cased line, no regex engine
-            if self._needle.upper() != self._needle:  # a needle without cased letters needs no lower-casing
-                lines = map(str.lower, lines)
-            hits: Iterable[object] = map(contains, lines, repeat(self._needle))
-        else:
-            assert self.pattern is not None
-            hits = map(self.pattern.search, lines)
-        if self.invert:
-            hits = map(not_, hits)
-        return list(compress(range(base, base + len(items)), hits))
 
     def pause(self, paused: bool) -> None:
         """Pauses (new lines wait, counted) or resumes (they are shown)."""
@@ -301,22 +338,11 @@ class LogView(ScrollView, can_focus=True):
 
     # ----- filter -------------------------------------------------------------------------------
     def set_filter(self, text: str, invert: bool = False) -> None:
-        """Filter as you type (a regex, or the literal text when it is not one; case-insensitive);
-        `invert` keeps the others."""
-        self.invert = invert
-        self._needle = None
-        if not text:
-            self.pattern = None
-        elif not re.search(r"[.^$*+?{}\[\]\\|()]", text):
-            self.pattern = re.compile(re.escape(text), re.IGNORECASE)
-            self._needle = text.lower()
-        else:
-            try:
-                self.pattern = re.compile(text, re.IGNORECASE)
-            except re.error:
-                self.pattern = re.compile(re.escape(text), re.IGNORECASE)
-                self._needle = text.lower()
-        self.shown = None if self.pattern is None else self._matching(self.dropped, self.rows)
+        """Filter as you type (see `LineFilter`; empty: none)."""
+        self.filter = LineFilter(text, invert) if text else None
+        self.shown = (
+            None if self.filter is None else self.filter.matching(self.dropped, map(_LINE, self.rows), len(self.rows))
+        )
         self._first = 0
         self._repaint()
 
@@ -329,29 +355,44 @@ class LogView(ScrollView, can_focus=True):
 
     # ----- display ------------------------------------------------------------------------------
     def _changed(self) -> None:
-        """Repaints now, or (under a flood of lines) at most every `REPAINT_S`: the screen shows the
-        newest state without a frame per batch."""
+        """Repaints now, or under a flood of lines every `REPAINT_S` and once the flood stops (a
+        debounce with a longest wait): the screen shows the newest state without a frame per batch,
+        and the last lines of a burst without waiting out the interval."""
+        now = self._added_at = monotonic()
         if self._repaint_due:  # a repaint is already on its way (it shows these lines too)
             return
-        wait = self._painted_at + REPAINT_S - monotonic()
-        if wait <= 0:
+        if now - self._painted_at >= REPAINT_S:
             self._repaint()
         else:
             self._repaint_due = True
-            self.set_timer(wait, self._repaint)
+            self._wait(now)
+
+    def _wait(self, now: float) -> None:
+        due = repaint_due(self._painted_at, self._added_at)
+        if now >= due:
+            self._repaint()
+        else:
+            self.set_timer(due - now, lambda: self._wait(monotonic()))
 
     def _repaint(self) -> None:
         self._repaint_due = False
         self._painted_at = monotonic()
+        self._show()
+
+    def _show(self) -> None:
+        """The rows' size, the follow scroll and the title brought up to date, and a refresh."""
         n = self.count
         self.virtual_size = Size(self.size.width, n)
         if self.following:
             self.cursor = n - 1
-            if self.size.height:
-                self.scroll_end(animate=False, immediate=True, x_axis=False)
-            self.call_after_refresh(self._to_end)  # again once laid out (the first lines, a resize)
+            if self.size.height:  # else `on_resize` does it once laid out
+                self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self._title()
         self.refresh()
+
+    def on_resize(self) -> None:
+        """Laid out (the first time) or resized: while following, the newest lines stay in view."""
+        self._show()
 
     def _title(self) -> None:
         state = "following" if self.following else "scrolled (end follows)"
@@ -363,9 +404,6 @@ class LogView(ScrollView, can_focus=True):
         if self.dropped:
             parts.append(f"{self.dropped:,} dropped")
         self.border_title = " · ".join(parts)
-
-    def _to_end(self) -> None:
-        self.scroll_to(y=max(0, self.count - self.size.height), animate=False)
 
     def _absolute(self, i: int) -> int | None:
         if self.shown is not None:
