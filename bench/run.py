@@ -367,10 +367,11 @@ def main() -> None:
     try:
         time_to_triage(urls)
         first_paint(urls)
-        v, lg = tail_bench.throughput()
+        v, lg, bare = tail_bench.throughput()
         pages = tail_bench.bodies(50_000)
         out("tail_entries_per_s", v, "entries/s")
         out("tail_vs_log_ratio", v / lg, "x")
+        out("tail_vs_log_ceiling", bare / lg, "x")
         out(
             "tail_keystroke_p95_ms",
             statistics.median(asyncio.run(tail_bench.keystrokes(pages)) for _ in range(RUNS)),

@@ -5,6 +5,9 @@
   line painted (headless, 200×50), median of 5 runs alternating with:
 - `tail_log_widget_entries_per_s` and `tail_vs_log_ratio`: Textual's own `Log` fed the same lines
   pre-formatted, a page per write (no parse, no sanitise, no filter), to its last line painted;
+- `tail_no_screen_entries_per_s` and `tail_vs_log_ceiling`: the same pipeline up to the buffer with no
+  screen at all (page reading, follower, filter, bounded buffer), and its ratio to `Log`: no view can
+  beat it, so it bounds `tail_vs_log_ratio` on the machine at hand;
 - `tail_keystroke_p95_ms`: key press to screen while 5,000 entries/s arrive;
 - `tail_rss_mb_100k`: resident memory with 100,000 lines retained (a fresh process);
 - `tail_rss_growth_mb`: resident memory growth from 100,000 to 600,000 entries through the bounded
@@ -25,6 +28,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import deque
+from operator import attrgetter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,11 +43,13 @@ from textual.widgets import Log  # noqa: E402
 from plugintop.clients.loki import LokiClient, decode_streams  # noqa: E402
 from plugintop.follow import LogFollower  # noqa: E402
 from plugintop.models.loki import LogEntry, LogPage  # noqa: E402
-from plugintop.ui.widgets.logview import LogView, row_of  # noqa: E402
+from plugintop.ui.widgets.logview import LineFilter, LogView, row_of  # noqa: E402
 
 QUERY = '{plugin="recommender", tenant_id="acme"}'
 
 PAGE = 1000
+FILTER = "completed"
+"""The filter on during the ingest runs (every line holds it: every line is kept and indexed)."""
 T0 = 1_800_000_000_000_000_000
 
 
@@ -129,7 +136,10 @@ class TailApp(App[None]):
 
 def settle() -> None:
     """Both widgets start with no garbage of their set-up pending, and with what exists so far kept out
-    of later collections, as the app does once started (`cli._settled`)."""
+    of later collections, as the app does once started (`cli._settled`). What an earlier run froze is
+    unfrozen first: frozen, the earlier apps' cycles were never collected (~90 MB a run, and the later
+    runs, `Log`'s most, slowed down in the grown heap)."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
@@ -146,7 +156,7 @@ async def ingest_view(pages: list[bytes]) -> float:
     app = TailApp("view")
     async with app.run_test(size=(200, 50)) as pilot:
         view = app.query_one(PaintedView)
-        view.set_filter("completed")
+        view.set_filter(FILTER)
         follower = LogFollower(Answers(pages), QUERY, T0 / 1e9, page_limit=PAGE, max_pages=1, clock=lambda: 4e9)
         await pilot.pause()
         settle()
@@ -158,6 +168,26 @@ async def ingest_view(pages: list[bytes]) -> float:
         await on_screen(view, len(pages) * PAGE - 1)
         assert view.total == len(pages) * PAGE and view.count == min(view.total, 100_000)
         return len(pages) * PAGE / (time.perf_counter() - t)
+
+
+async def ingest_no_screen(pages: list[bytes]) -> float:
+    """Entries/s of what the tail does for every line before any screen: the client's page reading
+    (decode, merge, sort), the follower, `LogView`'s filter and a buffer of the same bound. What a view
+    adds can only lower it: its ratio to `Log` is the ceiling of `tail_vs_log_ratio` on this machine."""
+    follower = LogFollower(Answers(pages), QUERY, T0 / 1e9, page_limit=PAGE, max_pages=1, clock=lambda: 4e9)
+    keep = LineFilter(FILTER)
+    rows: deque[LogEntry] = deque(maxlen=100_000)
+    shown: list[int] = []
+    line = attrgetter("line")
+    settle()
+    t = time.perf_counter()
+    for _ in pages:
+        entries = (await follower.poll()).entries
+        shown.extend(keep.matching(len(shown), map(line, entries), len(entries)))
+        rows.extend(entries)
+    elapsed = time.perf_counter() - t
+    assert len(shown) == len(pages) * PAGE and len(rows) == 100_000
+    return len(pages) * PAGE / elapsed
 
 
 async def ingest_log(pages: list[bytes]) -> float:
@@ -289,15 +319,17 @@ async def soak(minutes: float, rate: int = 1000) -> list[tuple[float, float]]:
     return samples
 
 
-def throughput(runs: int = 5) -> tuple[float, float]:
-    """Median entries/s of `LogView` (the whole pipeline) and of `Log` (pre-formatted lines), over
-    200,000 entries (twice the buffer, so both also drop), the runs alternating."""
+def throughput(runs: int = 5) -> tuple[float, float, float]:
+    """Median entries/s of `LogView` (the whole pipeline), of `Log` (pre-formatted lines) and of the
+    pipeline without a screen, over 200,000 entries (twice the buffer, so all also drop), the runs
+    alternating."""
     pages = bodies(200_000)
-    view, log = [], []
+    view, log, bare = [], [], []
     for _ in range(runs):
         log.append(asyncio.run(ingest_log(pages)))
         view.append(asyncio.run(ingest_view(pages)))
-    return statistics.median(view), statistics.median(log)
+        bare.append(asyncio.run(ingest_no_screen(pages)))
+    return statistics.median(view), statistics.median(log), statistics.median(bare)
 
 
 def main() -> None:
@@ -312,10 +344,12 @@ def main() -> None:
         return
     minutes = float(sys.argv[sys.argv.index("--soak-minutes") + 1]) if "--soak-minutes" in sys.argv else 10.0
     print(f"cores {os.cpu_count()} n")
-    v, lg = throughput()
+    v, lg, bare = throughput()
     print(f"tail_entries_per_s {v:.0f} entries/s")
     print(f"tail_log_widget_entries_per_s {lg:.0f} entries/s")
     print(f"tail_vs_log_ratio {v / lg:.2f} x")
+    print(f"tail_no_screen_entries_per_s {bare:.0f} entries/s")
+    print(f"tail_vs_log_ceiling {bare / lg:.2f} x (decode + filter + buffer alone, against Log)")
     pages = bodies(50_000)
     p95 = statistics.median(asyncio.run(keystrokes(pages)) for _ in range(3))
     print(f"tail_keystroke_p95_ms {p95:.1f} ms")
