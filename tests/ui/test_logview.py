@@ -67,6 +67,7 @@ async def test_following_keeps_the_newest_line_on_the_last_row_from_the_first_li
         view.add([entry(i, f"line {i}") for i in range(100)])  # overflows before any scrollbar is laid out
         await pilot.pause()
         assert view.scroll_offset.y == view.max_scroll_y > 0 and "line 99" in _bottom_row(view)
+        assert view.vertical_scrollbar.position == view.scroll_y  # the thumb at the end too
         await pilot.resize_terminal(60, 10)
         await pilot.pause()
         assert "line 99" in _bottom_row(view)
@@ -75,7 +76,7 @@ async def test_following_keeps_the_newest_line_on_the_last_row_from_the_first_li
         assert "line 100" in _bottom_row(view)
         await pilot.resize_terminal(100, 30)
         await pilot.pause()
-        assert "line 100" in _bottom_row(view)
+        assert "line 100" in _bottom_row(view) and view.vertical_scrollbar.position == view.scroll_y
 
 
 def test_repaints_come_every_interval_in_a_flood_and_soon_after_it_stops() -> None:

@@ -387,8 +387,14 @@ class LogView(ScrollView, can_focus=True):
             self.cursor = n - 1
             if self.size.height:  # else `on_resize` does it once laid out
                 self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+                if not self.show_vertical_scrollbar:  # it appears with the next layout, its thumb at 0
+                    self.call_after_refresh(self._place_thumb)
         self._title()
         self.refresh()
+
+    def _place_thumb(self) -> None:
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def on_resize(self) -> None:
         """Laid out (the first time) or resized: while following, the newest lines stay in view."""
