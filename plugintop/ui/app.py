@@ -122,7 +122,10 @@ class PlugintopApp(App[int]):
         yield Footer()
 
     def on_resize(self) -> None:
-        self.screen.set_class(self.size.width < NARROW, "-narrow")
+        narrow = self.size.width < NARROW
+        self.screen.set_class(narrow, "-narrow")
+        # at 80 columns the palette's hint covers the last key (`R reproduce`); ctrl+p still opens it
+        self.query_one(Footer).show_command_palette = not narrow
 
     def _set_active(self, name: str) -> None:
         self.active = name
