@@ -29,7 +29,8 @@ class LogEntry(msgspec.Struct, array_like=True, gc=False):
 
     `line` is the raw text as Loki sent it: untrusted, never shown without sanitising. `extra` is
     the value's third element as raw JSON (categorized `{structuredMetadata, parsed}` or the old flat
-    map), decoded on first use of `metadata` / `parsed`. A decoded `extra` is a view into its page's
+    map), decoded each time `metadata` / `parsed` are asked for (not kept: the tail asks only for the
+    lines on screen, which it caches formatted). An `extra` is a view into its page's
     bytes: a page stays in memory while any of its entries does (the tail's bounded buffer frees
     pages as it drops their entries; the 10-minute soak in `bench/tail.py` stays flat).
     """

@@ -30,6 +30,7 @@ from textual.strip import Strip
 from plugintop.follow import Gap
 from plugintop.models.loki import LogEntry
 from plugintop.textsafe import inert
+from plugintop.timerange import to_rfc3339
 from plugintop.ui.format import hhmmss
 
 LEVEL_STYLE = {
@@ -199,8 +200,6 @@ def detail_lines(item: Item) -> list[str]:
     printed), every line sanitised and none cut."""
     if isinstance(item, GapMark):
         return [item.line]
-    from plugintop.timerange import to_rfc3339
-
     meta, parsed = item.extra_fields()
     out = [f"time      {to_rfc3339(item.ts_ns / 1e9)}  ({item.ts_ns} ns)"]
     for title, values in (("labels", item.labels), ("metadata", meta), ("parsed", parsed)):
@@ -387,7 +386,7 @@ class LogView(ScrollView, can_focus=True):
             self.cursor = n - 1
             if self.size.height:  # else `on_resize` does it once laid out
                 self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
-                if not self.show_vertical_scrollbar:  # it appears with the next layout, its thumb at 0
+                if n > self.size.height and not self.show_vertical_scrollbar:  # laid out next, thumb at 0
                     self.call_after_refresh(self._place_thumb)
         self._title()
         self.refresh()
