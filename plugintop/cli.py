@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shutil
 import sys
 from typing import Any
 
@@ -99,6 +100,12 @@ def _command_parser(cmd: str) -> argparse.ArgumentParser:
         _add_backends(p)
         p.add_argument(
             "--format", choices=["text", "markdown", "json"], help="default: text on a terminal, json otherwise"
+        )
+        p.add_argument(
+            "--deadline",
+            metavar="DUR",
+            default="30s",
+            help="stop waiting for backends after this long and report what is in (default 30s)",
         )
     else:
         p.description = f"plugintop {cmd}"
@@ -327,6 +334,19 @@ def _tail(ns: argparse.Namespace) -> int:
             stack.close()
 
 
+async def _progress(triage: Any, after: float = 2.0) -> None:
+    """One line on stderr for each backend that keeps the report waiting longer than `after` seconds."""
+    import asyncio
+
+    said: set[str] = set()
+    while True:
+        await asyncio.sleep(0.25)
+        for backend, waited in sorted(triage.waiting().items()):
+            if waited >= after and backend not in said:
+                said.add(backend)
+                print(f"plugintop: waiting for {backend} ({waited:.0f} s so far)…", file=sys.stderr, flush=True)
+
+
 def _report(ns: argparse.Namespace) -> int:
     import asyncio
 
@@ -340,14 +360,24 @@ def _report(ns: argparse.Namespace) -> int:
         loaded = _load(ns, "report")
         rng = resolve_range(ns.since, ns.start, ns.end)
         target = parse_duration(ns.p99_target) if ns.p99_target else None
+        deadline = parse_duration(ns.deadline)
         fmt = ns.format or ("text" if sys.stdout.isatty() else "json")
+        width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
 
         async def go() -> tuple[str, int]:
             backends = await open_backends(loaded.context)
             async with backends:
-                result = await Triage(backends, loaded.context, TriageRequest(ns.plugin, ns.tenant, rng, target)).run()
+                req = TriageRequest(
+                    plugin=ns.plugin, tenant=ns.tenant, range=rng, p99_target_s=target, deadline_s=deadline
+                )
+                triage = Triage(backends, loaded.context, req)
+                watch = asyncio.create_task(_progress(triage))
+                try:
+                    result = await triage.run()
+                finally:
+                    watch.cancel()
                 grafana = loaded.context.grafana.url if loaded.context.grafana else None
-                return render(result, fmt, backends.urls, grafana), exit_code(result)
+                return render(result, fmt, backends.urls, grafana, width), exit_code(result)
 
         _settled()
         text, code = asyncio.run(go())

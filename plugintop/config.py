@@ -90,8 +90,15 @@ class BackendConfig(_Model, frozen=True, kw_only=True):
     auth: Auth = msgspec.field(default_factory=Auth)
     tls: TLS = msgspec.field(default_factory=TLS)
     timeout: Timeouts = msgspec.field(default_factory=Timeouts)
+    scrape_interval: str | None = None
+    """Prometheus only: the scrape interval of the plugin's metrics (found from the server when unset)."""
 
     def __post_init__(self) -> None:
+        if self.scrape_interval is not None:
+            try:
+                parse_duration(self.scrape_interval)
+            except UsageError as e:
+                raise Invalid("scrape_interval", str(e)) from None
         if self.url is not None:
             if not re.match(r"https?://[^\s/]+", self.url):
                 raise Invalid("url", "must start with http:// or https:// and name a host")

@@ -6,6 +6,8 @@ They are `msgspec` structs, not dataclasses: a struct class is made in C (the 15
 
 from __future__ import annotations
 
+import math
+
 import msgspec
 
 Points = list[tuple[float, float]]
@@ -171,14 +173,75 @@ class SLOStatus(msgspec.Struct, frozen=True):
     daily_budget_usd: float | None = None
 
 
-class Verdict(msgspec.Struct, frozen=True):
+class Evidence(msgspec.Struct, frozen=True, kw_only=True):
+    """One fact behind a finding, as data: `analysis.wording` turns it into a sentence."""
+
+    signal: str
+    """`prometheus`, `tempo`, `loki` or `pyroscope`."""
+    what: str
+    """What was measured: a key of `wording.WHAT` (`p99`, `failure_ratio`, `cost_per_call`, ...)."""
+    value: float | None = None
+    baseline: float | None = None
+    unit: str = ""
+    """`s`, `ratio`, `usd`, `tokens`, `per_s`, `x` (a multiple), `count` or ""."""
+    detail: str = ""
+    """Names that go with it (a span, a function, tenants); untrusted, sanitised when shown."""
+
+
+class Pattern(msgspec.Struct, frozen=True, kw_only=True):
+    """A log message pattern of the window's error lines, new or grown against the baseline."""
+
+    pattern: str
+    count: int
+    baseline_count: int
+    example: str
+    trace_id: str | None = None
+
+
+class Finding(msgspec.Struct, frozen=True, kw_only=True):
+    """One incident found in the range (DESIGN §4.1)."""
+
+    kind: str
+    """`latency`, `errors`, `cost` or `traffic`."""
+    tool: str
+    start: float
+    end: float
+    severity: float
+    """How far past the line: p99/target, error ratio/budget, cost/baseline, rate/baseline."""
+    rank: float
+    """Excess × duration, weighted by kind: how the findings are ordered."""
     cause: str
-    """`llm`, `cpu`, `downstream`, `errors` or `none`."""
+    scope: str = "tenant"
+    version: str | None = None
+    evidence: list[Evidence] = msgspec.field(default_factory=list)
+    patterns: list[Pattern] = msgspec.field(default_factory=list)
+    peak: float = math.nan
+    """The worst value in the stretch (p99 s, failure ratio, cost per call, rate)."""
+    threshold: float = math.nan
+    baseline: float | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+class Verdict(msgspec.Struct, frozen=True, kw_only=True):
+    state: str
+    """`incident`, `healthy`, `no_data` or `unknown`."""
+    cause: str
+    """`llm`, `cpu`, `downstream`, `errors`, `cost`, `none` or `unknown`."""
     scope: str
-    """`tenant` or `fleet`."""
+    """`tenant`, `fleet` or `version`."""
     tool: str | None
     summary: str
     evidence: list[str]
+    """The evidence in words (people read this)."""
+    version: str | None = None
+    window: tuple[float, float] | None = None
+    unchecked: list[str] = msgspec.field(default_factory=list)
+    """What could not be checked and why: `tempo: unreachable`."""
+    facts: list[Evidence] = msgspec.field(default_factory=list)
+    """The evidence as data."""
 
 
 class BackendProblem(msgspec.Struct, frozen=True):
@@ -210,3 +273,12 @@ class TriageResult(msgspec.Struct):
     has_data: bool = True
     flame_nodes: list[FlameNode] = msgspec.field(default_factory=list)
     """The window's decoded flame graph, for the flame view."""
+    findings: list[Finding] = msgspec.field(default_factory=list)
+    """Every incident found in the range, most severe first."""
+    known_tenants: list[str] = msgspec.field(default_factory=list)
+    """With no data: the tenants (of the plugin) that do have data."""
+    known_plugins: list[str] = msgspec.field(default_factory=list)
+    """With no data for the plugin at all: the plugins that do have data."""
+    scrape_interval_s: float | None = None
+    """The Prometheus scrape interval the rate windows follow, and where it came from."""
+    scrape_interval_source: str = ""

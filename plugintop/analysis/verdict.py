@@ -1,152 +1,156 @@
-"""Provides the verdict: the rules that turn the triage's figures into a cause, a scope and evidence.
+"""Provides the verdict: the state of the triage, and the cause of its top finding with the evidence.
 
-The rules, in order (each one tested):
+States (DESIGN §4.1), in order:
 
-1. **errors** — a burn-rate alert of the tenant would be firing (14.4x over 1 h and 5 m, or 6x over
-   6 h and 30 m), or, inside the slow window, the tool's success ratio is below the SLO target by
-   more than ten times the error budget.
-2. **none** — no slow window: the tenant's p99 stayed under the target (or its own baseline).
-3. With a slow window, the slowest sampled trace decides where the time went:
+1. **unknown** — Prometheus could not be asked (no verdict stands without it).
+2. **no_data** — Prometheus answered, but the plugin/tenant has no series in the range.
+3. **incident** — there are findings; the verdict is the top one. A latency finding's cause comes
+   from the slowest sampled trace (below); when Tempo could not be asked and the profile does not
+   name the cause either, the state is **unknown** (the cause of a slow window needs Tempo).
+4. **unknown** — no findings, but a pillar did not answer: nothing says it is healthy.
+5. **healthy** — every pillar answered and nothing crossed a line.
+
+The cause of a latency finding, from the slowest sampled trace:
    - **llm** — model-call spans take at least `LLM_BOUND` of the tool span, and more than any
      other child;
    - **cpu** — the slowest non-LLM child is plugin code (an internal span) taking at least
      `CHILD_BOUND`, or the profile's hottest function grew by at least `HOTTER_BOUND` of CPU;
    - **downstream** — the slowest non-LLM child is a call out (client span) taking at least
      `CHILD_BOUND` of the tool span;
-   - otherwise the largest of the three shares names the cause.
-   Without a trace, the profile alone can name **cpu**; else the cause is **none** with a note.
-4. **scope** is `fleet` when at least half of the other tenants' p99 also crossed the threshold
-   in the window, else `tenant`.
+   - otherwise the largest of the shares names it.
+   Without a trace, the profile alone can name **cpu**; else the cause is **unknown**.
 """
 
 from __future__ import annotations
 
-from plugintop.analysis.cost import ratio
-from plugintop.analysis.model import CostSummary, ProfileSummary, SLOStatus, SlowWindow, TraceAnalysis, Verdict
+import msgspec
+
+from plugintop.analysis import wording
+from plugintop.analysis.model import Evidence, Finding, ProfileSummary, TraceAnalysis, Verdict
 
 LLM_BOUND = 0.5
 CHILD_BOUND = 0.35
 HOTTER_BOUND = 0.10
-ERROR_BUDGET_MULTIPLE = 10.0
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.0f} %"
-
-
-def _secs(x: float) -> str:
-    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s"
+def latency_cause(trace: TraceAnalysis | None, profile: ProfileSummary | None) -> tuple[str, str, list[Evidence]]:
+    """(cause, the span or function it names, evidence) of a slow window."""
+    hottest = profile.hotter[0] if profile and profile.hotter else None
+    hot_ev = (
+        [Evidence(signal="pyroscope", what="cpu_hotter", value=hottest.share, detail=hottest.function)]
+        if hottest is not None
+        else []
+    )
+    if trace is None:
+        if hottest is not None and hottest.share >= HOTTER_BOUND:
+            return "cpu", hottest.function, hot_ev
+        return "unknown", "", [Evidence(signal="tempo", what="no_trace")]
+    ev = [
+        Evidence(signal="tempo", what="slowest_trace", value=trace.tool_duration_s, unit="s", detail=trace.trace_id),
+        Evidence(signal="tempo", what="critical_path", detail=" › ".join(trace.critical_path[:6])),
+    ]
+    llm, child, share = trace.llm_share, trace.slowest_child, trace.slowest_child_share
+    llm_ev = Evidence(signal="tempo", what="llm_share", value=llm, unit="ratio", detail=trace.llm_model or "")
+    child_ev = Evidence(signal="tempo", what="span_share", value=share, unit="ratio", detail=child or "")
+    if llm >= LLM_BOUND and llm > share:
+        return "llm", trace.llm_model or "", [*ev, llm_ev]
+    internal = bool(child) and trace.slowest_child_kind == "internal" and share >= CHILD_BOUND
+    profile_hot = hottest is not None and hottest.share >= HOTTER_BOUND
+    if internal or (profile_hot and share < CHILD_BOUND and llm < LLM_BOUND):
+        fn = hottest.function if hottest is not None and profile_hot else (child or "")
+        return "cpu", fn, [*ev, *([child_ev] if internal else []), *hot_ev]
+    if child and share >= CHILD_BOUND:
+        return "downstream", child, [*ev, child_ev]
+    if trace.slowest_child_kind == "internal":
+        return ("cpu", child or "", [*ev, llm_ev, child_ev]) if share > llm else ("llm", "", [*ev, llm_ev, child_ev])
+    return ("downstream", child or "", [*ev, llm_ev, child_ev]) if share > llm else ("llm", "", [*ev, llm_ev, child_ev])
 
 
 def decide(
-    window: SlowWindow | None,
+    findings: list[Finding],
+    *,
     trace: TraceAnalysis | None,
     profile: ProfileSummary | None,
-    cost: CostSummary | None,
-    slo: SLOStatus | None,
-    window_success: float | None,
-    slo_target: float = 0.995,
-) -> Verdict:
-    """The verdict with the evidence lines that support it."""
-    tool = window.tool if window else None
-    scope = "tenant"
-    evidence: list[str] = []
-    if window is not None:
-        if window.target_s is not None:
-            evidence.append(
-                f"{window.tool} p99 up to {_secs(window.p99_s)} against a {_secs(window.target_s)} target"
-                f" for {window.duration / 60:.0f} min"
-            )
-        else:
-            base = f" (baseline {_secs(window.baseline_p99_s)})" if window.baseline_p99_s else ""
-            evidence.append(f"{window.tool} p99 up to {_secs(window.p99_s)}{base} for {window.duration / 60:.0f} min")
-        others = window.other_tenants
-        if others and len(window.other_tenants_slow) * 2 >= len(others):
-            scope = "fleet"
-            evidence.append(
-                f"other tenants slow too: {', '.join(window.other_tenants_slow)} "
-                f"({len(window.other_tenants_slow)} of {len(others)})"
-            )
-        elif others:
-            evidence.append(
-                f"other tenants not slow in the window ({len(others) - len(window.other_tenants_slow)}"
-                f" of {len(others)} under the threshold)"
-            )
-        if window.version_note:
-            evidence.append(window.version_note)
-
-    # 1. errors
-    firing = slo.alerts_firing if slo else []
-    budget = 1 - slo_target
-    low_success = window_success is not None and (1 - window_success) > ERROR_BUDGET_MULTIPLE * budget
-    if firing or low_success:
-        ev = list(evidence)
-        if slo:
-            ev.append("burn rate " + ", ".join(f"{k} {v:.1f}x" for k, v in slo.burn_rate.items()))
-        if firing:
-            ev.append(f"alerts firing: {', '.join(firing)}")
-        if window_success is not None:
-            ev.append(f"success ratio {window_success * 100:.2f} % against the {slo_target * 100:.1f} % target")
-        if slo and slo.fleet_alerts_firing:
-            scope = "fleet"
-            ev.append(f"fleet alerts firing: {', '.join(slo.fleet_alerts_firing)}")
-        return Verdict("errors", scope, tool, f"{tool or 'tool'} is failing: error budget burning", ev)
-
-    # 2. healthy
-    if window is None:
-        return Verdict("none", "tenant", None, "no slow window: p99 stayed under the threshold", evidence)
-
-    # 3. where the time went
-    hottest = profile.hotter[0] if profile and profile.hotter else None
-    cost_note = _cost_evidence(cost)
-    if trace is not None:
-        evidence.append(
-            f"slowest sampled trace {trace.trace_id[:16]}… {_secs(trace.tool_duration_s)}: "
-            f"critical path {' › '.join(trace.critical_path[:6])}"
+    problems: dict[str, str],
+    has_data: bool,
+    known_tenants: list[str] | None = None,
+) -> tuple[Verdict, list[Finding]]:
+    """The verdict, and the findings with the top one's cause filled in. `problems` maps each backend that
+    could not be asked (or is not configured) to why."""
+    unchecked = [f"{b}: {m}" for b, m in problems.items()]
+    if "prometheus" in problems:
+        return (
+            Verdict(
+                state="unknown",
+                cause="unknown",
+                scope="tenant",
+                tool=None,
+                summary=f"unknown: Prometheus could not be asked ({problems['prometheus']})",
+                evidence=[],
+                unchecked=unchecked,
+            ),
+            findings,
         )
-        llm, child, child_share = trace.llm_share, trace.slowest_child, trace.slowest_child_share
-        if llm >= LLM_BOUND and llm > child_share:
-            ev = [
-                *evidence,
-                f"model call{' ' + trace.llm_model if trace.llm_model else ''} = {_pct(llm)} of the tool span",
-            ]
-            if cost_note:
-                ev.append(cost_note)
-            return Verdict("llm", scope, tool, f"LLM-bound: the model call dominates {tool}", ev)
-        internal_child = bool(child) and trace.slowest_child_kind == "internal" and child_share >= CHILD_BOUND
-        profile_hot = hottest is not None and hottest.share >= HOTTER_BOUND
-        if internal_child or (profile_hot and child_share < CHILD_BOUND and llm < LLM_BOUND):
-            fn = hottest.function if hottest is not None and profile_hot else child
-            ev = [*evidence]
-            if internal_child:
-                ev.append(f"span {child} = {_pct(child_share)} of the tool span")
-            if hottest is not None:
-                ev.append(f"CPU in {hottest.function} grew by {hottest.share * 100:.0f} pts against the baseline")
-            return Verdict("cpu", scope, tool, f"CPU-bound in {fn}", ev)
-        if child and child_share >= CHILD_BOUND:
-            ev = [*evidence, f"waiting on span {child} = {_pct(child_share)} of the tool span"]
-            return Verdict("downstream", scope, tool, f"waiting on {child}", ev)
-        shares = {"llm": llm, "downstream" if trace.slowest_child_kind != "internal" else "cpu": child_share}
-        cause = max(shares, key=lambda k: shares[k])
-        ev = [*evidence, f"model call = {_pct(llm)}, {child or 'no child'} = {_pct(child_share)} of the tool span"]
-        return Verdict(cause, scope, tool, f"mostly {cause}: no single part dominates", ev)
-    if hottest and hottest.share >= HOTTER_BOUND:
-        ev = [*evidence, f"CPU in {hottest.function} grew by {hottest.share * 100:.0f} pts against the baseline"]
-        return Verdict("cpu", scope, tool, f"CPU-bound in {hottest.function}", ev)
-    if cost_note:
-        evidence.append(cost_note)
-    evidence.append("no trace could be sampled in the window: the cause is not known")
-    return Verdict("none", scope, tool, f"{tool} slow, cause unknown (no trace sampled)", evidence)
-
-
-def _cost_evidence(cost: CostSummary | None) -> str | None:
-    if cost is None:
-        return None
-    per_call = ratio(cost.usd_per_call, cost.baseline_usd_per_call)
-    tokens = ratio(cost.tokens_per_min, cost.baseline_tokens_per_min)
-    parts = []
-    if per_call is not None:
-        parts.append(f"cost per call x{per_call:.1f} vs baseline")
-    if tokens is not None:
-        parts.append(f"tokens/min x{tokens:.1f}")
-    return "; ".join(parts) if parts else None
+    if not has_data:
+        known = f"; tenants with data: {', '.join(known_tenants[:12])}" if known_tenants else ""
+        return (
+            Verdict(
+                state="no_data",
+                cause="none",
+                scope="tenant",
+                tool=None,
+                summary=f"no data: no series for this plugin and tenant in the range{known}",
+                evidence=[],
+                unchecked=unchecked,
+            ),
+            findings,
+        )
+    if findings:
+        top = findings[0]
+        detail = ""
+        state = "incident"
+        if top.kind == "latency":
+            cause, detail, ev = latency_cause(trace, profile)
+            top = msgspec.structs.replace(top, cause=cause, evidence=[*top.evidence, *ev])
+            if cause == "unknown" and "tempo" in problems:
+                state = "unknown"
+        findings = [top, *findings[1:]]
+        return (
+            Verdict(
+                state=state,
+                cause=top.cause,
+                scope=top.scope,
+                tool=top.tool,
+                version=top.version,
+                window=(top.start, top.end),
+                summary=wording.summary(top, detail),
+                evidence=wording.evidence_lines(top),
+                unchecked=unchecked,
+                facts=top.evidence,
+            ),
+            findings,
+        )
+    if problems:
+        return (
+            Verdict(
+                state="unknown",
+                cause="unknown",
+                scope="tenant",
+                tool=None,
+                summary="no finding, but not every pillar answered: " + "; ".join(unchecked),
+                evidence=[],
+                unchecked=unchecked,
+            ),
+            findings,
+        )
+    return (
+        Verdict(
+            state="healthy",
+            cause="none",
+            scope="tenant",
+            tool=None,
+            summary="healthy: every pillar answered and nothing crossed a line",
+            evidence=[],
+        ),
+        findings,
+    )

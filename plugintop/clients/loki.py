@@ -17,7 +17,7 @@ from plugintop.clients._http import decode_json, send, validate
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.errors import BadQuery, BadResponse
 from plugintop.models.common import BuildInfo, buildinfo_body
-from plugintop.models.loki import EntryKey, LogEntry, LogPage, str_map
+from plugintop.models.loki import EntryKey, LogEntry, LogPage, LogPattern, str_map
 from plugintop.models.prometheus import QueryResult
 
 MAX_ENTRIES = 5000
@@ -245,6 +245,13 @@ class LokiClient:
             params["query"] = query
         data, _ = await self._data(f"/loki/api/v1/label/{name}/values", params)
         return validate(list[str], data or [], self.backend, "label values")
+
+    async def patterns(self, selector: str, start: float, end: float, step: float = 60.0) -> list[LogPattern]:
+        """Message patterns of the streams of `selector` (needs Loki's pattern ingester: a Loki without it
+        answers 404, raised as `BadQuery`)."""
+        params = {"query": selector, "start": ns(start), "end": ns(end), "step": f"{step:g}s"}
+        data, _ = await self._data("/loki/api/v1/patterns", params)
+        return validate(list[LogPattern], data or [], self.backend, "patterns")
 
     async def series(self, match: str, start: float, end: float) -> list[dict[str, str]]:
         data, _ = await self._data("/loki/api/v1/series", {"match[]": match, "start": ns(start), "end": ns(end)})

@@ -7,15 +7,16 @@ Grafana's datasource proxy (GET only, as the proxy allows).
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import httpx
 
 from plugintop.clients._http import decode_json, send, validate
-from plugintop.errors import BadQuery, BadResponse
+from plugintop.errors import BadQuery, BadResponse, UsageError
 from plugintop.models.common import BuildInfo
 from plugintop.models.prometheus import ExemplarSeries, QueryResult, Series
-from plugintop.timerange import MAX_POINTS
+from plugintop.timerange import MAX_POINTS, parse_duration
 
 
 def clamp_step(start: float, end: float, step: float) -> float:
@@ -60,6 +61,15 @@ class PrometheusClient:
     async def buildinfo(self) -> BuildInfo:
         data, _ = await self._data("/api/v1/status/buildinfo", None)
         return validate(BuildInfo, data, self.backend, "buildinfo")
+
+    async def scrape_interval(self) -> float | None:
+        """The server's global `scrape_interval` in seconds, from `/api/v1/status/config` (None when the
+        configuration does not say; Mimir and Grafana Cloud have no such endpoint and raise)."""
+        data, _ = await self._data("/api/v1/status/config", None)
+        text = data.get("yaml") if isinstance(data, dict) else None
+        if not isinstance(text, str):
+            raise BadResponse(self.backend, "status/config has no yaml")
+        return global_scrape_interval(text)
 
     async def query(self, query: str, time: float) -> QueryResult:
         """An instant query at `time`."""
@@ -122,6 +132,20 @@ class PrometheusClient:
             point = _points([result], self.backend, "scalar")[0]
             return QueryResult(result_type=rtype, scalar=point[1], warnings=warnings, infos=infos)
         raise BadResponse(self.backend, f"unexpected result type {str(rtype)[:40]!r}")
+
+
+_GLOBAL_SCRAPE = re.compile(r"^global:\n(?:[ \t]+.*\n)*?[ \t]+scrape_interval:[ \t]*(\S+)", re.MULTILINE)
+
+
+def global_scrape_interval(yaml_text: str) -> float | None:
+    """`global.scrape_interval` of a Prometheus configuration as the server prints it (seconds), or None."""
+    m = _GLOBAL_SCRAPE.search(yaml_text if yaml_text.endswith("\n") else yaml_text + "\n")
+    if m is None:
+        return None
+    try:
+        return parse_duration(m.group(1))
+    except UsageError:
+        return None
 
 
 def escape_label_name(name: str) -> str:

@@ -72,6 +72,8 @@ class LokiAPI:
                     return Response.text("at least one match[] argument required", 400)
                 found = [s for m in matches for s in self._streams(m)]
                 return self._ok([dict(t) for t in dict.fromkeys(tuple(sorted(s.items())) for s in found)])
+            if p == "/loki/api/v1/patterns":
+                return self.patterns(req)
             if p == "/loki/api/v1/status/buildinfo":
                 return Response.json(BUILDINFO)
             if p == "/ready":
@@ -158,6 +160,32 @@ class LokiAPI:
         ]
         data = {"resultType": "vector", "result": result, "stats": _stats(0, 0, 0.0)}
         return Response.json({"status": "success", "data": data}, content_type="application/json; charset=UTF-8")
+
+    def patterns(self, req: Request) -> Response:
+        """Message patterns of the selected streams, as the pattern ingester gives them: built from the JSON
+        message field, variable tokens as `<_>`, messages of fewer than 4 tokens skipped, counts per step."""
+        node = parse(req.get("query") or "")
+        if not isinstance(node, LogQuery) or node.stages:
+            raise QueryError("only stream selectors are supported by the patterns endpoint")
+        start, end = self._range(req)
+        step = prom_duration(req.get("step")) if req.get("step") else 10.0
+        fields = self.store.s.log_message_fields
+        found: dict[tuple[str, str], dict[int, int]] = {}
+        for line in self.store.lines(self._tenants(node), start, end):
+            msg = next((line.fields[f] for f in fields if f in line.fields), None)
+            tokens = (msg or "").split()
+            if len(tokens) < 4:
+                continue
+            pattern = " ".join("<_>" if any(ch.isdigit() for ch in t) else t for t in tokens)
+            level = line.metadata.get("detected_level", "unknown")
+            at = int((line.ts_ns / 1e9 - start) // step * step + start)
+            counts = found.setdefault((pattern, level), {})
+            counts[at] = counts.get(at, 0) + 1
+        data = [
+            {"pattern": pattern, "level": level, "samples": [[t, n] for t, n in sorted(counts.items())]}
+            for (pattern, level), counts in sorted(found.items(), key=lambda kv: -sum(kv[1].values()))
+        ]
+        return self._ok(data)
 
     def _tenants(self, q: LogQuery) -> list[int]:
         return [i for i, s in enumerate(self.store.streams) if stream_matches(q, s)]

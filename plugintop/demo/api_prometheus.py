@@ -14,7 +14,7 @@ from plugintop.demo.metrics import MetricStore
 from plugintop.demo.params import prom_duration, prom_time
 from plugintop.demo.promql_eval import Engine, Scalar
 from plugintop.demo.promql_parse import Selector, parse
-from plugintop.demo.world import BUCKETS, SLOT
+from plugintop.demo.world import BUCKETS
 
 
 def _error(kind: str, msg: str, status: int) -> Response:
@@ -58,6 +58,8 @@ class PrometheusAPI:
                 return self.series(req)
             if p == "/api/v1/status/buildinfo":
                 return _ok(BUILDINFO)
+            if p == "/api/v1/status/config":
+                return _ok({"yaml": self._config()})
             if p in ("/-/ready", "/-/healthy"):
                 return Response.text("Prometheus Server is Ready.\n", 200)
         except QueryError as e:
@@ -66,6 +68,15 @@ class PrometheusAPI:
                 msg = f'invalid parameter "query": {msg}'
             return _error("bad_data", msg, 400)
         return Response.text("404 page not found\n", 404)
+
+    def _config(self) -> str:
+        """The configuration as Prometheus prints it (its global section, as 2.42 writes it)."""
+        si = f"{self.store.world.slot_s:g}s"
+        return (
+            f"global:\n  scrape_interval: {si}\n  scrape_timeout: 10s\n  evaluation_interval: {si}\n"
+            f"scrape_configs:\n- job_name: plugins\n  honor_timestamps: true\n  scrape_interval: {si}\n"
+            "  scrape_timeout: 10s\n  metrics_path: /metrics\n  scheme: http\n"
+        )
 
     def _now(self) -> float:
         return self.store.world.now()
@@ -109,19 +120,20 @@ class PrometheusAPI:
     def exemplars(self, req: Request) -> Response:
         """The latest observation per bucket per scrape, for the bucket series the query selects."""
         q = req.get("query") or ""
-        start = prom_time(req.get("start"), self.store.world.first_slot * SLOT)
+        start = prom_time(req.get("start"), self.store.world.first_slot * self.store.world.slot_s)
         end = prom_time(req.get("end"), self._now())
         selectors: list[Selector] = []
         _collect_selectors(parse(q), selectors)
         w = self.store.world
-        wanted: dict[tuple[int, int, str, str], dict[str, str]] = {}
+        wanted: dict[tuple[int, int, str, str, str], dict[str, str]] = {}
+        vl = self.store.schema.version_label
         for sel in selectors:
             for s in self.store.series:
                 lb = s.labels
                 if "le" in lb and all(m.matches(lb.get(m.name, "")) for m in sel.matchers):
-                    wanted[(*s.pair, lb.get("outcome", ""), lb["le"])] = lb
-        pairs = sorted({(ti, tj) for ti, tj, _, _ in wanted})
-        found: dict[tuple[int, int, str, str], list[dict[str, Any]]] = {}
+                    wanted[(*s.pair[:2], lb.get(vl, ""), lb.get("outcome", ""), lb["le"])] = lb
+        pairs = sorted({(ti, tj) for ti, tj, _, _, _ in wanted})
+        found: dict[tuple[int, int, str, str, str], list[dict[str, Any]]] = {}
         for ti, tj in pairs:
             for k in w.slots(start, end):
                 latest: dict[tuple[str, str], Any] = {}
@@ -129,7 +141,7 @@ class PrometheusAPI:
                     bound = next(b for b in BUCKETS if c.duration <= b)
                     latest[("success" if c.ok else "error", go_float(bound))] = c
                 for (outcome, le), c in latest.items():
-                    key = (ti, tj, outcome, le)
+                    key = (ti, tj, c.version, outcome, le)
                     if key in wanted and start <= c.end <= end:
                         found.setdefault(key, []).append(
                             {

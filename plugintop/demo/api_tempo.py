@@ -49,7 +49,7 @@ class TraceBuilder:
         attrs: dict[str, AttrValue] = {
             s.span_tenant_attr: c.tenant,
             "user.id": c.user,
-            s.span_version_attr: sc.version,
+            s.span_version_attr: c.version,
             "llm.session.id": c.attrs["session"],
             s.llm_prompt_tokens_attrs[0]: c.prompt_tokens,
             s.llm_completion_tokens_attrs[0]: c.completion_tokens,
@@ -60,11 +60,11 @@ class TraceBuilder:
         }
         resource: dict[str, AttrValue] = {
             "service.name": sc.plugin,
-            "service.version": sc.version,
+            "service.version": c.version,
             "telemetry.sdk.language": "python",
         }
         status = "unset" if c.ok else "error"
-        message = "" if c.ok else f"tool {c.tool.name} failed"
+        message = "" if c.ok else (c.error or f"tool {c.tool.name} failed")
         out: list[tuple[str, str | None, DemoSpan, float, float]] = [
             (
                 root,

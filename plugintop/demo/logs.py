@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass, field
 
 from plugintop.demo import ids
-from plugintop.demo.world import SLOT, Call, World
+from plugintop.demo.world import Call, World
 from plugintop.schema import Schema
 from plugintop.timerange import to_rfc3339
 
@@ -42,8 +42,15 @@ class LogStore:
         self.world = world
         self.s = schema or Schema()
         sc = world.scenario
-        worst = max((inc.factor for inc in sc.incidents if inc.cause != "errors"), default=1.0)
-        self.horizon = max(t.median_ms for t in sc.tools) / 1000 * 8 * max(worst, 1.0) + SLOT
+        worst = max(
+            (
+                inc.latency_factor if inc.cause == "errors" else inc.factor
+                for inc in sc.incidents
+                if inc.cause != "cost"
+            ),
+            default=1.0,
+        )
+        self.horizon = max(t.median_ms for t in sc.tools) / 1000 * 8 * max(worst, 1.0) + world.slot_s
         """No call lasts longer than this: how far past a range to look for calls that began in it."""
         self._memo: dict[tuple[int, int, int], list[tuple[Call, list[LogLine]]]] = {}
         self._memo_lock = threading.Lock()
@@ -75,6 +82,7 @@ class LogStore:
         base = {
             s.log_tool_field: c.tool.name,
             s.log_tenant_label: c.tenant,
+            s.log_version_field: c.version,
             s.log_trace_field: tid,
             s.log_span_field: sid,
         }
@@ -114,7 +122,6 @@ class LogStore:
                     )
                 )
         if not c.ok:
-            culprit = next((p.name for p in c.parts if p.role == "downstream"), c.parts[-1].name)
             out.append(
                 self._line(
                     c.end - 0.0005,
@@ -123,7 +130,7 @@ class LogStore:
                         "level": "error",
                         "event": "plugin.tool.failed",
                         **base,
-                        "msg": f"tool {c.tool.name} failed: {culprit} returned 503",
+                        "msg": c.error or f"tool {c.tool.name} failed",
                     },
                     tid,
                 )
@@ -148,7 +155,7 @@ class LogStore:
     def ordinary_lines(self, ti: int, k: int) -> list[LogLine]:
         """Lines that belong to no call: cache statistics once per slot."""
         rng = random.Random(f"{self.world.seed}:log:{ti}:{k}")
-        ts = k * SLOT + rng.uniform(0, SLOT)
+        ts = k * self.world.slot_s + rng.uniform(0, self.world.slot_s)
         obj = {
             "level": "debug",
             "event": "cache.stats",
@@ -166,8 +173,8 @@ class LogStore:
         lo, hi = int(start * 1e9), int(end * 1e9)
         out: list[LogLine] = []
         for ti in tenants:
-            for k in w.slots(start - SLOT, end + self.horizon):
-                if start - SLOT <= k * SLOT < end:
+            for k in w.slots(start - w.slot_s, end + self.horizon):
+                if start - w.slot_s <= k * w.slot_s < end:
                     out.extend(x for x in self.ordinary_lines(ti, k) if lo <= x.ts_ns < hi)
                 for tj in range(len(w.scenario.tools)):
                     for c, lines in self._slot_calls(ti, tj, k):

@@ -11,22 +11,31 @@ from dataclasses import dataclass
 from plugintop.demo.gofmt import go_float
 from plugintop.demo.promql_eval import SeriesData
 from plugintop.demo.promql_parse import LabelMatcher
-from plugintop.demo.world import BUCKETS, SLOT, World
+from plugintop.demo.world import BUCKETS, World
 from plugintop.schema import Schema
 
 _NB = len(BUCKETS)
-# columns of a cumulative row: ok buckets, ok sum, err buckets, err sum, prompt, completion, cost
+# columns of a cumulative row: ok buckets, ok sum, err buckets, err sum, prompt, completion, cost, then one
+# per business metric
 _OK, _OK_SUM, _ERR, _ERR_SUM = 0, _NB, _NB + 1, 2 * _NB + 1
 _PROMPT, _COMPLETION, _COST = 2 * _NB + 2, 2 * _NB + 3, 2 * _NB + 4
+_BUSINESS = _COST + 1
+ALL_VERSIONS = -1
+"""The version index of counters without a version label: they count the calls of every version."""
 
 
 @dataclass(frozen=True)
 class _Series:
     labels: dict[str, str]
-    pair: tuple[int, int]
+    pair: tuple[int, int, int]
+    """(tenant, tool, version) indices; only the duration histogram has a version of its own."""
     column: int
-    count_of: int | None = None
-    """For `_count`: the +Inf bucket column."""
+
+
+def metric_name(text: str) -> str:
+    """`text` made a metric name: every character outside [a-zA-Z0-9_:] becomes `_`."""
+    out = "".join(c if c.isascii() and (c.isalnum() or c in "_:") else "_" for c in text)
+    return out if out and not out[0].isdigit() else "_" + out
 
 
 class MetricStore:
@@ -34,28 +43,34 @@ class MetricStore:
 
     def __init__(self, world: World, schema: Schema | None = None) -> None:
         self.world = world
-        s = schema or Schema()
+        s = self.schema = schema or Schema()
         sc = world.scenario
         self.series: list[_Series] = []
-        self._rows: dict[tuple[int, int], list[list[float]]] = {}
+        self.versions = sc.versions
+        self._rows: dict[tuple[int, int, int], list[list[float]]] = {}
         self._lock = threading.Lock()
         for ti, tenant in enumerate(sc.tenants):
             for tj, tool in enumerate(sc.tools):
-                base = {
-                    s.plugin_label: sc.plugin,
-                    s.tool_label: tool.name,
-                    s.tenant_label: tenant,
-                    s.version_label: sc.version,
-                }
-                for outcome, b0, sum_col in (("success", _OK, _OK_SUM), ("error", _ERR, _ERR_SUM)):
-                    lb = {**base, s.outcome_label: outcome}
-                    for i, le in enumerate(BUCKETS):
-                        labels = {"__name__": f"{s.duration_metric}_bucket", **lb, "le": go_float(le)}
-                        self.series.append(_Series(labels, (ti, tj), b0 + i))
-                    self.series.append(_Series({"__name__": f"{s.duration_metric}_sum", **lb}, (ti, tj), sum_col))
-                    self.series.append(
-                        _Series({"__name__": f"{s.duration_metric}_count", **lb}, (ti, tj), b0 + _NB - 1)
-                    )
+                for vi, version in enumerate(self.versions):
+                    if not self._serves(tenant, version):
+                        continue
+                    base = {
+                        s.plugin_label: sc.plugin,
+                        s.tool_label: tool.name,
+                        s.tenant_label: tenant,
+                        s.version_label: version,
+                    }
+                    for outcome, b0, sum_col in (("success", _OK, _OK_SUM), ("error", _ERR, _ERR_SUM)):
+                        lb = {**base, s.outcome_label: outcome}
+                        for i, le in enumerate(BUCKETS):
+                            labels = {"__name__": f"{s.duration_metric}_bucket", **lb, "le": go_float(le)}
+                            self.series.append(_Series(labels, (ti, tj, vi), b0 + i))
+                        self.series.append(
+                            _Series({"__name__": f"{s.duration_metric}_sum", **lb}, (ti, tj, vi), sum_col)
+                        )
+                        self.series.append(
+                            _Series({"__name__": f"{s.duration_metric}_count", **lb}, (ti, tj, vi), b0 + _NB - 1)
+                        )
                 llm = {
                     s.plugin_label: sc.plugin,
                     s.tool_label: tool.name,
@@ -64,26 +79,50 @@ class MetricStore:
                 }
                 for direction, col in (("prompt", _PROMPT), ("completion", _COMPLETION)):
                     labels = {"__name__": s.tokens_metric, **llm, s.direction_label: direction}
-                    self.series.append(_Series(labels, (ti, tj), col))
-                self.series.append(_Series({"__name__": s.cost_metric, **llm}, (ti, tj), _COST))
+                    self.series.append(_Series(labels, (ti, tj, ALL_VERSIONS), col))
+                self.series.append(_Series({"__name__": s.cost_metric, **llm}, (ti, tj, ALL_VERSIONS), _COST))
+                for mi, m in enumerate(sc.metrics):
+                    if m.tool == tool.name:
+                        labels = {
+                            "__name__": f"{metric_name(sc.plugin)}_{m.name}_total",
+                            "plugin": sc.plugin,
+                            "tenant_id": tenant,
+                        }
+                        self.series.append(_Series(labels, (ti, tj, ALL_VERSIONS), _BUSINESS + mi))
+
+    def _serves(self, tenant: str, version: str) -> bool:
+        """Whether `version` ever serves the tenant (the base version always has its series)."""
+        sc = self.world.scenario
+        return version == sc.version or any(r.version == version and r.covers(tenant) for r in sc.rollouts)
 
     @property
     def t0(self) -> float:
         """Time of the first scrape."""
-        return (self.world.first_slot + 1) * SLOT
+        return (self.world.first_slot + 1) * self.world.slot_s
 
-    def rows(self, ti: int, tj: int) -> list[list[float]]:
-        """Cumulative rows, one per scrape, up to the newest complete slot."""
+    def rows(self, ti: int, tj: int, vi: int = ALL_VERSIONS) -> list[list[float]]:
+        """Cumulative rows, one per scrape, up to the newest complete slot, of one version's calls."""
         with self._lock:
-            return self._extend(ti, tj)
+            return self._extend(ti, tj, vi)
 
-    def _extend(self, ti: int, tj: int) -> list[list[float]]:
-        rows = self._rows.setdefault((ti, tj), [])
+    def _extend(self, ti: int, tj: int, vi: int) -> list[list[float]]:
+        rows = self._rows.setdefault((ti, tj, vi), [])
         w = self.world
         last = w.last_slot()
         k = w.first_slot + len(rows)
-        acc = list(rows[-1]) if rows else [0.0] * (_COST + 1)
+        metrics = w.scenario.metrics
+        acc = list(rows[-1]) if rows else [0.0] * (_BUSINESS + len(metrics))
+        tool = w.scenario.tools[tj].name
         while k <= last:
+            st = w.slot(ti, tj, k)
+            if vi != ALL_VERSIONS and st.version != self.versions[vi]:
+                rows.append(list(acc))
+                k += 1
+                continue
+            for mi, m in enumerate(metrics):
+                if m.tool == tool:
+                    f = st.incident.metric_factor if st.incident is not None else 1.0
+                    acc[_BUSINESS + mi] += m.per_call * st.n * f
             ok, err = w.bucket_counts(ti, tj, k, True), w.bucket_counts(ti, tj, k, False)
             for i in range(_NB):
                 acc[_OK + i] += ok[i]
@@ -103,7 +142,7 @@ class MetricStore:
         for s in self.series:
             if all(m.matches(s.labels.get(m.name, "")) for m in matchers):
                 rows = self.rows(*s.pair)
-                out.append(SeriesData(s.labels, self.t0, SLOT, [r[s.column] for r in rows]))
+                out.append(SeriesData(s.labels, self.t0, self.world.slot_s, [r[s.column] for r in rows]))
         return out
 
     def label_names(self) -> list[str]:

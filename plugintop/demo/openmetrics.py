@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from plugintop.demo.gofmt import go_float
 from plugintop.demo.ids import span_id
 from plugintop.demo.metrics import MetricStore
-from plugintop.demo.world import BUCKETS, SLOT
+from plugintop.demo.world import BUCKETS
 
 _SUFFIXES = ("_bucket", "_sum", "_count", "_total")
 
@@ -52,7 +52,7 @@ def backfill(store: MetricStore, start: float, end: float) -> Iterator[str]:
             rows = store.rows(*s.pair)
             head = f"{s.labels['__name__']}{_labels(s.labels)} "
             for j, row in enumerate(rows):
-                t = t0 + j * SLOT
+                t = t0 + j * store.world.slot_s
                 if start <= t <= end:
                     yield f"{head}{go_float(row[s.column])} {t:.3f}\n"
     yield "# EOF\n"
@@ -63,12 +63,13 @@ def exposition(store: MetricStore) -> str:
     latest call that fell in them as an exemplar (`trace_id`, `span_id`)."""
     w = store.world
     k = w.last_slot()
-    latest: dict[tuple[int, int, str, str], tuple[str, float, float]] = {}
+    latest: dict[tuple[int, int, str, str, str], tuple[str, float, float]] = {}
+    vl = store.schema.version_label
     for ti in range(len(w.scenario.tenants)):
         for tj in range(len(w.scenario.tools)):
             for c in w.calls(ti, tj, k):
                 bound = next(b for b in BUCKETS if c.duration <= b)
-                key = (ti, tj, "success" if c.ok else "error", go_float(bound))
+                key = (ti, tj, c.version, "success" if c.ok else "error", go_float(bound))
                 latest[key] = (c.trace_id, round(c.duration, 6), c.end)
     types = _types(store)
     out: list[str] = []
@@ -84,7 +85,7 @@ def exposition(store: MetricStore) -> str:
             continue
         line = f"{name}{_labels(s.labels)} {go_float(rows[-1][s.column])}"
         le = s.labels.get("le")
-        ex = latest.get((*s.pair, s.labels.get("outcome", ""), le)) if le else None
+        ex = latest.get((*s.pair[:2], s.labels.get(vl, ""), s.labels.get("outcome", ""), le)) if le else None
         if ex is not None:
             tid, value, ts = ex
             line += f' # {{trace_id="{tid}",span_id="{span_id(tid, 0)}"}} {go_float(value)} {ts:.3f}'

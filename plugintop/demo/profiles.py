@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from plugintop.demo.world import SLOT, World
+from plugintop.demo.world import World
 
 Stacks = dict[tuple[str, ...], float]
 
@@ -28,9 +28,9 @@ class ProfileStore:
                     out[stack] = out.get(stack, 0.0) + sec
         rng = random.Random(f"{w.seed}:idle:{k}")
         idle = ("python", "asyncio.run", "mcp.server.serve", "selectors.select")
-        out[idle] = out.get(idle, 0.0) + SLOT * 0.02 * rng.uniform(0.8, 1.2)
+        out[idle] = out.get(idle, 0.0) + w.slot_s * 0.02 * rng.uniform(0.8, 1.2)
         gc = ("python", "asyncio.run", "gc.collect")
-        out[gc] = out.get(gc, 0.0) + SLOT * 0.008 * rng.uniform(0.5, 1.5)
+        out[gc] = out.get(gc, 0.0) + w.slot_s * 0.008 * rng.uniform(0.5, 1.5)
         return out
 
     def stacks(self, start: float, end: float) -> Stacks:
@@ -47,7 +47,7 @@ class ProfileStore:
         n = max(1, int((end - t0) // step))
         samples = [0] * n
         for k in self.world.slots(t0, end):
-            i = int(((k + 1) * SLOT - 1e-9 - t0) // step)
+            i = int(((k + 1) * self.world.slot_s - 1e-9 - t0) // step)
             if 0 <= i < n:
                 samples[i] += int(sum(self.slot_stacks(k).values()) * 1e9)
         return t0, samples

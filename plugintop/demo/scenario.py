@@ -44,6 +44,37 @@ class Tool(_Model, frozen=True, kw_only=True):
     """CPU frames (and the plugin-code child spans)."""
     downstream: list[str] = []
     """Child spans for downstream calls."""
+    error_messages: list[str] = []
+    """Messages of ordinary failures; `{ms}`, `{id}`, `{ip}`, `{model}` are filled with varying values."""
+
+
+class Rollout(_Model, frozen=True, kw_only=True):
+    """From `start`, these tenants' calls are served by `version`."""
+
+    version: NonEmpty
+    start: str
+    tenants: list[str] = msgspec.field(default_factory=lambda: ["*"])
+
+    def __post_init__(self) -> None:
+        _duration("start", self.start)
+
+    def begins(self, now: float) -> float:
+        return now + _offset(self.start)
+
+    def covers(self, tenant: str) -> bool:
+        return "*" in self.tenants or tenant in self.tenants
+
+
+class Metric(_Model, frozen=True, kw_only=True):
+    """A business counter the plugin emits through the SDK's meter: `per_call` for every call of `tool`."""
+
+    name: Annotated[str, msgspec.Meta(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
+    tool: str
+    per_call: Annotated[float, msgspec.Meta(ge=0)] = 1.0
+
+
+def _offset(rel: str) -> float:
+    return parse_duration(rel.lstrip("-+")) * (-1 if rel.startswith("-") else 1)
 
 
 class Incident(_Model, frozen=True, kw_only=True):
@@ -54,11 +85,19 @@ class Incident(_Model, frozen=True, kw_only=True):
     start: str
     """Relative to now: `-45m`."""
     duration: str
-    cause: Literal["llm", "cpu", "downstream", "errors"]
+    cause: Literal["llm", "cpu", "downstream", "errors", "cost"]
     factor: Annotated[float, msgspec.Meta(gt=0)]
-    """Latency multiplier; for `errors`, the error ratio."""
+    """Latency multiplier; for `errors`, the error ratio; for `cost`, tokens (and cost) per call."""
     function: str | None = None
     span: str | None = None
+    version: str | None = None
+    """Only calls served by this version are affected (a deploy regression)."""
+    message: str | None = None
+    """Cause errors: the failed calls' log message in the window."""
+    latency_factor: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    """Cause errors: the failed calls' latency multiplier (timeouts)."""
+    metric_factor: Annotated[float, msgspec.Meta(ge=0)] = 1.0
+    """Scales the business metrics of the incident's tenant, window and version."""
 
     def __post_init__(self) -> None:
         _duration("start", self.start)
@@ -66,8 +105,7 @@ class Incident(_Model, frozen=True, kw_only=True):
 
     def window(self, now: float) -> tuple[float, float]:
         """(start, end) in epoch seconds for a given "now"."""
-        offset = parse_duration(self.start.lstrip("-+")) * (-1 if self.start.startswith("-") else 1)
-        start = now + offset
+        start = now + _offset(self.start)
         return start, start + parse_duration(self.duration)
 
 
@@ -78,13 +116,27 @@ class Scenario(_Model, frozen=True, kw_only=True):
     version: str = "1.0.0"
     seed: int = 7
     history: str = "6h"
+    scrape_interval: str = "15s"
+    """Sample spacing of the metrics (10 s to 60 s), as a real scrape would give."""
     tenants: Annotated[list[str], msgspec.Meta(min_length=1)]
     p99_target: str | None = "2s"
     tools: Annotated[list[Tool], msgspec.Meta(min_length=1)]
     incidents: list[Incident] = []
+    rollouts: list[Rollout] = []
+    metrics: list[Metric] = []
 
     def __post_init__(self) -> None:
         _duration("history", self.history)
+        _duration("scrape_interval", self.scrape_interval)
+        if not 10 <= parse_duration(self.scrape_interval) <= 60:
+            raise Invalid("scrape_interval", "must be from 10s to 60s")
+        versions = {self.version, *(r.version for r in self.rollouts)}
+        for i, r in enumerate(self.rollouts):
+            if bad := [t for t in r.tenants if t != "*" and t not in self.tenants]:
+                raise Invalid(f"rollouts.{i}.tenants", f"{bad[0]!r} is not in tenants")
+        for i, m in enumerate(self.metrics):
+            if m.tool not in {t.name for t in self.tools}:
+                raise Invalid(f"metrics.{i}.tool", f"no tool named {m.tool!r}")
         tools = {t.name: t for t in self.tools}
         if len(tools) != len(self.tools):
             raise Invalid("tools", "two tools share a name")
@@ -101,10 +153,21 @@ class Scenario(_Model, frozen=True, kw_only=True):
                 raise Invalid(f"incidents.{i}.span", "cause downstream needs one of the tool's downstream spans")
             if inc.cause == "errors" and inc.factor > 1:
                 raise Invalid(f"incidents.{i}.factor", "for errors the factor is the error ratio (0-1)")
+            if inc.version is not None and inc.version not in versions:
+                raise Invalid(f"incidents.{i}.version", f"{inc.version!r} is neither the version nor a rollout's")
 
     @property
     def history_s(self) -> float:
         return parse_duration(self.history)
+
+    @property
+    def scrape_s(self) -> float:
+        return parse_duration(self.scrape_interval)
+
+    @property
+    def versions(self) -> list[str]:
+        """Every version that serves at some point: the base one first, then the rollouts'."""
+        return list(dict.fromkeys([self.version, *(r.version for r in self.rollouts)]))
 
     def tool(self, name: str) -> Tool:
         return next(t for t in self.tools if t.name == name)

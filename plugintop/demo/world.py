@@ -1,6 +1,6 @@
 """Provides `World`: deterministic synthetic telemetry for a scenario, a seed and a "now".
 
-Time is cut into 15 s slots (the scrape interval). In each slot a (tenant, tool) pair completes N
+Time is cut into slots of the scenario's scrape interval (15 s unless it says otherwise). In each slot a (tenant, tool) pair completes N
 calls whose latencies are the N mid-quantiles of a log-normal distribution (stratified, so every
 per-slot aggregate — histogram buckets, sums, tokens, cost, CPU — is exact without materialising
 the calls). Which call got which quantile, when it ran, its trace, spans and log lines are
@@ -22,7 +22,7 @@ from plugintop.demo.scenario import Incident, Scenario, Tool
 from plugintop.timerange import Clock, system_clock
 
 SLOT = 15.0
-"""Seconds per slot: the scrape interval of the histograms and counters."""
+"""Seconds per slot by default: the scrape interval of the histograms and counters (`World.slot_s`)."""
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 20.0, math.inf)
 """Histogram bucket upper bounds (`le`), seconds."""
 SIGMA = 0.45
@@ -54,9 +54,21 @@ class SlotStats:
     errors: frozenset[int]
     """Quantile indices whose call failed."""
     incident: Incident | None
+    version: str = ""
+    """The plugin version that served this slot's calls."""
+
+    @property
+    def ok_mult(self) -> float:
+        """Latency multiplier of every call of the slot (latency incidents)."""
+        return self.factor if self.cause in ("llm", "cpu", "downstream") else 1.0
 
     def latency(self, q: int) -> float:
-        return self.base[q] * (self.factor if self.cause in ("llm", "cpu", "downstream") else 1.0)
+        lf = self.incident.latency_factor if self.cause == "errors" and self.incident and q in self.errors else 1.0
+        return self.base[q] * self.ok_mult * lf
+
+    @property
+    def token_mult(self) -> float:
+        return self.factor if self.cause == "cost" else 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +99,9 @@ class Call:
     cost_usd: float
     user: str
     attrs: dict[str, str] = field(default_factory=dict)
+    version: str = ""
+    error: str | None = None
+    """The failure's message (failed calls only)."""
 
     @property
     def duration(self) -> float:
@@ -101,8 +116,10 @@ class World:
         self.clock = clock
         self.now0 = clock() if now is None else now
         self.seed = scenario.seed
-        self.first_slot = int((self.now0 - scenario.history_s) // SLOT)
+        self.slot_s = scenario.scrape_s
+        self.first_slot = int((self.now0 - scenario.history_s) // self.slot_s)
         self.incidents = [(inc, *inc.window(self.now0)) for inc in scenario.incidents]
+        self.rollouts = sorted(((r.begins(self.now0), r) for r in scenario.rollouts), key=lambda x: x[0])
         self._fn_weights = {t.name: self._weights(t) for t in scenario.tools}
 
     # ----- time ---------------------------------------------------------------------------------
@@ -112,19 +129,28 @@ class World:
 
     def last_slot(self, now: float | None = None) -> int:
         """The newest slot whose calls have all completed."""
-        return int((self.now() if now is None else now) // SLOT) - 1
+        return int((self.now() if now is None else now) // self.slot_s) - 1
 
     def slots(self, start: float, end: float) -> range:
         """Slots whose end lies in (start, end], clipped to the data that exists."""
-        lo = max(self.first_slot, int(math.floor(start / SLOT)))
-        hi = min(self.last_slot(), int(math.floor(end / SLOT)) - 1)
+        lo = max(self.first_slot, int(math.floor(start / self.slot_s)))
+        hi = min(self.last_slot(), int(math.floor(end / self.slot_s)) - 1)
         return range(lo, hi + 1)
 
     # ----- aggregates ---------------------------------------------------------------------------
-    def incident_for(self, tenant: str, tool: str, t: float) -> Incident | None:
+    def version_at(self, tenant: str, t: float) -> str:
+        """The version serving the tenant's calls at `t` (the latest rollout that began and covers it)."""
+        version = self.scenario.version
+        for begins, r in self.rollouts:
+            if begins <= t and r.covers(tenant):
+                version = r.version
+        return version
+
+    def incident_for(self, tenant: str, tool: str, t: float, version: str | None = None) -> Incident | None:
         for inc, a, b in self.incidents:
             if inc.tool == tool and inc.tenant in ("*", tenant) and a <= t < b:
-                return inc
+                if inc.version is None or inc.version == (version or self.version_at(tenant, t)):
+                    return inc
         return None
 
     @lru_cache(maxsize=200_000)  # noqa: B019 - the world lives as long as the stack
@@ -132,34 +158,35 @@ class World:
         """The aggregate facts of one slot."""
         tenant, tool = self.scenario.tenants[ti], self.scenario.tools[tj]
         rng = random.Random(f"{self.seed}:slot:{ti}:{tj}:{k}")
-        t = (k + 1) * SLOT
+        t = (k + 1) * self.slot_s
         wave = 1 + 0.15 * math.sin(2 * math.pi * t / 5400 + ti)
-        n = max(1, round(tool.calls_per_min / 4 * wave + rng.uniform(-1, 1)))
+        n = max(1, round(tool.calls_per_min * self.slot_s / 60 * wave + rng.uniform(-1, 1)))
         median = tool.median_ms / 1000 * (1 + 0.08 * math.sin(2 * math.pi * t / 3600 + tj)) * rng.uniform(0.95, 1.05)
         base = tuple(median * math.exp(SIGMA * z) for z in _z(n))
-        inc = self.incident_for(tenant, tool.name, t)
+        version = self.version_at(tenant, t)
+        inc = self.incident_for(tenant, tool.name, t, version)
         ratio = inc.factor if inc and inc.cause == "errors" else tool.error_ratio
         expected = n * ratio
         n_err = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
         errors = frozenset(rng.sample(range(n), min(n, n_err)))
         factor = inc.factor if inc and inc.cause != "errors" else 1.0
-        return SlotStats(n, base, factor, inc.cause if inc else None, errors, inc)
+        return SlotStats(n, base, factor, inc.cause if inc else None, errors, inc, version)
 
     def bucket_counts(self, ti: int, tj: int, k: int, ok: bool) -> list[int]:
         """Observations per `le` bucket (cumulative) of one slot, successes or failures."""
         s = self.slot(ti, tj, k)
-        err = [sum(1 for q in s.errors if s.latency(q) <= le) for le in BUCKETS]
         if not ok:
-            return err
-        mult = s.latency(0) / s.base[0] if s.base[0] else 1.0
+            return [sum(1 for q in s.errors if s.latency(q) <= le) for le in BUCKETS]
+        mult = s.ok_mult
+        # the calls that would have succeeded at these bounds, less the failed ones among them
+        err = [sum(1 for q in s.errors if s.base[q] * mult <= le) for le in BUCKETS]
         return [bisect.bisect_right(s.base, le / mult) - e for le, e in zip(BUCKETS, err, strict=True)]
 
     def latency_sum(self, ti: int, tj: int, k: int, ok: bool) -> float:
         s = self.slot(ti, tj, k)
-        err = sum(s.latency(q) for q in s.errors)
         if not ok:
-            return err
-        return sum(s.base) * (s.latency(0) / s.base[0] if s.base[0] else 1.0) - err
+            return sum(s.latency(q) for q in s.errors)
+        return sum(s.base) * s.ok_mult - sum(s.base[q] * s.ok_mult for q in s.errors)
 
     def parts(self, tool: Tool, stats: SlotStats, q: int) -> tuple[Part, ...]:
         """The child spans of the call at quantile `q`, in order; they add up to its latency."""
@@ -174,7 +201,7 @@ class World:
         extra = stats.latency(q) - d0
         inc = stats.incident
         if extra > 0 and inc is not None:
-            if inc.cause == "llm":
+            if inc.cause in ("llm", "errors"):
                 llm += extra
             elif inc.cause == "cpu" and inc.function in tool.functions:
                 code[tool.functions.index(inc.function)] += extra
@@ -189,15 +216,16 @@ class World:
     def llm_seconds(self, tool: Tool, stats: SlotStats, q: int) -> float:
         """Seconds in the model call of the call at quantile `q` (as `parts` has it)."""
         llm = stats.base[q] * tool.llm_share
-        if stats.cause == "llm":
+        if stats.cause in ("llm", "errors"):
             llm += stats.latency(q) - stats.base[q]
         return llm
 
     def tokens(self, tool: Tool, stats: SlotStats, q: int) -> tuple[int, int, float]:
         """(prompt, completion, cost USD) of the call at quantile `q`."""
         llm = self.llm_seconds(tool, stats, q)
-        prompt = round(600 + 600 * (q + 0.5) / stats.n)
-        completion = 0 if tool.llm_model.startswith("text-embedding") else max(8, round(llm * 1000 * 1.4))
+        m = stats.token_mult
+        prompt = round((600 + 600 * (q + 0.5) / stats.n) * m)
+        completion = 0 if tool.llm_model.startswith("text-embedding") else max(8, round(llm * 1000 * 1.4 * m))
         pin, pout = PRICES.get(tool.llm_model, (1.0, 2.0))
         return prompt, completion, (prompt * pin + completion * pout) / 1e6
 
@@ -241,7 +269,7 @@ class World:
         rng.shuffle(order)
         out = []
         for i, q in enumerate(order):
-            end = k * SLOT + (i + rng.uniform(0.1, 0.9)) * SLOT / s.n
+            end = k * self.slot_s + (i + rng.uniform(0.1, 0.9)) * self.slot_s / s.n
             end = round(end, 6)
             parts = self.parts(tool, s, q)
             prompt, completion, cost = self.tokens(tool, s, q)
@@ -261,6 +289,10 @@ class World:
                     cost_usd=cost,
                     user=f"user-{rng.randrange(1, 60):03d}",
                     attrs={"session": f"sess-{rng.getrandbits(48):012x}"},
+                    version=s.version,
+                    error=None
+                    if q not in s.errors
+                    else self._error_message(tool, s, parts, s.latency(q), random.Random(f"{self.seed}:err:{key}")),
                 )
             )
         return tuple(out)
@@ -289,7 +321,7 @@ class World:
     ) -> Iterator[Call]:
         """Calls that completed in [start, end], slot by slot; slots whose slowest call is not
         longer than `min_duration` are skipped without materialising them."""
-        slots = self.slots(start - SLOT, end + SLOT)
+        slots = self.slots(start - self.slot_s, end + self.slot_s)
         order = reversed(slots) if newest_first else iter(slots)
         tis = tenants if tenants is not None else range(len(self.scenario.tenants))
         tjs = tools if tools is not None else range(len(self.scenario.tools))
@@ -300,6 +332,26 @@ class World:
             batch = [c for ti, tj in pairs for c in self.calls(ti, tj, k) if start <= c.end <= end]
             batch.sort(key=lambda c: c.end, reverse=newest_first)
             yield from batch
+
+    @staticmethod
+    def _error_message(tool: Tool, s: SlotStats, parts: tuple[Part, ...], seconds: float, rng: random.Random) -> str:
+        """A failed call's message: the incident's, one of the tool's, or a default naming the culprit."""
+        if s.incident is not None and s.cause == "errors" and s.incident.message:
+            template = s.incident.message
+        elif tool.error_messages:
+            template = tool.error_messages[rng.randrange(len(tool.error_messages))]
+        else:
+            culprit = next((p.name for p in parts if p.role == "downstream"), parts[-1].name)
+            template = f"tool {tool.name} failed: {culprit} returned 503"
+        values = {
+            "{ms}": str(max(1, round(seconds * 1000 * rng.uniform(0.9, 1.1)))),
+            "{id}": f"{rng.getrandbits(32):08x}" if rng.random() < 0.5 else str(rng.randrange(10_000, 999_999)),
+            "{ip}": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            "{model}": tool.llm_model,
+        }
+        for k, v in values.items():
+            template = template.replace(k, v)
+        return template
 
     def _weights(self, tool: Tool) -> list[float]:
         rng = random.Random(f"{self.seed}:fn:{tool.name}")

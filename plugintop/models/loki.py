@@ -100,3 +100,16 @@ class LogPage(msgspec.Struct, frozen=True):
     entries: list[LogEntry]
     limit_reached: bool
     warnings: list[str] = msgspec.field(default_factory=list)
+
+
+class LogPattern(msgspec.Struct, frozen=True):
+    """One pattern of Loki's pattern ingester: the message with variable tokens as `<_>`, and its
+    counts per step. `level` is given by newer Lokis only ("" when absent)."""
+
+    pattern: str
+    samples: list[tuple[float, int]] = msgspec.field(default_factory=list)
+    level: str = ""
+
+    def count(self, start: float, end: float) -> int:
+        """Lines of this pattern with start <= t < end."""
+        return sum(n for t, n in self.samples if start <= t < end)

@@ -43,6 +43,11 @@ def any_of(name: str, values: Sequence[str]) -> Matcher:
     return Matcher(name, "=~", "|".join(re2_escape(v) for v in values))
 
 
+def none_of(name: str, values: Sequence[str]) -> Matcher:
+    """A matcher for every value but these (`!~` with each value escaped as a literal)."""
+    return Matcher(name, "!~", "|".join(re2_escape(v) for v in values))
+
+
 def selector(metric: str, matchers: Sequence[Matcher]) -> str:
     """`metric{a="b",...}`; a metric name that is not an identifier goes inside the braces."""
     parts = [m.render() for m in matchers]
@@ -58,12 +63,19 @@ class Scope:
     plugin: str
     tenant: str | None = None
     tool: str | None = None
+    not_tenant: str | None = None
+    """Every tenant but this one (the rest of the fleet)."""
 
     def fleet(self) -> Scope:
+        """Every tenant, this one included."""
         return Scope(self.plugin, None, self.tool)
 
+    def rest(self) -> Scope:
+        """The rest of the fleet: every tenant but this one."""
+        return Scope(self.plugin, None, self.tool, self.tenant)
+
     def all_tools(self) -> Scope:
-        return Scope(self.plugin, self.tenant, None)
+        return Scope(self.plugin, self.tenant, None, self.not_tenant)
 
 
 class PromQL:
@@ -76,6 +88,8 @@ class PromQL:
         m = [Matcher(self.s.plugin_label, "=", scope.plugin)]
         if scope.tenant is not None:
             m.append(Matcher(self.s.tenant_label, "=", scope.tenant))
+        if scope.not_tenant is not None:
+            m.append(Matcher(self.s.tenant_label, "!=", scope.not_tenant))
         if scope.tool is not None:
             m.append(Matcher(self.s.tool_label, "=", scope.tool))
         m.extend(extra)
@@ -96,6 +110,23 @@ class PromQL:
     def request_rate(self, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
         """Calls per second."""
         return f"sum{self._by(by)} (rate({self.count(scope)}[{window}]))"
+
+    def failure_rate(self, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
+        """Failed calls per second (no series where nothing failed)."""
+        failed = self.count(scope, none_of(self.s.outcome_label, self.s.success_outcomes))
+        return f"sum{self._by(by)} (rate({failed}[{window}]))"
+
+    def cost_rate(self, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
+        """LLM cost (USD) per second."""
+        return f"sum{self._by(by)} (rate({selector(self.s.cost_metric, self.matchers(scope))}[{window}]))"
+
+    def token_rate(self, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
+        """LLM tokens (both directions) per second."""
+        return f"sum{self._by(by)} (rate({selector(self.s.tokens_metric, self.matchers(scope))}[{window}]))"
+
+    def raw_samples(self, scope: Scope, window: str) -> str:
+        """The call counter's raw samples over `window` (their spacing is the scrape interval)."""
+        return f"{self.count(scope)}[{window}]"
 
     def success_ratio(self, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
         """Successful calls / all calls."""
@@ -122,7 +153,9 @@ class PromQL:
         return f"sum by ({self._label(self.s.version_label)}) (rate({self.count(scope)}[{window}]))"
 
     def _label(self, name: str) -> str:
-        resolved = {"tool": self.s.tool_label, "tenant": self.s.tenant_label}.get(name, name)
+        resolved = {"tool": self.s.tool_label, "tenant": self.s.tenant_label, "version": self.s.version_label}.get(
+            name, name
+        )
         return label_name(resolved)
 
     def _by(self, by: Sequence[str]) -> str:

@@ -52,13 +52,16 @@ class TraceQL:
         *,
         min_duration_s: float | None = None,
         select: Sequence[str] = (),
+        failed: bool = False,
     ) -> str:
-        """The tool spans of a tenant (or the fleet), optionally slower than `min_duration_s`."""
+        """The tool spans of a tenant (or the fleet), optionally slower than `min_duration_s`, or failed."""
         conds = [self.tool_name_condition(plugin, tool)]
         if tenant is not None:
             conds.append(f"{attribute('span', self.s.span_tenant_attr)} = {quote(tenant)}")
         if min_duration_s is not None:
             conds.append(f"duration > {duration(min_duration_s)}")
+        if failed:
+            conds.append("status = error")
         q = "{ " + " && ".join(conds) + " }"
         if select:
             q += " | select(" + ", ".join(attribute("span", a) for a in select) + ")"

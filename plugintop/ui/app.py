@@ -158,7 +158,14 @@ class PlugintopApp(App[int]):
     # ----- triage -------------------------------------------------------------------------------
     def _request(self) -> TriageRequest:
         s = self.session
-        return TriageRequest(s.plugin, s.tenant, s.range, s.p99_target_s, self.tool, self.window)
+        return TriageRequest(
+            plugin=s.plugin,
+            tenant=s.tenant,
+            range=s.range,
+            p99_target_s=s.p99_target_s,
+            tool=self.tool,
+            window=self.window,
+        )
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     async def run_triage(self) -> None:

@@ -1,0 +1,284 @@
+"""Provides the findings: every latency, errors, cost and traffic incident of the tenant in the range,
+per tool, ranked by how far and how long it was past its line (DESIGN §4.1).
+
+The lines, each tested at its edges:
+
+- **latency**: the tenant's p99 above the target, or without one above `LATENCY_FACTOR` × its
+  baseline (`window.baseline`); held while above half-way between the baseline and that line.
+- **errors**: the failure ratio burning the error budget `ERROR_BURN` times over (held while over
+  `ERROR_BURN_EXIT`), with at least `MIN_FAILURES` failed calls in the stretch.
+- **cost**: LLM cost per call (tokens per call without a cost counter) at `COST_FACTOR` × its
+  baseline or more for `COST_MIN_S` or longer; and the 1-day spend above the daily budget.
+- **traffic**: the call rate `SURGE` × its usual level or more, or under `DROP` × it, for
+  `TRAFFIC_MIN_S` or longer, for a tool that usually has at least `TRAFFIC_MIN_RATE` calls/s.
+
+Rank = kind weight × ln(severity) × minutes. Where two findings of one tool overlap, the one that
+explains the other comes first (errors › latency › cost › traffic: slow model calls write longer
+answers, so an LLM-bound slowdown also raises cost per call)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import msgspec
+
+from plugintop.analysis import window as w
+from plugintop.analysis.model import Evidence, Finding, Points
+from plugintop.analysis.signals import Frame, Sig, ToolSignals, total
+
+LATENCY_FACTOR = 2.0
+ERROR_BURN = 6.0
+ERROR_BURN_EXIT = 3.0
+MIN_FAILURES = 5
+COST_FACTOR = 2.0
+COST_EXIT = 1.5
+COST_MIN_S = 600.0
+SURGE = 3.0
+DROP = 0.25
+TRAFFIC_MIN_S = 300.0
+TRAFFIC_MIN_RATE = 0.05
+WEIGHT = {"errors": 4.0, "latency": 2.0, "cost": 1.0, "traffic": 0.5}
+PRECEDENCE = ("errors", "latency", "cost", "traffic")
+OVERSHADOWED = 0.1
+"""Rank multiplier of a finding overlapped by one of higher precedence on the same tool."""
+CAP = 100.0
+"""A ratio past a line counts at most this much (an infinite p99 is 100 × the line)."""
+
+
+def split(points: Points, frame: Frame) -> tuple[Points, Points]:
+    """(before the range, within it); nothing after the range's end."""
+    before = [(t, v) for t, v in points if t < frame.start]
+    within = [(t, v) for t, v in points if frame.start <= t <= frame.end]
+    return before, within
+
+
+def rank(kind: str, severity: float, duration: float) -> float:
+    return WEIGHT[kind] * math.log(max(severity, 1.05)) * max(duration, 60.0) / 60
+
+
+def _mean_ratio(points: list[tuple[float, float]], line: float) -> float:
+    return statistics.fmean(min(v / line, CAP) if math.isfinite(v) else CAP for _, v in points)
+
+
+def latency_line(sig: Sig, frame: Frame, target: float | None) -> tuple[float, float, float | None] | None:
+    """(line, exit line, baseline) of the p99, or None without enough data for a baseline or a target."""
+    base = w.baseline(*split(sig.p99, frame))
+    if target is not None:
+        exit_line = target - 0.5 * (target - base) if base is not None and base < target else target
+        return target, exit_line, base
+    if base is None or base <= 0:
+        return None
+    return base * LATENCY_FACTOR, base * (1 + (LATENCY_FACTOR - 1) / 2), base
+
+
+def latency(ts: ToolSignals, frame: Frame) -> list[Finding]:
+    lines = latency_line(ts.tenant, frame, ts.p99_target_s)
+    if lines is None:
+        return []
+    line, exit_line, base = lines
+    _, within = split(ts.tenant.p99, frame)
+    out = []
+    for st in w.above(within, line, exit_line, frame.step):
+        sev = _mean_ratio(st.hot, line)
+        start = max(st.start, frame.start)
+        ev = [Evidence(signal="prometheus", what="p99", value=st.peak, baseline=base, unit="s")]
+        if ts.p99_target_s is not None:
+            ev.append(Evidence(signal="prometheus", what="p99_target", value=ts.p99_target_s, unit="s"))
+        out.append(
+            Finding(
+                kind="latency",
+                tool=ts.tool,
+                start=start,
+                end=st.end,
+                severity=sev,
+                rank=rank("latency", sev, st.end - start),
+                cause="unknown",
+                evidence=ev,
+                peak=st.peak,
+                threshold=line,
+                baseline=base,
+            )
+        )
+    return out
+
+
+def failure_ratio_in(sig: Sig, start: float, end: float, step: float) -> tuple[float, float]:
+    """(failed calls, all calls) in [start, end]."""
+    return total(w.between(sig.failures, start, end), step), total(w.between(sig.rate, start, end), step)
+
+
+def errors(ts: ToolSignals, frame: Frame) -> list[Finding]:
+    budget = 1 - frame.success_target
+    if budget <= 0:
+        return []
+    before, within = split(ts.tenant.failure_ratio(), frame)
+    out = []
+    for st in w.above(within, ERROR_BURN * budget, ERROR_BURN_EXIT * budget, frame.step):
+        first = st.hot[0][0]
+        failed, calls = failure_ratio_in(ts.tenant, first, st.end, frame.step)
+        if failed < MIN_FAILURES or calls <= 0 or failed / calls < ERROR_BURN * budget:
+            continue
+        ratio = failed / calls
+        bf, bc = failure_ratio_in(ts.tenant, frame.baseline_start, frame.start - frame.step, frame.step)
+        base = bf / bc if bc > 0 else None
+        start = max(st.start, frame.start)
+        sev = ratio / budget
+        out.append(
+            Finding(
+                kind="errors",
+                tool=ts.tool,
+                start=start,
+                end=st.end,
+                severity=sev,
+                rank=rank("errors", sev, st.end - start),
+                cause="errors",
+                evidence=[
+                    Evidence(signal="prometheus", what="failure_ratio", value=ratio, baseline=base, unit="ratio"),
+                    Evidence(signal="prometheus", what="failed_calls", value=round(failed), unit="count"),
+                    Evidence(signal="prometheus", what="burn_rate", value=sev, unit="x", detail="window"),
+                    Evidence(signal="prometheus", what="slo_target", value=frame.success_target, unit="ratio"),
+                ],
+                peak=st.peak,
+                threshold=ERROR_BURN * budget,
+                baseline=base,
+            )
+        )
+    return out
+
+
+def cost(ts: ToolSignals, frame: Frame) -> list[Finding]:
+    per_call, unit = ts.tenant.per_call()
+    before, within = split(per_call, frame)
+    base = w.baseline(before, within)
+    if base is None or base <= 0:
+        return []
+    tpc_before, tpc_within = split(ts.tenant.tokens_per_call(), frame)
+    tpc_base = w.baseline(tpc_before, tpc_within)
+    out = []
+    for st in w.above(within, COST_FACTOR * base, COST_EXIT * base, frame.step):
+        start = max(st.start, frame.start)
+        if st.end - start < COST_MIN_S - frame.step:
+            continue
+        sev = _mean_ratio(st.hot, base)
+        mean = statistics.fmean(v for _, v in st.points if math.isfinite(v))
+        ev = [Evidence(signal="prometheus", what=f"{unit}_per_call", value=mean, baseline=base, unit=unit)]
+        tpc = w.median_in(tpc_within, start, st.end)
+        if unit == "usd" and tpc is not None:
+            ev.append(
+                Evidence(signal="prometheus", what="tokens_per_call", value=tpc, baseline=tpc_base, unit="tokens")
+            )
+        out.append(
+            Finding(
+                kind="cost",
+                tool=ts.tool,
+                start=start,
+                end=st.end,
+                severity=sev,
+                rank=rank("cost", sev, st.end - start),
+                cause="cost",
+                evidence=ev,
+                peak=st.peak,
+                threshold=COST_FACTOR * base,
+                baseline=base,
+            )
+        )
+    return out
+
+
+def traffic(ts: ToolSignals, frame: Frame) -> list[Finding]:
+    before, within = split(ts.tenant.rate, frame)
+    usual = w.level(before, within)
+    if usual is None or usual < TRAFFIC_MIN_RATE:
+        return []
+    out = []
+    found = [(st, True) for st in w.above(within, SURGE * usual, SURGE / 1.5 * usual, frame.step)]
+    found += [(st, False) for st in w.below(within, DROP * usual, DROP * 2 * usual, frame.step)]
+    for st, surge in found:
+        start = max(st.start, frame.start)
+        if st.end - start < TRAFFIC_MIN_S - frame.step:
+            continue
+        mean = statistics.fmean(v for _, v in st.points if math.isfinite(v))
+        sev = mean / usual if surge else usual / max(mean, usual / CAP)
+        out.append(
+            Finding(
+                kind="traffic",
+                tool=ts.tool,
+                start=start,
+                end=st.end,
+                severity=sev,
+                rank=rank("traffic", sev, st.end - start),
+                cause="traffic",
+                evidence=[
+                    Evidence(
+                        signal="prometheus",
+                        what="call_rate",
+                        value=mean,
+                        baseline=usual,
+                        unit="per_s",
+                        detail="surge" if surge else "drop",
+                    )
+                ],
+                peak=st.peak,
+                threshold=(SURGE if surge else DROP) * usual,
+                baseline=usual,
+            )
+        )
+    return out
+
+
+def budget(tools: list[ToolSignals], frame: Frame, spend_1d: float | None) -> list[Finding]:
+    """The 1-day LLM spend of the tenant against the daily budget, as a cost finding of the costliest tool."""
+    if spend_1d is None or not frame.daily_budget_usd or spend_1d <= frame.daily_budget_usd or not tools:
+        return []
+    costliest = max(tools, key=lambda ts: total(split(ts.tenant.usd, frame)[1], frame.step))
+    sev = spend_1d / frame.daily_budget_usd
+    return [
+        Finding(
+            kind="cost",
+            tool=costliest.tool,
+            start=frame.start,
+            end=frame.end,
+            severity=sev,
+            rank=rank("cost", sev, 600.0),
+            cause="cost",
+            evidence=[
+                Evidence(
+                    signal="prometheus", what="spend_1d", value=spend_1d, baseline=frame.daily_budget_usd, unit="usd"
+                )
+            ],
+            threshold=frame.daily_budget_usd,
+        )
+    ]
+
+
+def _overlap(a: Finding, b: Finding) -> float:
+    return max(0.0, min(a.end, b.end) - max(a.start, b.start))
+
+
+def order(found: list[Finding]) -> list[Finding]:
+    """Most severe first; a finding overlapped (half its length or more) by one of higher precedence on
+    the same tool is ranked as its consequence."""
+    out = []
+    for f in found:
+        shadow = any(
+            g.tool == f.tool
+            and PRECEDENCE.index(g.kind) < PRECEDENCE.index(f.kind)
+            and _overlap(f, g) >= 0.5 * max(f.duration, 1.0)
+            for g in found
+        )
+        out.append(f if not shadow else _with_rank(f, f.rank * OVERSHADOWED))
+    return sorted(out, key=lambda f: (-f.rank, PRECEDENCE.index(f.kind), f.start))
+
+
+def _with_rank(f: Finding, r: float) -> Finding:
+    return msgspec.structs.replace(f, rank=r)
+
+
+def find(tools: list[ToolSignals], frame: Frame, spend_1d: float | None = None) -> list[Finding]:
+    """Every finding of every tool, ranked."""
+    found: list[Finding] = []
+    for ts in tools:
+        found += latency(ts, frame) + errors(ts, frame) + cost(ts, frame) + traffic(ts, frame)
+    found += budget(tools, frame, spend_1d)
+    return order(found)

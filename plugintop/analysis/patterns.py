@@ -1,0 +1,118 @@
+"""Provides log message patterns: the window's error lines grouped by message with the variable parts
+masked (numbers, ids, hex, IPs, quoted values), against the same grouping of the baseline's, keeping
+the patterns that are new or grew; and Loki's own patterns (`/loki/api/v1/patterns`, where the Loki
+has the pattern ingester) matched onto them for counts beyond the lines fetched."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+
+from plugintop.analysis.model import Pattern
+from plugintop.models.loki import LogPattern
+
+MASK = "<_>"
+_MASKS = (
+    re.compile(r'"[^"]*"|\'[^\']*\''),
+    re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
+    re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"),
+    re.compile(r"\b0x[0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b"),
+    re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.])"),
+)
+GROWTH = 2.0
+"""A pattern counts as grown when the window has this many times its baseline count, or more."""
+MAX_PATTERNS = 5
+
+
+def mask(message: str) -> str:
+    """The message with its variable parts as `<_>`: "timeout after 3012 ms from 10.2.3.4" and
+    "timeout after 2980 ms from 10.2.3.9" give one pattern."""
+    out = message
+    for rx in _MASKS:
+        out = rx.sub(MASK, out)
+    return " ".join(out.split())
+
+
+def message_of(line: str, fields: Sequence[str] = ("msg", "message")) -> str:
+    """A JSON line's message field, or the line itself."""
+    if line.startswith("{"):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return line
+        if isinstance(obj, dict):
+            for f in fields:
+                v = obj.get(f)
+                if isinstance(v, str) and v:
+                    return v
+    return line
+
+
+def field_of(line: str, name: str) -> str | None:
+    """A JSON line's top-level string field, or None."""
+    if not line.startswith("{"):
+        return None
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    v = obj.get(name) if isinstance(obj, dict) else None
+    return v if isinstance(v, str) and v else None
+
+
+def grouped(
+    window: Iterable[tuple[str, str | None]], baseline: Iterable[str], fields: Sequence[str] = ("msg", "message")
+) -> list[Pattern]:
+    """Patterns of the window's lines (line, trace id) that are new or grew against the baseline's lines,
+    the largest growth first, each with its first line as the example."""
+    counts: dict[str, int] = {}
+    example: dict[str, tuple[str, str | None]] = {}
+    for line, trace_id in window:
+        p = mask(message_of(line, fields))
+        counts[p] = counts.get(p, 0) + 1
+        example.setdefault(p, (line, trace_id))
+    base: dict[str, int] = {}
+    for line in baseline:
+        p = mask(message_of(line, fields))
+        base[p] = base.get(p, 0) + 1
+    out = [
+        Pattern(pattern=p, count=n, baseline_count=base.get(p, 0), example=example[p][0], trace_id=example[p][1])
+        for p, n in counts.items()
+        if n >= GROWTH * base.get(p, 0) and n > base.get(p, 0)
+    ]
+    out.sort(key=lambda x: (-(x.count - x.baseline_count), x.pattern))
+    return out[:MAX_PATTERNS]
+
+
+def _loki_regex(pattern: str) -> re.Pattern[str]:
+    parts = [re.escape(p) for p in pattern.split(MASK)]
+    return re.compile(".*?".join(parts), re.DOTALL)
+
+
+def with_loki(
+    found: list[Pattern],
+    loki: list[LogPattern],
+    window: tuple[float, float],
+    baseline: tuple[float, float],
+    fields: Sequence[str] = ("msg", "message"),
+) -> list[Pattern]:
+    """`found` with the counts of Loki's pattern that matches each one's example message, where Loki's
+    counts are higher (they cover every line, not only those fetched)."""
+    compiled = [(lp, _loki_regex(lp.pattern)) for lp in loki if MASK in lp.pattern or lp.pattern]
+    out = []
+    for p in found:
+        msg = message_of(p.example, fields)
+        hit = next((lp for lp, rx in compiled if rx.fullmatch(msg) or rx.fullmatch(p.example)), None)
+        if hit is not None:
+            n, b = hit.count(*window), hit.count(*baseline)
+            if n > p.count:
+                p = Pattern(
+                    pattern=p.pattern,
+                    count=n,
+                    baseline_count=max(b, p.baseline_count),
+                    example=p.example,
+                    trace_id=p.trace_id,
+                )
+        out.append(p)
+    return out

@@ -1,0 +1,137 @@
+"""Provides the scope of a finding (DESIGN §4.1): `version` when it is confined to the calls of one
+plugin version that began serving near the finding's start (a deploy regression, which wins over
+fleet), `fleet` when most other tenants show the same finding in the same window (the tenant is never
+part of the fleet it is compared with), else `tenant`. With `fleet`, tenants whose call rate surged
+at the window's start are named (a noisy neighbour)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import msgspec
+
+from plugintop.analysis import findings as fx
+from plugintop.analysis import window as w
+from plugintop.analysis.model import Evidence, Finding
+from plugintop.analysis.signals import Frame, Sig, ToolSignals, total
+
+MIN_SHARE = 0.1
+"""A version serving less than this share of the window's calls does not count against confinement."""
+DEPLOY_TOLERANCE_S = 600.0
+"""How near the finding's start a version must have begun serving (or a quarter of the finding)."""
+NOISY_FACTOR = 3.0
+NOISY_LOOK_S = 300.0
+
+
+def hot_in(f: Finding, sig: Sig, frame: Frame, line: float | None = None) -> bool | None:
+    """Whether `sig` shows the same finding as `f` in f's window (None: no calls there to tell).
+    `line` overrides the population's own line (a version's calls have no healthy baseline)."""
+    failed, calls = fx.failure_ratio_in(sig, f.start, f.end, frame.step)
+    if calls <= 0:
+        return None
+    if f.kind == "errors":
+        return failed >= 3 and failed / calls >= fx.ERROR_BURN * (1 - frame.success_target)
+    if f.kind == "latency":
+        if line is None:
+            own = fx.latency_line(sig, frame, None)
+            line = f.threshold if _has_target(f) or own is None else own[0]
+        med = w.median_in(sig.p99, f.start, f.end)
+        return med is not None and med > line
+    if f.kind == "cost":
+        per_call, _ = sig.per_call()
+        base = w.baseline(*fx.split(per_call, frame))
+        med = w.median_in(per_call, f.start, f.end)
+        return base is not None and med is not None and med >= fx.COST_FACTOR * base
+    usual = w.level(*fx.split(sig.rate, frame))
+    med = w.median_in(sig.rate, f.start, f.end)
+    if usual is None or med is None or usual <= 0:
+        return None
+    surge = any(e.detail == "surge" for e in f.evidence)
+    return med >= fx.SURGE * usual if surge else med <= fx.DROP * usual
+
+
+def _has_target(f: Finding) -> bool:
+    return any(e.what == "p99_target" for e in f.evidence)
+
+
+def fleet(f: Finding, ts: ToolSignals, frame: Frame) -> tuple[list[str], int]:
+    """(the other tenants showing the finding, how many others could tell)."""
+    hot: list[str] = []
+    told = 0
+    for name, sig in sorted(ts.others.items()):
+        got = hot_in(f, sig, frame)
+        if got is not None:
+            told += 1
+            if got:
+                hot.append(name)
+    return hot, told
+
+
+def first_serving(sig: Sig) -> float | None:
+    return min((t for t, v in sig.rate if math.isfinite(v) and v > 0), default=None)
+
+
+def version(f: Finding, ts: ToolSignals, frame: Frame) -> tuple[str, float] | None:
+    """(version, when it began serving) when `f` is confined to one version that began near its start."""
+    if f.kind not in ("latency", "errors") or len(ts.versions) < 2:
+        return None
+    calls = {v: total(w.between(s.rate, f.start, f.end), frame.step) for v, s in ts.versions.items()}
+    all_calls = sum(calls.values())
+    if all_calls <= 0:
+        return None
+    line = f.threshold if f.kind == "latency" else None
+    hot = {v: hot_in(f, s, frame, line) for v, s in ts.versions.items()}
+    candidates = [v for v in ts.versions if hot[v] and calls[v] > 0]
+    if not candidates:
+        return None
+    v = max(candidates, key=lambda x: calls[x])
+    if any(hot[u] and calls[u] >= MIN_SHARE * all_calls for u in ts.versions if u != v):
+        return None
+    began = first_serving(ts.versions[v])
+    if began is None or began <= frame.baseline_start + 2 * frame.step:
+        return None  # serving since before the data began: not a deploy seen here
+    if abs(began - f.start) > max(DEPLOY_TOLERANCE_S, 0.25 * f.duration):
+        return None
+    return v, began
+
+
+def noisy_neighbours(f: Finding, ts: ToolSignals, frame: Frame) -> list[tuple[str, float]]:
+    """Tenants (the tenant too) whose call rate at the window's start was NOISY_FACTOR × their usual."""
+    out = []
+    for name, sig in [("", ts.tenant), *sorted(ts.others.items())]:
+        usual = w.level(*fx.split(sig.rate, frame))
+        now = [v for _, v in w.between(sig.rate, f.start, f.start + NOISY_LOOK_S) if math.isfinite(v)]
+        if usual and usual > 0 and now and statistics.median(now) >= NOISY_FACTOR * usual:
+            out.append((name, statistics.median(now) / usual))
+    return out
+
+
+def scoped(f: Finding, ts: ToolSignals, frame: Frame, tenant: str) -> Finding:
+    """`f` with its scope, version and the evidence for them."""
+    ev = list(f.evidence)
+    dep = version(f, ts, frame)
+    hot, told = fleet(f, ts, frame)
+    scope, ver = "tenant", None
+    if dep is not None:
+        scope, ver = "version", dep[0]
+        ev.append(Evidence(signal="prometheus", what="version_began", value=dep[1], unit="time", detail=dep[0]))
+    elif told and len(hot) * 2 > told:
+        scope = "fleet"
+    if told:
+        ev.append(
+            Evidence(
+                signal="prometheus",
+                what="other_tenants",
+                value=len(hot),
+                baseline=told,
+                unit="count",
+                detail=", ".join(hot),
+            )
+        )
+    if scope == "fleet":
+        for name, ratio in noisy_neighbours(f, ts, frame):
+            ev.append(
+                Evidence(signal="prometheus", what="noisy_neighbour", value=ratio, unit="x", detail=name or tenant)
+            )
+    return msgspec.structs.replace(f, scope=scope, version=ver, evidence=ev)

@@ -1,0 +1,175 @@
+"""Provides the words: the one place where figures and evidence become text, for the report and the
+screen alike (durations, ratios, money, a finding's evidence, a verdict's summary)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from plugintop.analysis.model import Evidence, Finding, Pattern
+
+KIND_NOUN = {"latency": "slow", "errors": "failing", "cost": "costly", "traffic": "traffic change"}
+
+
+def duration(s: float | None) -> str:
+    """Seconds for people: `830 ms`, `2.41 s`, `12.3 s`, `+Inf`, `-`."""
+    if s is None or math.isnan(s):
+        return "-"
+    if math.isinf(s):
+        return "+Inf"
+    if abs(s) < 1:
+        return f"{s * 1000:.0f} ms"
+    return f"{s:.2f} s" if abs(s) < 10 else f"{s:.1f} s"
+
+
+def minutes(s: float) -> str:
+    m = s / 60
+    return f"{m:.0f} min" if m < 120 else f"{m / 60:.1f} h"
+
+
+def pct(v: float | None, digits: int = 1) -> str:
+    return "-" if v is None or not math.isfinite(v) else f"{v * 100:.{digits}f} %"
+
+
+def usd(v: float | None) -> str:
+    if v is None or not math.isfinite(v):
+        return "-"
+    return f"${v:.4f}" if abs(v) < 1 else f"${v:,.2f}"
+
+
+def times(v: float | None) -> str:
+    return "-" if v is None or not math.isfinite(v) else f"{v:.1f}×"
+
+
+def clock(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M")
+
+
+def value(v: float | None, unit: str) -> str:
+    """A figure in its unit."""
+    if v is None:
+        return "-"
+    if unit == "s":
+        return duration(v)
+    if unit == "usd":
+        return usd(v)
+    if unit == "x":
+        return times(v)
+    if not math.isfinite(v):
+        return "-"
+    if unit == "ratio":
+        return pct(v, 2)
+    if unit == "tokens":
+        return f"{v:,.0f} tokens"
+    if unit == "per_s":
+        return f"{v * 60:,.1f}/min"
+    if unit == "count":
+        return f"{v:,.0f}"
+    if unit == "time":
+        return clock(v) + "Z"
+    return f"{v:g}"
+
+
+def _vs(e: Evidence) -> str:
+    if e.baseline is None or not math.isfinite(e.baseline):
+        return ""
+    ratio = f", {times(e.value / e.baseline)}" if e.value is not None and e.baseline > 0 else ""
+    return f" (baseline {value(e.baseline, e.unit)}{ratio})"
+
+
+def sentence(e: Evidence) -> str:
+    """One evidence fact as a sentence fragment."""
+    v = value(e.value, e.unit)
+    match e.what:
+        case "p99":
+            return f"p99 up to {v}{_vs(e)}"
+        case "p99_target":
+            return f"p99 target {v}"
+        case "failure_ratio":
+            return f"failure ratio {v}{_vs(e)}"
+        case "failed_calls":
+            return f"{v} failed calls"
+        case "burn_rate":
+            return f"error budget burning {v}" + (f" over {e.detail}" if e.detail != "window" else " in the window")
+        case "slo_target":
+            return f"against the {pct(e.value, 1)} success target"
+        case "usd_per_call":
+            return f"LLM cost per call {v}{_vs(e)}"
+        case "tokens_per_call":
+            return f"tokens per call {v}{_vs(e)}"
+        case "spend_1d":
+            return f"LLM spend over 1 day {v} against a {value(e.baseline, 'usd')} daily budget"
+        case "call_rate":
+            return f"call rate {e.detail} to {v}{_vs(e)}"
+        case "other_tenants":
+            n, of = int(e.value or 0), int(e.baseline or 0)
+            names = f": {e.detail}" if e.detail else ""
+            return f"{n} of {of} other tenants show it too{names}"
+        case "version_began":
+            return f"version {e.detail} began serving at {v}"
+        case "noisy_neighbour":
+            return f"noisy neighbour: {e.detail}'s calls at {v} their usual rate at the window's start"
+        case "slowest_trace":
+            return f"slowest sampled trace {e.detail[:16]}… {v}"
+        case "critical_path":
+            return f"critical path {e.detail}"
+        case "llm_share":
+            return f"model call{' ' + e.detail if e.detail else ''} = {pct(e.value, 0)} of the tool span"
+        case "span_share":
+            return f"span {e.detail} = {pct(e.value, 0)} of the tool span"
+        case "cpu_hotter":
+            return f"CPU in {e.detail} grew by {(e.value or 0) * 100:.0f} pts against the baseline"
+        case "failing_spans":
+            return f"{v} failing spans in Tempo" + (f", e.g. {e.detail}" if e.detail else "")
+        case "error_lines":
+            return f"{v} error log lines{_vs(e)}"
+        case "no_trace":
+            return "no trace could be sampled in the window: the cause is not known"
+    return f"{e.what} {v}{_vs(e)}" + (f" {e.detail}" if e.detail else "")
+
+
+def pattern_line(p: Pattern) -> str:
+    new = "new" if p.baseline_count == 0 else f"was {p.baseline_count}"
+    return f"log pattern ×{p.count} ({new}): {p.pattern}"
+
+
+def window(f: Finding) -> str:
+    return f"{clock(f.start)}-{clock(f.end)}Z ({minutes(f.end - f.start)})"
+
+
+CAUSE_WORDS = {
+    "llm": "LLM-bound: the model call dominates",
+    "cpu": "CPU-bound",
+    "downstream": "waiting on a downstream call",
+    "errors": "failing: error budget burning",
+    "cost": "LLM cost per call up",
+    "traffic": "call rate changed",
+    "unknown": "cause unknown",
+}
+
+
+def summary(f: Finding, detail: str = "") -> str:
+    """One line: what, where, since when, and why."""
+    where = {"fleet": "across the fleet", "version": f"in version {f.version}", "tenant": "for the tenant"}[f.scope]
+    cause = CAUSE_WORDS.get(f.cause, f.cause)
+    if detail and f.cause in ("cpu", "downstream"):
+        cause = f"CPU-bound in {detail}" if f.cause == "cpu" else f"waiting on {detail}"
+    what = {
+        "latency": f"{f.tool} slow (p99 up to {duration(f.peak)})",
+        "errors": f"{f.tool} failing ({pct(_first(f, 'failure_ratio'), 1)} of calls)",
+        "cost": f"{f.tool} costly (×{f.severity:.1f} per call)"
+        if not any(e.what == "spend_1d" for e in f.evidence)
+        else f"LLM spend over the daily budget (×{f.severity:.1f})",
+        "traffic": f"{f.tool} traffic {'surge' if any(e.detail == 'surge' for e in f.evidence) else 'drop'}"
+        f" (×{f.severity:.1f})",
+    }[f.kind]
+    return f"{what} {where} {window(f)}: {cause}"
+
+
+def _first(f: Finding, what: str) -> float | None:
+    return next((e.value for e in f.evidence if e.what == what), None)
+
+
+def evidence_lines(f: Finding) -> list[str]:
+    """The finding's evidence as sentences, then its log patterns."""
+    return [sentence(e) for e in f.evidence] + [pattern_line(p) for p in f.patterns]

@@ -1,0 +1,38 @@
+"""Provides `plugintop report`: the triage as JSON (DESIGN §4), text for a terminal, or markdown for an
+incident channel, and its exit status."""
+
+from __future__ import annotations
+
+import json
+
+from plugintop.analysis.model import TriageResult
+from plugintop.report.commands import commands, explore_link
+from plugintop.report.jsonout import no_nan, to_json
+from plugintop.report.markdown import to_markdown
+from plugintop.report.text import to_text
+
+EXIT_OK, EXIT_NO_DATA, EXIT_USAGE, EXIT_ALL_FAILED = 0, 1, 2, 3
+BACKENDS = ("prometheus", "loki", "tempo", "pyroscope")
+
+__all__ = ["commands", "exit_code", "explore_link", "render", "to_json", "to_markdown", "to_text"]
+
+
+def exit_code(r: TriageResult) -> int:
+    """0 report made, 1 no data for that plugin/tenant, 3 every backend failed."""
+    failed = {e.backend for e in r.errors}
+    if all(b in failed for b in BACKENDS):
+        return EXIT_ALL_FAILED
+    if r.verdict is not None and r.verdict.state == "no_data" or not r.has_data:
+        return EXIT_NO_DATA
+    return EXIT_OK
+
+
+def render(
+    r: TriageResult, fmt: str, urls: dict[str, str] | None = None, grafana_url: str | None = None, width: int = 80
+) -> str:
+    """The report in `json`, `markdown` or `text` (at most `width` columns, 80 or more)."""
+    if fmt == "json":
+        return json.dumps(no_nan(to_json(r)), indent=2, allow_nan=False) + "\n"
+    if fmt == "markdown":
+        return to_markdown(r, urls, grafana_url)
+    return to_text(r, max(80, width))

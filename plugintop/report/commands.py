@@ -1,0 +1,47 @@
+"""Provides the equivalent command lines of the triage's queries and Grafana Explore links."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from urllib.parse import quote
+
+from plugintop.analysis.model import TriageResult
+from plugintop.timerange import to_rfc3339
+
+
+def commands(r: TriageResult, urls: dict[str, str]) -> list[str]:
+    """The equivalent `promtool` / `logcli` / `tempo-cli` / `profilecli` commands of the queries."""
+    q = shlex.quote
+    start, end = to_rfc3339(r.start), to_rfc3339(r.end)
+    out = []
+    for query in r.queries.get("prometheus", [])[:3]:
+        out.append(
+            f"promtool query range --start={start} --end={end} --step=60s "
+            f"{q(urls.get('prometheus', 'http://PROMETHEUS'))} {q(query)}"
+        )
+    for query in r.queries.get("loki", [])[:2]:
+        out.append(
+            f"logcli query --addr={q(urls.get('loki', 'http://LOKI'))} --from={start} --to={end} --limit=100 {q(query)}"
+        )
+    tempo = urls.get("tempo", "http://TEMPO").split("://", 1)[-1]
+    for query in r.queries.get("tempo", [])[:1]:
+        out.append(f"tempo-cli query api search {q(tempo)} {q(query)} {start} {end}")
+    if r.trace:
+        out.append(f"tempo-cli query api trace-id {q(tempo)} {r.trace.trace_id}")
+    for query in r.queries.get("pyroscope", [])[:1]:
+        brace = query.find("{")
+        out.append(
+            f"profilecli query merge --url={q(urls.get('pyroscope', 'http://PYROSCOPE'))} "
+            f"--profile-type={q(query[:brace])} --query={q(query[brace:])} --from={start} --to={end}"
+        )
+    return out
+
+
+def explore_link(grafana: str, query: str, start: float, end: float) -> str:
+    """A Grafana Explore link (the `left` form every Grafana version redirects)."""
+    state = {
+        "queries": [{"refId": "A", "expr": query}],
+        "range": {"from": str(int(start * 1000)), "to": str(int(end * 1000))},
+    }
+    return f"{grafana.rstrip('/')}/explore?left={quote(json.dumps(state, separators=(',', ':')))}"

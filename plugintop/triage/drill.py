@@ -1,0 +1,315 @@
+"""Provides the drill-down into one window: slow spans (exemplars, then Tempo), the slowest one's trace
+and log lines, the profile against its baseline, cost, error-line counts, the error lines' patterns and
+the failing spans. Each part is analysed as soon as its answers are in."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+
+from plugintop.analysis import flame, traces
+from plugintop.analysis import patterns as pat
+from plugintop.analysis import window as win_mod
+from plugintop.analysis.cost import summarise_cost
+from plugintop.analysis.model import Evidence, LogsSummary, Pattern, SpanSample, ToolStats
+from plugintop.clients.pyroscope import MAX_RANGE_S as PYROSCOPE_MAX_RANGE_S
+from plugintop.clients.tempo import MAX_SEARCH_RANGE_S as TEMPO_MAX_RANGE_S
+from plugintop.models.loki import LogEntry, LogPage, LogPattern
+from plugintop.models.prometheus import ExemplarSeries, QueryResult
+from plugintop.models.pyroscope import FlameGraph
+from plugintop.models.tempo import SearchResult, Trace, TraceSummary
+from plugintop.queries.logql import LogQL
+from plugintop.queries.promql import PromQL, Scope
+from plugintop.queries.pyroscope import label_selector
+from plugintop.queries.traceql import TraceQL
+from plugintop.schema import Schema
+from plugintop.timerange import format_duration
+from plugintop.triage.asking import Asker
+
+ERROR_LINES = 1000
+"""Error lines fetched per window for the patterns (Loki's patterns, where it has them, count the rest)."""
+
+
+def _finite(v: float | None) -> float:
+    return v if v is not None and math.isfinite(v) else math.nan
+
+
+def sample_of(hit: TraceSummary, tool: str, schema: Schema, plugin: str) -> SpanSample:
+    """The one `SpanSample` of a Tempo search hit: its longest matched span."""
+    span = max(hit.spans, key=lambda sp: sp.duration_ns, default=None)
+    return SpanSample(
+        hit.trace_id,
+        span.span_id if span else "",
+        tool or schema.tool_of_span(plugin, span.name if span else ""),
+        span.duration_ns / 1e9 if span else hit.duration_ms / 1000,
+        "search",
+        hit.start_ns / 1e9,
+    )
+
+
+@dataclass(kw_only=True)
+class Found:
+    """What the drill-down found beyond what it put in the result."""
+
+    patterns: list[Pattern] = field(default_factory=list)
+    failing: list[Evidence] = field(default_factory=list)
+    error_lines: Evidence | None = None
+
+
+class Drill:
+    """The drill-down of one triage."""
+
+    def __init__(self, asker: Asker, schema: Schema, plugin: str, tenant: str) -> None:
+        self.a, self.s, self.plugin, self.tenant = asker, schema, plugin, tenant
+        self.promql, self.logql, self.traceql = PromQL(schema), LogQL(schema), TraceQL(schema)
+        self.r = asker.result
+
+    def limit(self, start: float, end: float, limit: float, what: str) -> float:
+        """`start` moved forward so [start, end] fits a backend's range limit, with a note saying so (once)."""
+        if end - start <= limit:
+            return start
+        note = f"{what} limited to the last {limit / 3600:.0f} h of the window (backend limit)"
+        if note not in self.r.notes:
+            self.r.notes.append(note)
+        return end - limit
+
+    async def window(
+        self, tool: str | None, ts: ToolStats | None, win: tuple[float, float], fallback_cut: float
+    ) -> asyncio.Task[None]:
+        """Everything about the window; returns when all but the slowest trace are in (its task goes on)."""
+        p, b = self.promql, self.a.b
+        ws, we = win
+        d = format_duration(max(we - ws, 60.0))
+        scope = Scope(self.plugin, self.tenant, tool)
+        cut = (win_mod.median_in(ts.p99_series, ws, we) if ts is not None else None) or fallback_cut
+        cut = cut if math.isfinite(cut) else 0.0
+        spans: dict[str, Awaitable[object]] = {}
+        if b.prometheus:
+            q = p.buckets(scope)
+            spans["exemplars"] = self.a.ask("prometheus", q, b.prometheus.exemplars(q, ws, we))
+        if b.tempo:
+            spans["search"] = self.search(tool, cut, win, limit=20)
+        jobs: dict[str, Awaitable[object]] = {}
+        for key, q, at in (
+            ("usd", p.cost_per_min(scope, d), we),
+            ("base_usd", p.cost_per_min(scope, d), ws),
+            ("tokens", p.tokens_per_min(scope, d), we),
+            ("base_tokens", p.tokens_per_min(scope, d), ws),
+            ("calls", p.request_rate(scope, d, by=()), we),
+            ("base_calls", p.request_rate(scope, d, by=()), ws),
+        ):
+            jobs[key] = self.a.prom(q, at)
+        if b.pyroscope:
+            jobs["profile"] = self.profile(ws, we)
+        if b.loki:
+            q = self.logql.error_count(self.plugin, self.tenant, d)
+            jobs["errors"] = self.a.ask("loki", q, b.loki.query_metric(q, we))
+            jobs["base_errors"] = self.a.ask("loki", None, b.loki.query_metric(q, ws))
+        others = asyncio.gather(*jobs.values())
+        try:
+            sample = await self.spans(tool, ts, win, cut, spans)
+            trace = asyncio.create_task(self.trace(tool, win, sample))
+        except BaseException:
+            others.cancel()
+            raise
+        try:
+            got = dict(zip(jobs, await others, strict=True))
+        except BaseException:
+            trace.cancel()
+            raise
+        self.cost(got)
+        self.logs(got)
+        return trace
+
+    async def spans(
+        self,
+        tool: str | None,
+        ts: ToolStats | None,
+        win: tuple[float, float],
+        cut: float,
+        jobs: dict[str, Awaitable[object]],
+    ) -> SpanSample | None:
+        """The window's slow spans (exemplars, then Tempo's matches); the slowest, whose trace is next."""
+        got = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+        self.samples(tool, got, cut)
+        if len(self.r.spans) < 5 and self.a.b.tempo:
+            # Tempo returns the first N matches above the threshold, not the slowest; when the window's p99
+            # (an interpolated estimate) leaves too few, ask again above its median latency and sort.
+            lower = win_mod.median_in(ts.p50_series, *win) if ts is not None else 0.0
+            if lower is not None and lower < cut:
+                got["search"] = await self.search(tool, lower, win, limit=50)
+                self.samples(tool, got, cut, fill=True)
+        return self.r.spans[0] if self.r.spans else None
+
+    def search(
+        self, tool: str | None, min_s: float | None, win: tuple[float, float], limit: int, failed: bool = False
+    ) -> Awaitable[SearchResult | None]:
+        """A TraceQL search for the tool's spans slower than `min_s` (or failed) in `win`."""
+        assert self.a.b.tempo is not None
+        s = self.s
+        q = self.traceql.tool_spans(
+            self.plugin,
+            self.tenant,
+            tool,
+            min_duration_s=min_s,
+            failed=failed,
+            select=(s.llm_model_attrs[0], s.llm_cost_attr),
+        )
+        start = self.limit(*win, TEMPO_MAX_RANGE_S, "tempo search")
+        return self.a.ask("tempo", q, self.a.b.tempo.search(q, start, win[1], limit=limit, spss=1))
+
+    def samples(self, tool: str | None, got: dict[str, object], cut: float, fill: bool = False) -> None:
+        """Exemplars above the window's p99 first (they lean to the median), then Tempo's matches;
+        with `fill`, the slowest exemplars below the cut too."""
+        out: dict[str, SpanSample] = {}
+        ex = got.get("exemplars")
+        if isinstance(ex, list):
+            flat = sorted(
+                ((e, series) for series in ex if isinstance(series, ExemplarSeries) for e in series.exemplars),
+                key=lambda p: -p[0].value,
+            )
+            for e, series in flat:
+                tid = e.labels.get("trace_id") or e.labels.get("traceID")
+                if tid and (e.value >= cut or (fill and len(out) < 10)) and tid not in out:
+                    sample_tool = tool or series.series_labels.get(self.s.tool_label, "")
+                    out[tid] = SpanSample(
+                        tid, e.labels.get("span_id", ""), sample_tool, e.value, "exemplar", e.timestamp
+                    )
+        found = got.get("search")
+        if isinstance(found, SearchResult):
+            for t in found.traces:
+                if t.trace_id not in out:
+                    out[t.trace_id] = sample_of(t, tool or "", self.s, self.plugin)
+        self.r.spans = sorted(out.values(), key=lambda x: -x.duration_s)[:30]
+
+    def cost(self, got: dict[str, object]) -> None:
+        m = self.s.model_label
+
+        def per_model(key: str) -> dict[str, float]:
+            res = got.get(key)
+            out: dict[str, float] = {}
+            if isinstance(res, QueryResult):
+                for s in res.series:
+                    v = _finite(s.last())
+                    if math.isfinite(v):
+                        out[s.metric.get(m, "?")] = out.get(s.metric.get(m, "?"), 0.0) + v
+            return out
+
+        def scalar(key: str) -> float:
+            res = got.get(key)
+            return _finite(res.series[0].last()) * 60 if isinstance(res, QueryResult) and res.series else math.nan
+
+        if not isinstance(got.get("tokens"), QueryResult):
+            return
+        usd, base_usd = per_model("usd"), per_model("base_usd")
+        self.r.cost = summarise_cost(
+            usd,
+            base_usd,
+            per_model("tokens"),
+            per_model("base_tokens"),
+            scalar("calls"),
+            scalar("base_calls"),
+            "metrics" if usd or base_usd else "none",
+        )
+
+    async def profile(self, ws: float, we: float) -> None:
+        """The window's profile against the window of equal length before it, analysed as soon as both are in."""
+        py = self.a.b.pyroscope
+        assert py is not None
+        s = self.s
+        ps = self.limit(ws, we, PYROSCOPE_MAX_RANGE_S, "profile")
+        dur = we - ps
+        sel = label_selector(s, self.plugin)
+        fg, bfg = await asyncio.gather(
+            self.a.ask("pyroscope", f"{s.profile_type}{sel}", py.flamegraph(s.profile_type, sel, ps, we)),
+            self.a.ask("pyroscope", None, py.flamegraph(s.profile_type, sel, ps - dur, ps)),
+        )
+        if isinstance(fg, FlameGraph):
+            self.r.flame_nodes = flame.decode(fg)
+            self.r.profile = flame.summarise(
+                fg, bfg if isinstance(bfg, FlameGraph) else None, (ps, we), (ps - dur, ps), nodes=self.r.flame_nodes
+            )
+
+    def logs(self, got: dict[str, object]) -> None:
+        def count(key: str) -> int | None:
+            res = got.get(key)
+            if not isinstance(res, QueryResult):
+                return None
+            return int(sum(v for s in res.series if math.isfinite(v := _finite(s.last()))))
+
+        errors, base = count("errors"), count("base_errors")
+        if errors is not None:  # the slowest trace's lines may be in already
+            lines = self.r.logs.trace_lines if self.r.logs else []
+            self.r.logs = LogsSummary(errors, base or 0, lines)
+
+    async def trace(self, tool: str | None, win: tuple[float, float], sample: SpanSample | None) -> None:
+        b = self.a.b
+        if sample is None or b.tempo is None:
+            return
+        jobs: dict[str, Awaitable[object]] = {
+            "trace": self.a.ask("tempo", None, b.tempo.trace(sample.trace_id, win[0] - 3600, win[1] + 3600)),
+        }
+        if b.loki:
+            q = self.logql.trace_lines(self.plugin, self.tenant, sample.trace_id)
+            jobs["lines"] = self.a.ask(
+                "loki", q, b.loki.query_logs(q, win[0] - 300, win[1] + 300, limit=100, direction="forward")
+            )
+        got = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+        trace = got.get("trace")
+        if isinstance(trace, Trace):
+            self.r.trace = traces.analyse(trace, self.s, self.plugin, tool)
+        page = got.get("lines")
+        if isinstance(page, LogPage):
+            lines = [e.line for e in page.entries]
+            logs = self.r.logs
+            self.r.logs = LogsSummary(logs.error_lines if logs else 0, logs.baseline_error_lines if logs else 0, lines)
+
+    async def errors(self, tool: str | None, win: tuple[float, float]) -> Found:
+        """The window's error-line patterns against the window before it, and the failing spans."""
+        b, ws, we = self.a.b, *win
+        base = (ws - (we - ws), ws)
+        out = Found()
+        jobs: dict[str, Awaitable[object]] = {}
+        if b.loki:
+            q = self.logql.error_lines(self.plugin, self.tenant)
+            jobs["lines"] = self.a.ask("loki", q, b.loki.query_logs(q, ws, we, limit=ERROR_LINES))
+            jobs["base_lines"] = self.a.ask("loki", None, b.loki.query_logs(q, *base, limit=ERROR_LINES))
+            sel = self.logql.selector(self.plugin, self.tenant)
+            step = max(10.0, (we - base[0]) / 500)
+            jobs["patterns"] = self.a.ask("loki", None, b.loki.patterns(sel, base[0], we, step), quiet=True)
+        if b.tempo:
+            jobs["failing"] = self.search(tool, None, win, limit=20, failed=True)
+        got = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+        lines, base_lines = got.get("lines"), got.get("base_lines")
+        if isinstance(lines, LogPage):
+            fields = self.s.log_message_fields
+            found = pat.grouped(
+                ((e.line, self._trace_id(e)) for e in lines.entries),
+                (e.line for e in base_lines.entries) if isinstance(base_lines, LogPage) else (),
+                fields,
+            )
+            loki = got.get("patterns")
+            if isinstance(loki, list) and all(isinstance(x, LogPattern) for x in loki):
+                found = pat.with_loki(found, loki, win, base, fields)
+            out.patterns = found
+        failing = got.get("failing")
+        if isinstance(failing, SearchResult):
+            first = failing.traces[0].trace_id if failing.traces else ""
+            out.failing = [
+                Evidence(
+                    signal="tempo",
+                    what="failing_spans",
+                    value=len(failing.traces),
+                    unit="count",
+                    detail=f"trace {first}" if first else "",
+                )
+            ]
+        return out
+
+    def _trace_id(self, e: LogEntry) -> str | None:
+        tid = e.field(self.s.log_trace_field)
+        if tid:
+            return tid
+        return pat.field_of(e.line, self.s.log_trace_field)

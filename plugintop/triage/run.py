@@ -1,0 +1,265 @@
+"""Provides `Triage`: the one orchestrator between the clients and the analysis. Given (plugin, tenant,
+range, settings) it finds the scrape interval, asks the first wave (percentiles, SLO, every tool's
+signals), finds and scopes the findings, drills into the top one's window (spans, trace, profile,
+cost, logs, error patterns, failing spans), and decides the verdict, yielding the result after each
+phase. A failing backend leaves its parts empty and adds one line to `errors`; the rest goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import statistics
+import time
+from collections.abc import AsyncIterator, Callable
+
+import msgspec
+
+from plugintop.analysis import findings as fx
+from plugintop.analysis import scope as sc
+from plugintop.analysis import window as win_mod
+from plugintop.analysis.model import Evidence, Finding, SlowWindow, TriageResult
+from plugintop.analysis.signals import Frame
+from plugintop.analysis.verdict import decide
+from plugintop.config import Context
+from plugintop.connections import Backends
+from plugintop.models.prometheus import QueryResult
+from plugintop.queries.promql import PromQL, Scope
+from plugintop.timerange import choose_step, format_duration, parse_duration
+from plugintop.triage.asking import Asker
+from plugintop.triage.drill import Drill, Found
+from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
+from plugintop.triage.signals import Wave, first_wave
+
+
+class Triage:
+    """One triage run."""
+
+    def __init__(
+        self, backends: Backends, ctx: Context, req: TriageRequest, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.ctx, self.req = ctx, req
+        self.s = ctx.telemetry
+        self.promql = PromQL(self.s)
+        r = req.range
+        now = clock()
+        self.end = min(r.end, now) if now > r.start else r.end
+        """The range's end, never after now: a range reaching into the future takes nothing from there."""
+        self.result = TriageResult(req.plugin, req.tenant, r.start, r.end)
+        self.step = choose_step(r.duration)
+        self.asker = Asker(backends, self.result, self.step)
+        self.drill = Drill(self.asker, self.s, req.plugin, req.tenant)
+        self.scrape_s = DEFAULT_SCRAPE_INTERVAL
+        self.rw = rate_window(self.step, self.scrape_s)
+        self.wave = Wave()
+        self.frame = Frame(
+            start=r.start,
+            end=self.end,
+            baseline_start=r.start - min(r.duration, 24 * 3600.0),
+            step=self.step,
+            success_target=ctx.slo.success_target,
+            daily_budget_usd=ctx.slo.daily_budget_usd,
+        )
+        self.found = Found()
+        self._decided = False
+
+    def waiting(self) -> dict[str, float]:
+        """Backend → seconds its oldest unanswered call has waited."""
+        return self.asker.waiting()
+
+    # ----- the workflow -------------------------------------------------------------------------
+    async def stream(self) -> AsyncIterator[TriageResult]:
+        """Yields the result after each phase (percentiles + SLO + findings, window parts, verdict)."""
+        await self._scrape_interval()
+        await self._first_wave()
+        yield self.result
+        if self.wave.answered and not self.result.tools:
+            await self._known()
+        tool, win = self._focus()
+        if tool is not None or not self.result.tools:
+            target = self._errors_target()
+            errors = asyncio.create_task(self.drill.errors(target.tool, (target.start, target.end))) if target else None
+            ts = next((t for t in self.result.tools if t.tool == tool), None)
+            try:
+                trace = await self.drill.window(tool, ts, win, self._target(tool) or 0.0)
+                try:
+                    yield self.result
+                    await trace
+                finally:
+                    trace.cancel()
+                if errors is not None:
+                    self.found = await errors
+            finally:
+                if errors is not None:
+                    errors.cancel()
+        self._verdict()
+        yield self.result
+
+    async def run(self) -> TriageResult:
+        """The whole triage; with a deadline, what has not answered by then is listed as unchecked."""
+        deadline = self.req.deadline_s
+        try:
+            async with asyncio.timeout(deadline):
+                async for _ in self.stream():
+                    pass
+        except TimeoutError:
+            self.asker.expire(f"no answer within the {deadline:g} s deadline")
+            self._verdict()
+        return self.result
+
+    # ----- phases ---------------------------------------------------------------------------------
+    async def _scrape_interval(self) -> None:
+        """The scrape interval: the context's, the server's configuration, or the spacing of raw samples."""
+        configured = self.ctx.prometheus.scrape_interval
+        found: float | None = None
+        source = "assumed"
+        p = self.asker.b.prometheus
+        if configured:
+            found, source = parse_duration(configured), "context"
+        elif p is not None:
+            raw = self.promql.raw_samples(Scope(self.req.plugin), "10m")
+            cfg, samples = await asyncio.gather(
+                self.asker.ask("prometheus", None, p.scrape_interval(), quiet=True),
+                self.asker.ask("prometheus", None, p.query(raw, self.end), quiet=True),
+            )
+            if cfg:
+                found, source = cfg, "server configuration"
+            elif (spacing := _spacing(samples)) is not None:
+                found, source = spacing, "sample spacing"
+        if found is None:
+            found = DEFAULT_SCRAPE_INTERVAL
+            self.result.notes.append(f"scrape interval not known: {found:g} s assumed")
+        self.scrape_s = found
+        self.rw = rate_window(self.step, found)
+        self.result.scrape_interval_s, self.result.scrape_interval_source = found, source
+
+    def _target(self, tool: str | None) -> float | None:
+        if self.req.p99_target_s is not None:
+            return self.req.p99_target_s
+        return self.ctx.slo.p99_target_s(tool)
+
+    async def _first_wave(self) -> None:
+        req = self.req
+        self.wave = await first_wave(
+            promql=self.promql,
+            schema=self.s,
+            scope=Scope(req.plugin, req.tenant, req.tool),
+            start=req.range.start,
+            end=self.end,
+            rate_window=self.rw,
+            whole=format_duration(max(self.end - req.range.start, 60.0)),
+            success_target=self.ctx.slo.success_target,
+            daily_budget_usd=self.ctx.slo.daily_budget_usd,
+            targets=self._target,
+            range_query=self.asker.prom_range,
+            instant=lambda q: self.asker.prom(q, self.end),
+        )
+        r = self.result
+        r.tools, r.slo = self.wave.tools, self.wave.slo
+        r.has_data = bool(r.tools) or "prometheus" in self.asker.problems
+        by_tool = {ts.tool: ts for ts in self.wave.signals}
+        found = fx.find(self.wave.signals, self.frame, self.wave.spend_1d_usd)
+        r.findings = [sc.scoped(f, by_tool[f.tool], self.frame, req.tenant) if f.tool in by_tool else f for f in found]
+
+    async def _known(self) -> None:
+        """The tenants (or, for an unknown plugin, the plugins) that do have data, for a typo."""
+        p = self.asker.b.prometheus
+        if p is None:
+            return
+        s, start = self.s, self.frame.baseline_start
+        metric = f"{s.duration_metric}_count"
+        tenants = await self.asker.ask(
+            "prometheus",
+            None,
+            p.label_values(s.tenant_label, start, self.end, [self.promql.count(Scope(self.req.plugin))]),
+            quiet=True,
+        )
+        self.result.known_tenants = sorted(tenants or [])
+        if not self.result.known_tenants:
+            plugins = await self.asker.ask(
+                "prometheus", None, p.label_values(s.plugin_label, start, self.end, [metric]), quiet=True
+            )
+            self.result.known_plugins = sorted(plugins or [])
+
+    def _focus(self) -> tuple[str | None, tuple[float, float]]:
+        """The tool and window every pane follows: the screen's own, the top finding's, or the whole range."""
+        r, findings = self.result, self.result.findings
+        top = findings[0] if findings else None
+        if self.req.window is not None:
+            tool = self.req.tool or (top.tool if top else self._slowest_tool())
+            ws, we = self.req.window
+        elif top is not None:
+            tool, (ws, we) = top.tool, (top.start, top.end)
+        else:
+            return self._slowest_tool(), (self.req.range.start, self.end)
+        if tool is None:
+            return None, (ws, we)
+        ts = next((t for t in r.tools if t.tool == tool), None)
+        peak = (win_mod.peak_in(ts.p99_series, ws, we) if ts else None) or math.nan
+        others = next((e for e in (top.evidence if top else []) if e.what == "other_tenants"), None)
+        r.slow_window = SlowWindow(
+            ws,
+            we,
+            tool,
+            peak,
+            self._target(tool),
+            top.baseline if top and top.kind == "latency" else None,
+            others.detail.split(", ") if others and others.detail else [],
+            [],
+            None,
+        )
+        return tool, (ws, we)
+
+    def _slowest_tool(self) -> str | None:
+        finite = [t for t in self.result.tools if math.isfinite(t.p99_s)]
+        return max(finite, key=lambda t: t.p99_s).tool if finite else None
+
+    def _errors_target(self) -> Finding | None:
+        """The finding whose error lines and failing spans are looked at: the first errors finding, or the top."""
+        findings = self.result.findings
+        return next((f for f in findings if f.kind == "errors"), findings[0] if findings else None)
+
+    def _attach(self) -> None:
+        """The error patterns, failing spans and error-line counts onto the finding they were looked up for."""
+        target = self._errors_target()
+        if target is None:
+            return
+        ev = list(self.found.failing)
+        logs = self.result.logs
+        top = self.result.findings[0]
+        if logs is not None and target is top:
+            ev.append(
+                Evidence(
+                    signal="loki",
+                    what="error_lines",
+                    value=logs.error_lines,
+                    baseline=logs.baseline_error_lines,
+                    unit="count",
+                )
+            )
+        new = msgspec.structs.replace(target, evidence=[*target.evidence, *ev], patterns=self.found.patterns)
+        self.result.findings = [new if f is target else f for f in self.result.findings]
+
+    def _verdict(self) -> None:
+        if self._decided:
+            return
+        self._decided = True
+        self._attach()
+        r = self.result
+        r.verdict, r.findings = decide(
+            r.findings,
+            trace=r.trace,
+            profile=r.profile,
+            problems=dict(self.asker.problems),
+            has_data=r.has_data,
+            known_tenants=r.known_tenants,
+        )
+        if r.verdict.state == "no_data" and r.logs and r.logs.error_lines:
+            r.verdict.evidence.append(f"yet Loki has {r.logs.error_lines} error lines for this tenant in the range")
+
+
+def _spacing(res: QueryResult | None) -> float | None:
+    """The median spacing of raw samples (the scrape interval), or None."""
+    if res is None:
+        return None
+    diffs = [b - a for s in res.series for (a, _), (b, _) in zip(s.values, s.values[1:], strict=False) if b > a]
+    return float(statistics.median(diffs)) if diffs else None

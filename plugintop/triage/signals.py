@@ -1,0 +1,213 @@
+"""Provides the triage's first wave: the percentiles, SLO figures and per-tool signal series (the
+tenant, every other tenant and each version of the tenant's calls) over the range and an equal stretch
+before it, all asked of Prometheus at once. Nothing here decides anything: it fetches and sorts."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from plugintop.analysis.model import Points, SLOStatus, ToolStats
+from plugintop.analysis.signals import Sig, ToolSignals
+from plugintop.analysis.slo import BURN_WINDOWS, alerts_firing
+from plugintop.models.prometheus import QueryResult
+from plugintop.queries.promql import PromQL, Scope
+from plugintop.schema import Schema
+
+BASELINE_MAX_S = 24 * 3600.0
+"""The stretch before the range fetched as baseline: as long as the range, at most a day."""
+
+RangeQuery = Callable[[str, float, float], Awaitable[QueryResult | None]]
+InstantQuery = Callable[[str], Awaitable[QueryResult | None]]
+
+
+@dataclass(kw_only=True)
+class Wave:
+    """What the first wave found."""
+
+    tools: list[ToolStats] = field(default_factory=list)
+    signals: list[ToolSignals] = field(default_factory=list)
+    slo: SLOStatus | None = None
+    spend_1d_usd: float | None = None
+    answered: bool = False
+    """Prometheus answered the series queries (even if with nothing)."""
+
+
+def _finite(v: float | None) -> float:
+    return v if v is not None and math.isfinite(v) else math.nan
+
+
+def _by(res: QueryResult | None, *labels: str) -> dict[tuple[str, ...], Points]:
+    if res is None:
+        return {}
+    return {tuple(s.metric.get(lb, "") for lb in labels): s.values for s in res.series}
+
+
+def _last(res: QueryResult | None, label: str) -> dict[str, float]:
+    if res is None:
+        return {}
+    return {s.metric.get(label, ""): _finite(s.last()) for s in res.series}
+
+
+def _scalar(res: QueryResult | None) -> float | None:
+    if res is None or not res.series:
+        return None
+    v = res.series[0].last()
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _cut(points: Points, start: float, end: float) -> Points:
+    return [(t, v) for t, v in points if start <= t <= end]
+
+
+async def first_wave(
+    *,
+    promql: PromQL,
+    schema: Schema,
+    scope: Scope,
+    start: float,
+    end: float,
+    rate_window: str,
+    whole: str,
+    success_target: float,
+    daily_budget_usd: float | None,
+    targets: Callable[[str], float | None],
+    range_query: RangeQuery,
+    instant: InstantQuery,
+) -> Wave:
+    """Every first-wave query at once; `range_query(q, start, end)` and `instant(q)` ask Prometheus (None on
+    failure). Range series reach back an equal stretch before `start` for the baselines."""
+    p, rw = promql, rate_window
+    base_start = start - min(end - start, BASELINE_MAX_S)
+    plugin = Scope(scope.plugin, None, scope.tool)
+    tv = ("tool", "version")
+    tt = ("tool", "tenant")
+    ranged = {
+        "p50": (p.quantile(0.5, scope, rw), start),
+        "fleet_p99": (p.quantile(0.99, scope.rest(), rw), start),
+        "p99_tt": (p.quantile(0.99, plugin, rw, tt), base_start),
+        "rate_tt": (p.request_rate(plugin, rw, tt), base_start),
+        "fail_tt": (p.failure_rate(plugin, rw, tt), base_start),
+        "usd_tt": (p.cost_rate(plugin, rw, tt), base_start),
+        "tokens_tt": (p.token_rate(plugin, rw, tt), base_start),
+        "p99_tv": (p.quantile(0.99, scope, rw, tv), base_start),
+        "rate_tv": (p.request_rate(scope, rw, tv), base_start),
+        "fail_tv": (p.failure_rate(scope, rw, tv), base_start),
+    }
+    instants = {
+        "i_p50": p.quantile(0.5, scope, whole),
+        "i_p90": p.quantile(0.9, scope, whole),
+        "i_p99": p.quantile(0.99, scope, whole),
+        "i_rate": p.request_rate(scope, whole),
+        "i_success": p.success_ratio(scope, whole),
+        "i_fleet_p99": p.quantile(0.99, scope.rest(), whole),
+        "success_30d": p.success_ratio(scope.all_tools(), "30d", by=()),
+    }
+    for w in BURN_WINDOWS:
+        instants[f"burn_{w}"] = p.burn_rate(scope.all_tools(), w, success_target)
+        instants[f"fleet_burn_{w}"] = p.burn_rate(scope.all_tools().rest(), w, success_target)
+    if daily_budget_usd:
+        instants["spend_1d"] = p.cost_per_min(scope.all_tools(), "1d")
+    jobs: list[Awaitable[QueryResult | None]] = [range_query(q, a, end) for q, a in ranged.values()]
+    jobs += [instant(q) for q in instants.values()]
+    answers = await asyncio.gather(*jobs)
+    r = dict(zip([*ranged, *instants], answers, strict=True))
+    return _sorted(r, schema, scope, start, end, success_target, daily_budget_usd, targets)
+
+
+def _sorted(
+    r: dict[str, QueryResult | None],
+    s: Schema,
+    scope: Scope,
+    start: float,
+    end: float,
+    success_target: float,
+    daily_budget_usd: float | None,
+    targets: Callable[[str], float | None],
+) -> Wave:
+    tl, tn, vl = s.tool_label, s.tenant_label, s.version_label
+    tenant = scope.tenant or ""
+    by_tt = {k: _by(r[k], tl, tn) for k in ("p99_tt", "rate_tt", "fail_tt", "usd_tt", "tokens_tt")}
+    by_tv = {k: _by(r[k], tl, vl) for k in ("p99_tv", "rate_tv", "fail_tv")}
+
+    def sig(src: dict[str, dict[tuple[str, ...], Points]], key: tuple[str, str], suffix: str) -> Sig:
+        return Sig(
+            p99=src.get(f"p99_{suffix}", {}).get(key, []),
+            rate=src.get(f"rate_{suffix}", {}).get(key, []),
+            failures=src.get(f"fail_{suffix}", {}).get(key, []),
+            usd=src.get(f"usd_{suffix}", {}).get(key, []),
+            tokens=src.get(f"tokens_{suffix}", {}).get(key, []),
+        )
+
+    tools_seen = sorted({k[0] for key in ("rate_tt", "p99_tt") for k in by_tt[key] if k[1] == tenant})
+    signals = []
+    for tool in tools_seen:
+        others = sorted({k[1] for k in by_tt["rate_tt"] if k[0] == tool and k[1] != tenant})
+        versions = sorted({k[1] for k in by_tv["rate_tv"] if k[0] == tool})
+        signals.append(
+            ToolSignals(
+                tool=tool,
+                tenant=sig(by_tt, (tool, tenant), "tt"),
+                others={o: sig(by_tt, (tool, o), "tt") for o in others},
+                versions={v: sig(by_tv, (tool, v), "tv") for v in versions},
+                p99_target_s=targets(tool),
+            )
+        )
+    i50, i90, i99, irate, isucc, ifleet = (
+        _last(r[k], tl) for k in ("i_p50", "i_p90", "i_p99", "i_rate", "i_success", "i_fleet_p99")
+    )
+    p50 = {k[0]: v for k, v in _by(r["p50"], tl).items()}
+    fleet = {k[0]: v for k, v in _by(r["fleet_p99"], tl).items()}
+    by_tool = {ts.tool: ts for ts in signals}
+    names = sorted(set(by_tool) | set(i99) | set(irate))
+    tools = []
+    for t in names:
+        ts = by_tool.get(t)
+        own = ts.tenant if ts else Sig()
+        in_range = _cut(own.rate, start, end)
+        if not any(math.isfinite(v) for _, v in in_range) and t not in irate and t not in i99:
+            continue
+        tools.append(
+            ToolStats(
+                t,
+                i50.get(t, math.nan),
+                i90.get(t, math.nan),
+                i99.get(t, math.nan),
+                irate.get(t, math.nan),
+                isucc.get(t, math.nan),
+                ifleet.get(t, math.nan),
+                _cut(own.p99, start, end),
+                fleet.get(t, []),
+                p50.get(t, []),
+                in_range,
+            )
+        )
+    series_keys = ("p50", "fleet_p99", "p99_tt", "rate_tt", "fail_tt", "p99_tv", "rate_tv", "fail_tv")
+    answered = any(r[k] is not None for k in series_keys)
+    return Wave(
+        tools=tools,
+        signals=[ts for ts in signals if ts.tool in {t.tool for t in tools}],
+        slo=_slo(r, success_target, daily_budget_usd),
+        spend_1d_usd=(v * 60 * 24 if (v := _scalar(r.get("spend_1d"))) is not None else None),
+        answered=answered,
+    )
+
+
+def _slo(r: dict[str, QueryResult | None], target: float, daily_budget_usd: float | None) -> SLOStatus | None:
+    burn = {w: v for w in BURN_WINDOWS if (v := _scalar(r[f"burn_{w}"])) is not None}
+    fleet = {w: v for w in BURN_WINDOWS if (v := _scalar(r[f"fleet_burn_{w}"])) is not None}
+    if all(r[f"burn_{w}"] is None for w in BURN_WINDOWS):
+        return None  # Prometheus did not answer: the SLO is unknown, not fine
+    spend = _scalar(r.get("spend_1d"))
+    return SLOStatus(
+        success_ratio_30d=_scalar(r["success_30d"]),
+        burn_rate=burn,
+        alerts_firing=alerts_firing(burn),
+        fleet_burn_rate=fleet,
+        fleet_alerts_firing=alerts_firing(fleet),
+        target=target,
+        llm_spend_1d_usd=spend * 60 * 24 if spend is not None else None,
+        daily_budget_usd=daily_budget_usd,
+    )
