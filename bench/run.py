@@ -73,7 +73,11 @@ async def recorded_triage(urls: dict[str, str]) -> list[list[tuple[str, str, Any
         for client in b._http:
             client.event_hooks["request"] = [hook]  # type: ignore[list-item]
         now = time.time()
-        async for _ in Triage(b, ctx, TriageRequest("recommender", "acme", TimeRange(now - 3600, now), 2.0)).stream():
+        async for _ in Triage(
+            b,
+            ctx,
+            TriageRequest(plugin="recommender", tenant="acme", range=TimeRange(now - 3600, now), p99_target_s=2.0),
+        ).stream():
             phases.append([])
     return [p for p in phases if p]
 

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from plugintop.analysis import flame, window
 from plugintop.analysis.cost import ratio, summarise_cost
-from plugintop.analysis.model import FunctionShare, ProfileSummary, SLOStatus, SlowWindow, TraceAnalysis
+from plugintop.analysis.model import FunctionShare, ProfileSummary, TraceAnalysis
 from plugintop.analysis.slo import alerts_firing, burn_rate
 from plugintop.analysis.traces import analyse
-from plugintop.analysis.verdict import decide
+from plugintop.analysis.verdict import latency_cause
 from plugintop.models.pyroscope import FlameGraph
 from plugintop.models.tempo import Span, Trace
 from plugintop.schema import Schema
@@ -26,33 +26,23 @@ def pts(*values: float, step: float = 60) -> list[tuple[float, float]]:
     return [(i * step, v) for i, v in enumerate(values)]
 
 
-# ----- slow window -----------------------------------------------------------------------------
-def test_window_over_target_and_the_worst_wins() -> None:
-    p = pts(1, 1, 3, 3, 1, 1, 5, 5, 5, 1)
-    found = window.stretches(p, 2.0, 60)
-    assert [(s.start, s.end) for s in found] == [(60, 180), (300, 480)]
-    worst = window.worst(found)
-    assert worst is not None and worst.peak == 5
+# ----- window finder ---------------------------------------------------------------------------
+def test_stretches_over_a_line_and_each_one_kept() -> None:
+    p = pts(1, 1, 3, 3, 1, 1, 1, 1, 5, 5, 5, 1, 1, 1)
+    found = window.above(p, 2.0, 2.0, 60)
+    assert [(s.start, s.end, s.peak) for s in found] == [(60, 180, 3), (420, 600, 5)]
 
 
 def test_window_edge_cases() -> None:
-    assert window.stretches([], 2.0, 60) == []
-    assert window.threshold_for([], None) is None
-    assert window.threshold_for(pts(1), None) is None  # one sample: no baseline
-    assert [s.peak for s in window.stretches(pts(3), 2.0, 60)] == [3]
-    # NaN gaps of one step do not break a stretch; +Inf counts as slow
-    p = pts(1, 3, math.nan, 3, math.inf, 1)
-    found = window.stretches(p, 2.0, 60)
+    assert window.above([], 2.0, 2.0, 60) == []
+    assert window.baseline([], []) is None
+    assert window.baseline(pts(1), pts(1)) is None  # one sample: no baseline
+    assert window.above(pts(3), 2.0, 2.0, 60) == []  # one stray point is not a stretch
+    # NaN gaps of up to two points do not break a stretch; +Inf counts as past the line
+    p = pts(1, 3, math.nan, 3, math.inf, 1, 1, 1)
+    found = window.above(p, 2.0, 2.0, 60)
     assert len(found) == 1 and found[0].peak == math.inf and found[0].end == 240
     assert window.peak_in(pts(math.nan, math.nan), 0, 100) is None
-
-
-def test_window_without_a_target_uses_the_baseline() -> None:
-    p = pts(*([0.2] * 20 + [1.5] * 5 + [0.2] * 5))
-    thr = window.threshold_for(p, None)
-    assert thr is not None and 0.2 < thr < 1.5
-    w = window.worst(window.stretches(p, thr, 60))
-    assert w is not None and (w.start, w.end) == (1140, 1440)
 
 
 # ----- SLO -----------------------------------------------------------------------------------
@@ -214,29 +204,21 @@ def test_cost_summary() -> None:
     assert [m.model for m in c.by_model] == ["m"]
 
 
-W = SlowWindow(0, 1200, "t", 3.0, 2.0, other_tenants=["b", "c"])
-
-
 def trace(llm: float, child: str, share: float, kind: str) -> TraceAnalysis:
     return TraceAnalysis("t" * 32, [], ["root", child], [], llm, TOOL, 3.0, child, share, kind)
 
 
-def test_verdict_rules() -> None:
-    assert decide(None, None, None, None, None, None).cause == "none"
-    assert decide(W, trace(0.8, "db", 0.1, "client"), None, None, None, None).cause == "llm"
-    v = decide(W, trace(0.1, "catalog.fetch", 0.7, "client"), None, None, None, None)
-    assert v.cause == "downstream" and any("catalog.fetch" in e for e in v.evidence)
-    v = decide(W, trace(0.1, "score", 0.7, "internal"), None, None, None, None)
-    assert v.cause == "cpu"
+def test_latency_cause_rules() -> None:
+    assert latency_cause(trace(0.8, "db", 0.1, "client"), None)[0] == "llm"
+    cause, named, ev = latency_cause(trace(0.1, "catalog.fetch", 0.7, "client"), None)
+    assert (cause, named) == ("downstream", "catalog.fetch") and any(e.detail == "catalog.fetch" for e in ev)
+    assert latency_cause(trace(0.1, "score", 0.7, "internal"), None)[0] == "cpu"
     prof = ProfileSummary([], [], [FunctionShare("hot_fn", 0.3)], 1, 1, False, (0, 1), (0, 1))
-    v = decide(W, None, prof, None, None, None)
-    assert v.cause == "cpu" and "hot_fn" in v.summary
-    slo = SLOStatus(0.9, {"5m": 30.0, "1h": 20.0}, ["14.4x/1h"])
-    assert decide(W, trace(0.8, "db", 0.1, "client"), None, None, slo, 0.9).cause == "errors"
-    assert decide(None, None, None, None, None, 0.5).cause == "errors"  # success far below target
-    fleet = SlowWindow(0, 1200, "t", 3.0, 2.0, other_tenants_slow=["b", "c"], other_tenants=["b", "c"])
-    assert decide(fleet, trace(0.8, "db", 0.1, "client"), None, None, None, None).scope == "fleet"
-    assert decide(W, None, None, None, None, None).cause == "none"  # slow, but nothing sampled
+    assert latency_cause(None, prof)[:2] == ("cpu", "hot_fn")
+    assert latency_cause(None, None)[0] == "unknown"  # slow, but nothing sampled
+    # just under the bounds: no single part dominates, the largest share names the cause
+    assert latency_cause(trace(0.49, "db", 0.34, "client"), None)[0] == "llm"
+    assert latency_cause(trace(0.2, "db", 0.34, "client"), None)[0] == "downstream"
 
 
 async def test_every_tempo_search_of_a_long_window_is_cut_to_tempos_limit() -> None:
@@ -262,8 +244,12 @@ async def test_every_tempo_search_of_a_long_window_is_cut_to_tempos_limit() -> N
             raise NotFound("tempo", "not kept")
 
     end = 30 * 86400.0
-    t = Triage(Backends(tempo=Tempo(None)), Context(), TriageRequest("p", "t", TimeRange(0, end), p99_target_s=2.0))  # type: ignore[arg-type]
-    trace = await t._window_parts(None, (0.0, end))
+    t = Triage(
+        Backends(tempo=Tempo(None)),
+        Context(),
+        TriageRequest(plugin="p", tenant="t", range=TimeRange(0, end), p99_target_s=2.0),
+    )  # type: ignore[arg-type]
+    trace = await t.drill.window(None, None, (0.0, end), 2.0)
     await trace
     assert len(asked) == 2  # one sample is fewer than five: asked again above the median
     assert all(e == end and e - s == MAX_SEARCH_RANGE_S for s, e in asked)
@@ -285,7 +271,7 @@ def test_windows_longer_than_a_backend_allows_are_cut_and_said() -> None:
     from plugintop.timerange import TimeRange
     from plugintop.triage import Triage, TriageRequest
 
-    t = Triage(Backends(), Context(), TriageRequest("p", "t", TimeRange(0, 10 * 86400)))
-    assert t._limit(0, 10 * 86400, 86400, "profile") == 9 * 86400
-    assert t._limit(0, 3600, 86400, "profile") == 0
+    t = Triage(Backends(), Context(), TriageRequest(plugin="p", tenant="t", range=TimeRange(0, 10 * 86400)))
+    assert t.drill.limit(0, 10 * 86400, 86400, "profile") == 9 * 86400
+    assert t.drill.limit(0, 3600, 86400, "profile") == 0
     assert any("profile limited to the last 24 h" in n for n in t.result.notes)

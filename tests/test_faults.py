@@ -35,7 +35,7 @@ def run(demo: DemoStack, backend: str, url: str) -> tuple[TriageResult, float]:
 
     async def go() -> TriageResult:
         async with await open_backends(ctx) as b:
-            req = TriageRequest("recommender", "acme", TimeRange(NOW - 3600, NOW), 2.0)
+            req = TriageRequest(plugin="recommender", tenant="acme", range=TimeRange(NOW - 3600, NOW), p99_target_s=2.0)
             return await asyncio.wait_for(Triage(b, ctx, req).run(), 60)
 
     t = time.monotonic()
@@ -111,7 +111,9 @@ def test_the_slowest_trace_does_not_wait_for_the_slower_parts(demo: DemoStack) -
 
         async def go() -> TriageResult:
             async with await open_backends(ctx) as b:
-                req = TriageRequest("recommender", "acme", TimeRange(NOW - 3600, NOW), 2.0)
+                req = TriageRequest(
+                    plugin="recommender", tenant="acme", range=TimeRange(NOW - 3600, NOW), p99_target_s=2.0
+                )
                 return await Triage(b, ctx, req).run()
 
         r = asyncio.run(go())
@@ -128,7 +130,9 @@ def test_every_backend_down_is_exit_3(demo: DemoStack) -> None:
 
     async def go() -> TriageResult:
         async with await open_backends(ctx) as b:
-            return await Triage(b, ctx, TriageRequest("recommender", "acme", TimeRange(NOW - 3600, NOW))).run()
+            return await Triage(
+                b, ctx, TriageRequest(plugin="recommender", tenant="acme", range=TimeRange(NOW - 3600, NOW))
+            ).run()
 
     r = asyncio.run(go())
     assert exit_code(r) == 3 and {e.backend for e in r.errors} == {"prometheus", "loki", "tempo", "pyroscope"}

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugintop.analysis.model import BackendProblem, TriageResult, Verdict
+from plugintop.analysis.model import Evidence, Finding, Pattern, BackendProblem, TriageResult, Verdict
 from plugintop.clients._http import send
 from plugintop.clients.loki import parse_streams
 from plugintop.clients.prometheus import PrometheusClient
@@ -90,8 +90,31 @@ def test_a_readable_token_file_is_refused(tmp_path: Path) -> None:
 
 def test_report_text_is_inert() -> None:
     r = TriageResult("p" + HOSTILE[0], "t" + HOSTILE[1], 0, 60)
-    r.verdict = Verdict("none", "tenant", None, HOSTILE[2], HOSTILE[3:])
+    r.verdict = Verdict(
+        state="incident",
+        cause="errors",
+        scope="tenant",
+        tool=HOSTILE[0],
+        summary=HOSTILE[2],
+        evidence=HOSTILE[3:],
+        unchecked=list(HOSTILE),
+    )
     r.errors = [BackendProblem("loki", h) for h in HOSTILE]
+    r.findings = [
+        Finding(
+            kind="errors",
+            tool=h,
+            start=0,
+            end=60,
+            severity=9.0,
+            rank=1.0,
+            cause="errors",
+            evidence=[Evidence(signal="tempo", what="failing_spans", value=3, unit="count", detail=h)],
+            patterns=[Pattern(pattern=h, count=3, baseline_count=0, example=h, trace_id=h)],
+        )
+        for h in HOSTILE
+    ]
+    r.known_tenants = list(HOSTILE)
     for fmt in ("text", "markdown", "json"):
         out = render(r, fmt)
         assert "\x1b" not in out and "\x9b" not in out and "\x07" not in out and "\u202e" not in out

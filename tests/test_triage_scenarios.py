@@ -36,7 +36,11 @@ def triage(name: str, tenant: str = "acme", since: float = 7200) -> TriageResult
         async def go() -> TriageResult:
             async with await open_backends(ctx) as b:
                 return await Triage(
-                    b, ctx, TriageRequest("recommender", tenant, TimeRange(NOW - since, NOW), 2.0)
+                    b,
+                    ctx,
+                    TriageRequest(
+                        plugin="recommender", tenant=tenant, range=TimeRange(NOW - since, NOW), p99_target_s=2.0
+                    ),
                 ).run()
 
         return asyncio.run(go())
@@ -49,7 +53,11 @@ def overlaps(r: TriageResult, start: float, end: float) -> bool:
 
 def test_cpu() -> None:
     r = triage("cpu")
-    assert r.verdict is not None and (r.verdict.cause, r.verdict.scope) == ("cpu", "tenant"), r.verdict
+    assert r.verdict is not None and (r.verdict.state, r.verdict.cause, r.verdict.scope) == (
+        "incident",
+        "cpu",
+        "tenant",
+    ), r.verdict
     assert r.profile is not None and r.profile.hotter[0].function == "score_candidates"
     assert "score_candidates" in r.verdict.summary
     assert overlaps(r, NOW - 45 * 60, NOW - 25 * 60)
@@ -64,9 +72,11 @@ def test_downstream() -> None:
 
 def test_errors() -> None:
     r = triage("errors")
-    assert r.verdict is not None and r.verdict.cause == "errors", r.verdict
+    assert r.verdict is not None and (r.verdict.state, r.verdict.cause) == ("incident", "errors"), r.verdict
+    assert r.verdict.tool == "search_catalog" and r.verdict.scope == "tenant"
     assert r.slo is not None and r.slo.alerts_firing, r.slo
     assert any("alerts firing" in e for e in r.verdict.evidence)
+    assert r.findings[0].patterns and r.findings[0].patterns[0].trace_id
 
 
 def test_fleet() -> None:
@@ -77,13 +87,16 @@ def test_fleet() -> None:
 
 def test_healthy() -> None:
     r = triage("healthy")
-    assert r.verdict is not None and r.verdict.cause == "none" and r.slow_window is None
+    assert r.verdict is not None and (r.verdict.state, r.verdict.cause) == ("healthy", "none"), r.verdict
+    assert r.slow_window is None and r.findings == []
     assert exit_code(r) == 0 and r.tools
 
 
 def test_no_data_for_an_unknown_tenant() -> None:
     r = triage("healthy", tenant="nobody")
+    assert r.verdict is not None and r.verdict.state == "no_data"
     assert not r.has_data and exit_code(r) == 1 and r.tools == []
+    assert r.known_tenants == ["acme", "globex", "initech"]
 
 
 @pytest.mark.parametrize("fmt", ["json", "text", "markdown"])
@@ -109,5 +122,10 @@ def test_formats_render(fmt: str) -> None:
             "slo",
             "verdict",
             "errors",
+            "findings",
+            "known_tenants",
+            "known_plugins",
+            "scrape_interval_s",
+            "notes",
         }
         assert {s["source"] for s in d["spans"]} <= {"exemplar", "search"}

@@ -26,6 +26,8 @@ import msgspec
 from plugintop.analysis import window as w
 from plugintop.analysis.model import Evidence, Finding, Points
 from plugintop.analysis.signals import Frame, Sig, ToolSignals, total
+from plugintop.analysis.slo import BURN_WINDOWS, alerts_firing
+from plugintop.timerange import parse_duration
 
 LATENCY_FACTOR = 2.0
 ERROR_BURN = 6.0
@@ -108,6 +110,20 @@ def failure_ratio_in(sig: Sig, start: float, end: float, step: float) -> tuple[f
     return total(w.between(sig.failures, start, end), step), total(w.between(sig.rate, start, end), step)
 
 
+def burn_rates(sig: Sig, at: float, frame: Frame) -> dict[str, float]:
+    """The multi-window burn rates (SRE workbook) of `sig` ending at `at`, for the windows its data covers."""
+    budget = 1 - frame.success_target
+    out = {}
+    for name in BURN_WINDOWS:
+        span = parse_duration(name)
+        if at - span < frame.baseline_start - frame.step:
+            continue
+        failed, calls = failure_ratio_in(sig, at - span + frame.step, at, frame.step)
+        if calls > 0:
+            out[name] = failed / calls / budget
+    return out
+
+
 def errors(ts: ToolSignals, frame: Frame) -> list[Finding]:
     budget = 1 - frame.success_target
     if budget <= 0:
@@ -120,6 +136,8 @@ def errors(ts: ToolSignals, frame: Frame) -> list[Finding]:
         if failed < MIN_FAILURES or calls <= 0 or failed / calls < ERROR_BURN * budget:
             continue
         ratio = failed / calls
+        burns = burn_rates(ts.tenant, st.end, frame)
+        firing = alerts_firing(burns)
         bf, bc = failure_ratio_in(ts.tenant, frame.baseline_start, frame.start - frame.step, frame.step)
         base = bf / bc if bc > 0 else None
         start = max(st.start, frame.start)
@@ -137,6 +155,15 @@ def errors(ts: ToolSignals, frame: Frame) -> list[Finding]:
                     Evidence(signal="prometheus", what="failure_ratio", value=ratio, baseline=base, unit="ratio"),
                     Evidence(signal="prometheus", what="failed_calls", value=round(failed), unit="count"),
                     Evidence(signal="prometheus", what="burn_rate", value=sev, unit="x", detail="window"),
+                    *(
+                        Evidence(signal="prometheus", what="burn_rate", value=b, unit="x", detail=name)
+                        for name, b in burns.items()
+                    ),
+                    *(
+                        [Evidence(signal="prometheus", what="alerts_firing", detail=", ".join(firing))]
+                        if firing
+                        else []
+                    ),
                     Evidence(signal="prometheus", what="slo_target", value=frame.success_target, unit="ratio"),
                 ],
                 peak=st.peak,

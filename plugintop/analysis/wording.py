@@ -91,6 +91,8 @@ def sentence(e: Evidence) -> str:
             return f"{v} failed calls"
         case "burn_rate":
             return f"error budget burning {v}" + (f" over {e.detail}" if e.detail != "window" else " in the window")
+        case "alerts_firing":
+            return f"burn-rate alerts firing at the window's end: {e.detail}"
         case "slo_target":
             return f"against the {pct(e.value, 1)} success target"
         case "usd_per_call":

@@ -40,11 +40,14 @@ class LogQL:
         field = label_name(self.s.log_trace_field)
         return f"{self.selector(plugin, tenant)} |= {quote(trace_id)} | json | {field}={quote(trace_id)}"
 
-    def error_lines(self, plugin: str, tenant: str) -> str:
-        """The tenant's error-level lines (a log query)."""
+    def error_lines(self, plugin: str, tenant: str, tool: str | None = None) -> str:
+        """The tenant's error-level lines (a log query), of one tool's calls when `tool` is given."""
         levels = "|".join(re2_escape(v) for v in self.s.log_error_levels)
         lvl = label_name(self.s.log_level_field)
-        return f"{self.selector(plugin, tenant)} | json | {lvl}=~{quote('(?i)' + levels)}"
+        q = f"{self.selector(plugin, tenant)} | json | {lvl}=~{quote('(?i)' + levels)}"
+        if tool is not None:
+            q += f" | {label_name(self.s.log_tool_field)}={quote(tool)}"
+        return q
 
     def error_count(self, plugin: str, tenant: str, window: str) -> str:
         """Error-level lines in `window` (a metric query)."""

@@ -5,6 +5,7 @@ cost, logs, SLO). Every untrusted string passes through `inert` before it is pri
 from __future__ import annotations
 
 import math
+import textwrap
 
 from plugintop.analysis import wording
 from plugintop.analysis.model import SLOStatus, TriageResult
@@ -29,6 +30,13 @@ def _x(now: float | None, before: float | None) -> str:
     return f" (x{now / before:.1f})"
 
 
+def wrap(text: str, width: int, first: str, rest: str | None = None) -> list[str]:
+    """Untrusted `text` made inert and wrapped to `width` columns (long words are broken)."""
+    return textwrap.wrap(
+        inert(text, 2000), width, initial_indent=first, subsequent_indent=rest if rest is not None else first
+    ) or [first.rstrip()]
+
+
 def slo_state(s: SLOStatus) -> str:
     """`ok` only when every burn rate is under 1×; `burning` otherwise; `unknown` without burn rates."""
     if not s.burn_rate:
@@ -46,10 +54,11 @@ def to_text(r: TriageResult, width: int = 80) -> str:
     v = r.verdict
     if v:
         head = f"VERDICT  {v.state.upper()}" + (f"  {v.cause} ({v.scope})" if v.state == "incident" else "")
-        lines += ["", head, f"  {x(v.summary, width - 4)}"]
-        lines += [f"  - {x(e, width - 6)}" for e in v.evidence]
+        lines += ["", head, *wrap(v.summary, width, "  ")]
+        for e in v.evidence:
+            lines += wrap(e, width, "  - ", "    ")
         if v.unchecked:
-            lines += [f"  unchecked: {x('; '.join(v.unchecked), width - 13)}"]
+            lines += wrap("unchecked: " + "; ".join(v.unchecked), width, "  ", "    ")
         if v.state == "no_data" and (r.known_tenants or r.known_plugins):
             known = r.known_tenants or r.known_plugins
             what = "tenants" if r.known_tenants else "plugins"
@@ -62,11 +71,14 @@ def to_text(r: TriageResult, width: int = 80) -> str:
                 f"  {i}. {f.kind.upper():<8} {x(f.tool, 24)}  {wording.window(f)}  ×{f.severity:.1f}  "
                 f"{f.cause} ({x(scope, 20)})"
             ]
-            lines += [f"     - {x(e, width - 8)}" for e in wording.evidence_lines(f)]
+            if i == 1 and v is not None and v.state in ("incident", "unknown"):
+                lines += ["     (the verdict above)"]
+                continue
+            for e in wording.evidence_lines(f):
+                lines += wrap(e, width, "     - ", "       ")
             for pt in f.patterns[:3]:
-                lines += [
-                    f"       e.g. {x(pt.example, width - 12)}" + (f"  trace {pt.trace_id}" if pt.trace_id else "")
-                ]
+                tid = f"  trace {x(pt.trace_id, 40)}" if pt.trace_id else ""
+                lines += [f"       e.g. {x(pt.example, width - 12 - len(tid))}{tid}"]
     lines += ["", f"{'TOOL':<22}{'p50':>8}{'p90':>8}{'p99':>8}{'rate/s':>8}{'success':>9}{'fleet p99':>11}"]
     for t in r.tools:
         lines.append(

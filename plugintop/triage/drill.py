@@ -273,7 +273,7 @@ class Drill:
         out = Found()
         jobs: dict[str, Awaitable[object]] = {}
         if b.loki:
-            q = self.logql.error_lines(self.plugin, self.tenant)
+            q = self.logql.error_lines(self.plugin, self.tenant, tool)
             jobs["lines"] = self.a.ask("loki", q, b.loki.query_logs(q, ws, we, limit=ERROR_LINES))
             jobs["base_lines"] = self.a.ask("loki", None, b.loki.query_logs(q, *base, limit=ERROR_LINES))
             sel = self.logql.selector(self.plugin, self.tenant)

@@ -147,7 +147,11 @@ def test_report_agrees(prometheus: RealPrometheus, demo: DemoStack) -> None:
         urls = {**demo.urls, "prometheus": prom_url}
         ctx = context_from({k: {"url": u} for k, u in urls.items()})
         async with await open_backends(ctx) as b:
-            return await Triage(b, ctx, TriageRequest("recommender", "acme", TimeRange(now - 7200, now), 2.0)).run()
+            return await Triage(
+                b,
+                ctx,
+                TriageRequest(plugin="recommender", tenant="acme", range=TimeRange(now - 7200, now), p99_target_s=2.0),
+            ).run()
 
     real = asyncio.run(triage(prometheus.url))
     fake = asyncio.run(triage(demo.urls["prometheus"]))
