@@ -213,8 +213,10 @@ def test_latency_cause_rules() -> None:
     cause, named, ev = latency_cause(trace(0.1, "catalog.fetch", 0.7, "client"), None)
     assert (cause, named) == ("downstream", "catalog.fetch") and any(e.detail == "catalog.fetch" for e in ev)
     assert latency_cause(trace(0.1, "score", 0.7, "internal"), None)[0] == "cpu"
-    prof = ProfileSummary([], [], [FunctionShare("hot_fn", 0.3)], 1, 1, False, (0, 1), (0, 1))
+    prof = ProfileSummary([], [], [FunctionShare("hot_fn", 0.3)], 2, 1, False, (0, 1), (0, 1))
     assert latency_cause(None, prof)[:2] == ("cpu", "hot_fn")
+    same_cpu = ProfileSummary([], [], [FunctionShare("ssl.read", 0.3)], 1, 1, False, (0, 1), (0, 1))
+    assert latency_cause(None, same_cpu)[0] == "unknown"  # shares moved, but no more CPU was burnt
     assert latency_cause(None, None)[0] == "unknown"  # slow, but nothing sampled
     # just under the bounds: no single part dominates, the largest share names the cause
     assert latency_cause(trace(0.49, "db", 0.34, "client"), None)[0] == "llm"

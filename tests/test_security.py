@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugintop.analysis.model import Evidence, Finding, Pattern, BackendProblem, TriageResult, Verdict
+from plugintop.analysis.model import BackendProblem, Evidence, Finding, Pattern, TriageResult, Verdict
 from plugintop.clients._http import send
 from plugintop.clients.loki import parse_streams
 from plugintop.clients.prometheus import PrometheusClient

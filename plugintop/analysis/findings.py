@@ -33,6 +33,7 @@ LATENCY_FACTOR = 2.0
 ERROR_BURN = 6.0
 ERROR_BURN_EXIT = 3.0
 MIN_FAILURES = 5
+SMOOTH_CALLS = 50.0
 COST_FACTOR = 2.0
 COST_EXIT = 1.5
 COST_MIN_S = 600.0
@@ -124,14 +125,41 @@ def burn_rates(sig: Sig, at: float, frame: Frame) -> dict[str, float]:
     return out
 
 
+def smoothed_failure_ratio(sig: Sig, frame: Frame) -> tuple[Points, float]:
+    """The failure ratio over a sliding span holding about `SMOOTH_CALLS` calls (1 to 10 minutes), and the
+    span: failures are counts, and a ratio of few calls flips between 0 and far past the line."""
+    rate = sorted((t, v) for t, v in sig.rate if math.isfinite(v))
+    usual = statistics.median([v for _, v in rate]) if rate else 0.0
+    span = min(max(SMOOTH_CALLS / usual if usual > 0 else 600.0, 60.0), 600.0)
+    k = max(0, round(span / 2 / frame.step))
+    failed = dict(sig.failures)
+    n = [v for _, v in rate]
+    f = [failed.get(t, 0.0) if math.isfinite(failed.get(t, 0.0)) else 0.0 for t, _ in rate]
+    out = []
+    for i, (t, _) in enumerate(rate):
+        a, b = max(0, i - k), min(len(rate), i + k + 1)
+        calls = sum(n[a:b])
+        if calls > 0:
+            out.append((t, sum(f[a:b]) / calls))
+    return out, k * frame.step
+
+
 def errors(ts: ToolSignals, frame: Frame) -> list[Finding]:
     budget = 1 - frame.success_target
     if budget <= 0:
         return []
-    before, within = split(ts.tenant.failure_ratio(), frame)
+    smooth, half = smoothed_failure_ratio(ts.tenant, frame)
+    _, within = split(smooth, frame)
+    _, raw = split(ts.tenant.failure_ratio(), frame)
     out = []
     for st in w.above(within, ERROR_BURN * budget, ERROR_BURN_EXIT * budget, frame.step):
-        first = st.hot[0][0]
+        # the smoothing blurs the edges by half its span: the stretch runs from the first to the last
+        # failing point past the exit line within it
+        edge = [t for t, v in raw if st.start - half <= t <= st.end + half and v >= ERROR_BURN_EXIT * budget]
+        if not edge:
+            continue
+        first, last = edge[0], edge[-1]
+        st = w.Stretch(start=first - frame.step, end=last, peak=st.peak, hot=st.hot, points=st.points)
         failed, calls = failure_ratio_in(ts.tenant, first, st.end, frame.step)
         if failed < MIN_FAILURES or calls <= 0 or failed / calls < ERROR_BURN * budget:
             continue

@@ -18,7 +18,10 @@ The cause of a latency finding, from the slowest sampled trace:
    - **downstream** — the slowest non-LLM child is a call out (client span) taking at least
      `CHILD_BOUND` of the tool span;
    - otherwise the largest of the shares names it.
-   Without a trace, the profile alone can name **cpu**; else the cause is **unknown**.
+   Without a trace, the profile alone can name **cpu**; else the cause is **unknown**. The profile
+   names cpu only when its hottest function grew by `HOTTER_BOUND` of the CPU *and* the plugin burnt
+   `CPU_GROWTH` × the baseline's CPU or more: a slower model call shifts shares towards the socket reads
+   that wait for it without burning more CPU.
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ from plugintop.analysis.model import Evidence, Finding, ProfileSummary, TraceAna
 LLM_BOUND = 0.5
 CHILD_BOUND = 0.35
 HOTTER_BOUND = 0.10
+CPU_GROWTH = 1.2
+
+
+def _profile_hot(profile: ProfileSummary | None) -> bool:
+    if profile is None or not profile.hotter or profile.hotter[0].share < HOTTER_BOUND:
+        return False
+    return profile.baseline_total_s <= 0 or profile.total_s >= CPU_GROWTH * profile.baseline_total_s
 
 
 def latency_cause(trace: TraceAnalysis | None, profile: ProfileSummary | None) -> tuple[str, str, list[Evidence]]:
@@ -42,7 +52,7 @@ def latency_cause(trace: TraceAnalysis | None, profile: ProfileSummary | None) -
         else []
     )
     if trace is None:
-        if hottest is not None and hottest.share >= HOTTER_BOUND:
+        if hottest is not None and _profile_hot(profile):
             return "cpu", hottest.function, hot_ev
         return "unknown", "", [Evidence(signal="tempo", what="no_trace")]
     ev = [
@@ -55,7 +65,7 @@ def latency_cause(trace: TraceAnalysis | None, profile: ProfileSummary | None) -
     if llm >= LLM_BOUND and llm > share:
         return "llm", trace.llm_model or "", [*ev, llm_ev]
     internal = bool(child) and trace.slowest_child_kind == "internal" and share >= CHILD_BOUND
-    profile_hot = hottest is not None and hottest.share >= HOTTER_BOUND
+    profile_hot = hottest is not None and _profile_hot(profile)
     if internal or (profile_hot and share < CHILD_BOUND and llm < LLM_BOUND):
         fn = hottest.function if hottest is not None and profile_hot else (child or "")
         return "cpu", fn, [*ev, *([child_ev] if internal else []), *hot_ev]

@@ -58,6 +58,8 @@ class DemoStack:
         for ti in range(len(sc.tenants)):
             for tj in range(len(sc.tools)):
                 self.metrics.rows(ti, tj)
+                for vi in range(len(self.metrics.versions)):
+                    self.metrics.rows(ti, tj, vi)
 
     def close(self) -> None:
         for s in self.servers.values():
