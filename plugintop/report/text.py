@@ -8,7 +8,8 @@ import math
 import textwrap
 
 from plugintop.analysis import wording
-from plugintop.analysis.model import SLOStatus, TriageResult
+from plugintop.analysis.model import TriageResult
+from plugintop.analysis.slo import slo_state
 from plugintop.textchart import chart
 from plugintop.textsafe import inert
 from plugintop.timerange import to_rfc3339
@@ -35,13 +36,6 @@ def wrap(text: str, width: int, first: str, rest: str | None = None) -> list[str
     return textwrap.wrap(
         inert(text, 2000), width, initial_indent=first, subsequent_indent=rest if rest is not None else first
     ) or [first.rstrip()]
-
-
-def slo_state(s: SLOStatus) -> str:
-    """`ok` only when every burn rate is under 1×; `burning` otherwise; `unknown` without burn rates."""
-    if not s.burn_rate:
-        return "unknown"
-    return "ok" if all(b < 1 for b in s.burn_rate.values()) else "burning"
 
 
 def to_text(r: TriageResult, width: int = 80) -> str:

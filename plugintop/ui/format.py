@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 
+from plugintop.analysis.wording import duration
 from plugintop.textsafe import inert
 
 
@@ -17,13 +18,8 @@ def safe(text: object, limit: int | None = None, style: str = "") -> Text:
 
 
 def secs(v: float | None) -> str:
-    if v is None or math.isnan(v):
-        return "-"
-    if math.isinf(v):
-        return "+Inf"
-    if v < 1:
-        return f"{v * 1000:.0f}ms"
-    return f"{v:.2f}s" if v < 10 else f"{v:.1f}s"
+    """A duration in the one format the report and the screen share."""
+    return duration(v)
 
 
 def pct(v: float | None, digits: int = 1) -> str:

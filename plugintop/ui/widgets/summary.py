@@ -6,7 +6,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 from plugintop.analysis.model import TriageResult
-from plugintop.ui.format import hhmm, pct, safe, secs
+from plugintop.analysis.slo import slo_state
+from plugintop.ui.format import hhmm, pct, safe
+
+STATE_MARKS = {"incident": "▶ ", "healthy": "✓ ", "unknown": "? ", "no_data": "∅ "}
 
 
 class Summary(Static):
@@ -30,25 +33,38 @@ class Summary(Static):
             if s is not None:
                 if s.alerts_firing:
                     t.append("● " + ", ".join(s.alerts_firing) + " firing  ", style="bold red")
-                t.append(f"SLO ok {pct(s.success_ratio_30d, 2)} ({pct(s.target, 1)})  burn ")
-                t.append(" · ".join(f"{k} {v:.1f}×" for k, v in s.burn_rate.items()) or "-")
+                state = slo_state(s)
+                t.append(f"SLO {state} ", style="bold" if state != "ok" else "")
+                t.append(f"{pct(s.success_ratio_30d, 2)} ({pct(s.target, 1)})  burn ")
+                for i, (k, b) in enumerate(s.burn_rate.items()):
+                    t.append(" · " if i else "")
+                    t.append(f"{k} {b:.1f}×" + ("!" if b >= 1 else ""), style="bold red" if b >= 1 else "")
+                if not s.burn_rate:
+                    t.append("-")
                 if s.llm_spend_1d_usd is not None and s.daily_budget_usd:
                     t.append(f"  LLM ${s.llm_spend_1d_usd:.2f} of ${s.daily_budget_usd:.0f} today")
+            elif r.verdict is not None:
+                t.append("SLO unknown: Prometheus did not answer", style="bold")
             else:
-                t.append("SLO: waiting for Prometheus…", style="dim")
+                t.append("SLO unknown: waiting for Prometheus…", style="dim")
             t.append("\n")
             v = r.verdict
             if v is not None:
-                marker = "▶ " if v.cause != "none" else "✓ "
-                t.append(marker, style="bold")
-                t.append(f"{v.cause.upper()} · {v.scope} · ", style="bold" if v.cause != "none" else "")
-                t.append_text(safe(v.summary, 200))
-                w = r.slow_window
-                if w is not None:
-                    t.append(f" · {hhmm(w.start)}–{hhmm(w.end)} p99 {secs(w.p99_s)}")
-                if v.evidence:
+                t.append(STATE_MARKS.get(v.state, "? "), style="bold")
+                head = [v.state.upper().replace("_", " ")]
+                if v.state == "incident":
+                    head += [v.cause, v.scope + (f" {v.version}" if v.version else "")]
+                t.append(" · ".join(head[:1]) + " · ", style="bold" if v.state != "healthy" else "")
+                if len(head) > 1:
+                    t.append_text(safe(" · ".join(head[1:]), 80))
                     t.append(" · ")
-                    t.append_text(safe(v.evidence[-1], 120, "dim"))
+                t.append_text(safe(v.summary, 200))
+                if v.unchecked:
+                    t.append(" · unchecked: ")
+                    t.append_text(safe("; ".join(v.unchecked), 160, "dim"))
+                if v.state == "no_data" and (r.known_tenants or r.known_plugins):
+                    t.append(" · known: ")
+                    t.append_text(safe(", ".join((r.known_tenants or r.known_plugins)[:12]), 160))
             else:
                 t.append("… triage running", style="dim")
             t.append("\n")
