@@ -307,3 +307,22 @@ async def test_paging_backward_with_shared_timestamps() -> None:
             finally:
                 mod.MAX_ENTRIES = old
     assert [e.line for e in page.entries] == [line for _, line in sorted(entries, reverse=True)]
+
+
+async def test_patterns_documented(backend: Backend, http: httpx.AsyncClient) -> None:
+    backend.route("GET", "/loki/api/v1/patterns", Answer(200, doc("loki_patterns")))
+    got = await LokiClient(http).patterns('{plugin="p"}', 1711839250, 1711839290, 10)
+    assert len(got) == 2 and got[0].pattern.startswith("<_> caller=grpc_logging.go:66")
+    assert got[0].count(1711839260, 1711839280) == 3 and got[1].count(0, 2e9) == 523 and got[0].level == ""
+    sent = dict(backend.requests[-1].params)
+    assert sent["query"] == '{plugin="p"}' and sent["step"] == "10s" and sent["start"] == "1711839250000000000"
+
+
+async def test_patterns_without_the_pattern_ingester_is_a_typed_error(
+    backend: Backend, http: httpx.AsyncClient
+) -> None:
+    from plugintop.errors import NotFound
+
+    backend.route("GET", "/loki/api/v1/patterns", Answer(404, "404 page not found\n"))
+    with pytest.raises(NotFound):
+        await LokiClient(http).patterns('{plugin="p"}', 0, 1)

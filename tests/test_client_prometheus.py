@@ -197,3 +197,29 @@ def test_clamp_step_keeps_points_under_limit() -> None:
 def test_label_name_path_escaping() -> None:
     assert escape_label_name("tenant") == "tenant"
     assert escape_label_name("http.status_code") == "U__http_2e_status__code"
+
+
+async def test_scrape_interval_from_a_real_servers_config(backend: Backend, http: httpx.AsyncClient) -> None:
+    """Recorded from Debian's Prometheus 2.42 started with `global.scrape_interval: 30s`."""
+    import json
+    from pathlib import Path
+
+    body = json.loads((Path(__file__).parent / "data" / "prom_status_config_real.json").read_text())
+    backend.route("GET", "/api/v1/status/config", Answer(200, body))
+    assert await PrometheusClient(http).scrape_interval() == 30.0
+    backend.route("GET", "/api/v1/status/config", Answer(200, {"status": "success", "data": {"yaml": "global: {}\n"}}))
+    assert await PrometheusClient(http).scrape_interval() is None
+    backend.route("GET", "/api/v1/status/config", Answer(200, {"status": "success", "data": {}}))
+    with pytest.raises(BadResponse):
+        await PrometheusClient(http).scrape_interval()
+
+
+def test_global_scrape_interval_reads_only_the_global_section() -> None:
+    from plugintop.clients.prometheus import global_scrape_interval
+
+    text = "scrape_configs:\n- job_name: x\n  scrape_interval: 5s\nglobal:\n  evaluation_interval: 1m\n  scrape_interval: 1m\n"
+    assert global_scrape_interval(text) == 60.0
+    assert (
+        global_scrape_interval("global:\n  evaluation_interval: 1m\nscrape_configs:\n  scrape_interval: 5s\n") is None
+    )
+    assert global_scrape_interval("global:\n  scrape_interval: soon\n") is None

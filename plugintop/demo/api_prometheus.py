@@ -12,7 +12,7 @@ from plugintop.demo.ids import span_id
 from plugintop.demo.lex import QueryError
 from plugintop.demo.metrics import MetricStore
 from plugintop.demo.params import prom_duration, prom_time
-from plugintop.demo.promql_eval import Engine, Scalar
+from plugintop.demo.promql_eval import Engine, RangeRows, Scalar
 from plugintop.demo.promql_parse import Selector, parse
 from plugintop.demo.world import BUCKETS
 
@@ -91,6 +91,9 @@ class PrometheusAPI:
             return _ok({"resultType": "scalar", "result": [go_ts(t), go_float(value.value)]})
         if isinstance(value, str):
             return _ok({"resultType": "string", "result": [go_ts(t), value]})
+        if isinstance(value, RangeRows):
+            rows = [{"metric": lb, "values": [[go_ts(x), go_float(v)] for x, v in pts]} for lb, pts, *_ in value]
+            return _ok({"resultType": "matrix", "result": rows})
         return _ok(
             {
                 "resultType": "vector",

@@ -216,12 +216,13 @@ class Engine:
             self._noname[id(labels)] = hit
         return hit[1]
 
-    def instant(self, query: str, t: float) -> Scalar | Vector | str:
+    def instant(self, query: str, t: float) -> Scalar | Vector | str | RangeRows:
+        """An instant query's value; a range vector selector answers its raw samples (a matrix)."""
         node = parse(query)
         self._reset()
         value = self._eval(node, t)
         if isinstance(value, RangeRows):
-            raise QueryError("range vectors are not supported as an instant query result by the demo backend")
+            return value
         return value  # type: ignore[return-value]
 
     def range(self, query: str, start: float, end: float, step: float) -> Matrix:

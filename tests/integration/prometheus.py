@@ -97,7 +97,8 @@ def _wait(url: str, seconds: float) -> None:
 @contextmanager
 def real_prometheus(scenario: Scenario, tmp: Path) -> Iterator[RealPrometheus]:
     prom, tool = binaries()
-    now = float(int(time.time() // 15) * 15 - 15)
+    slot = scenario.scrape_s
+    now = float(int(time.time() // slot) * slot - slot)
     store = MetricStore(World(scenario, now=now, clock=lambda: now))
     data = tmp / "data.om"
     with data.open("w") as f:
@@ -112,8 +113,9 @@ def real_prometheus(scenario: Scenario, tmp: Path) -> Iterator[RealPrometheus]:
     with exemplar_endpoint(scenario, now) as target:
         config = tmp / "prometheus.yml"
         config.write_text(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1m\n"
-            f"scrape_configs:\n  - job_name: plugintop-demo\n    static_configs:\n      - targets: ['{target}']\n"
+            f"global:\n  scrape_interval: {scenario.scrape_interval}\n  evaluation_interval: 1m\n"
+            "scrape_configs:\n  - job_name: plugintop-demo\n    scrape_interval: 1s\n"
+            f"    static_configs:\n      - targets: ['{target}']\n"
         )
         port = free_port()
         log = (tmp / "prometheus.log").open("w")

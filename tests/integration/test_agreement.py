@@ -41,6 +41,25 @@ RANGE_QUERIES = {
     "tokens": P.tokens_per_min(ACME, "5m"),
     "cost": P.cost_per_min(ACME, "5m"),
     "versions": P.calls_by_version(ACME, "1h"),
+    **{
+        f"{name}_tt": q
+        for name, q in {
+            "p99": P.quantile(0.99, Scope("recommender"), "1m", ("tool", "tenant")),
+            "rate": P.request_rate(Scope("recommender"), "1m", ("tool", "tenant")),
+            "fail": P.failure_rate(Scope("recommender"), "1m", ("tool", "tenant")),
+            "usd": P.cost_rate(Scope("recommender"), "1m", ("tool", "tenant")),
+            "tokens": P.token_rate(Scope("recommender"), "1m", ("tool", "tenant")),
+        }.items()
+    },
+    **{
+        f"{name}_tv": q
+        for name, q in {
+            "p99": P.quantile(0.99, ACME, "1m", ("tool", "version")),
+            "rate": P.request_rate(ACME, "1m", ("tool", "version")),
+            "fail": P.failure_rate(ACME, "1m", ("tool", "version")),
+        }.items()
+    },
+    "rest_p99": P.quantile(0.99, ACME.rest(), "1m"),
 }
 INSTANT_QUERIES = {
     **{f"burn_{w}": P.burn_rate(ACME.all_tools(), w, 0.995) for w in ("5m", "30m", "1h", "6h")},
@@ -48,6 +67,8 @@ INSTANT_QUERIES = {
     "p99_whole": P.quantile(0.99, ACME, "1h"),
     "success_whole": P.success_ratio(ACME, "2h", by=()),
     "cost_window": P.cost_per_min(Scope("recommender", "acme", "recommend_courses"), "20m"),
+    "rest_burn_1h": P.burn_rate(ACME.all_tools().rest(), "1h", 0.995),
+    "raw_samples": P.raw_samples(Scope("recommender"), "2m"),
 }
 
 
