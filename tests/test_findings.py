@@ -184,6 +184,26 @@ def test_version_when_the_regression_began_with_the_version() -> None:
     assert (f.scope, f.version) == ("version", "2.0")  # wins over the fleet: a deploy that broke everyone
 
 
+def test_not_version_when_the_version_serves_the_other_tenants_well() -> None:
+    """A tenant's own incident that begins with a fleet-wide rollout is the tenant's, not the version's."""
+    old = Sig(p99=series(during(1000, 40, 0.5, math.nan)), rate=series(during(1000, 40, 1.0, 0.0)))
+    new = Sig(p99=series(during(40, 0, 3.0, math.nan)), rate=series(during(40, 0, 1.0, 0.0)))
+    rest_new = Sig(p99=series(during(40, 0, 0.5, math.nan)), rate=series(during(40, 0, 2.0, 0.0)))
+    tenant = Sig(p99=series(during(40, 0, 3.0, 0.5)), rate=series(lambda m: 1.0))
+    ts = tool(tenant, {"b": calm(), "c": calm(seed=2)}, target=2.0, **{"1.0": old, "2.0": new})
+    ts.rest_versions = {"1.0": old, "2.0": rest_new}
+    assert sc.scoped(_latency(ts), ts, FRAME, "a").scope == "tenant"
+    ts.rest_versions = {"1.0": old, "2.0": new}  # the others suffer on the new version too
+    assert sc.scoped(_latency(ts), ts, FRAME, "a").scope == "version"
+
+
+def test_latency_of_a_handful_of_calls_is_no_incident() -> None:
+    """A p99 past the line over a stretch that held fewer than MIN_CALLS calls says nothing."""
+    p99 = series(during(40, 36, 3.0, 0.5))
+    assert fx.latency(tool(Sig(p99=p99, rate=series(lambda m: 0.02)), target=2.0), FRAME) == []  # ~5 calls
+    assert len(fx.latency(tool(Sig(p99=p99, rate=series(lambda m: 0.2)), target=2.0), FRAME)) == 1  # ~48
+
+
 def test_not_version_when_the_version_served_long_before() -> None:
     new = Sig(p99=series(during(40, 0, 3.0, 0.5)), rate=series(lambda m: 1.0))
     old = Sig(p99=[], rate=series(lambda m: 0.0))

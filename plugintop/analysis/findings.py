@@ -4,7 +4,8 @@ per tool, ranked by how far and how long it was past its line (DESIGN §4.1).
 The lines, each tested at its edges:
 
 - **latency**: the tenant's p99 above the target, or without one above `LATENCY_FACTOR` × its
-  baseline (`window.baseline`); held while above half-way between the baseline and that line.
+  baseline (`window.baseline`); held while above half-way between the baseline and that line; over
+  at least `MIN_CALLS` calls (a p99 of a handful of calls is noise).
 - **errors**: the failure ratio burning the error budget `ERROR_BURN` times over (held while over
   `ERROR_BURN_EXIT`), with at least `MIN_FAILURES` failed calls in the stretch.
 - **cost**: LLM cost per call (tokens per call without a cost counter) at `COST_FACTOR` × its
@@ -33,6 +34,7 @@ LATENCY_FACTOR = 2.0
 ERROR_BURN = 6.0
 ERROR_BURN_EXIT = 3.0
 MIN_FAILURES = 5
+MIN_CALLS = 20
 SMOOTH_CALLS = 50.0
 COST_FACTOR = 2.0
 COST_EXIT = 1.5
@@ -83,6 +85,8 @@ def latency(ts: ToolSignals, frame: Frame) -> list[Finding]:
     _, within = split(ts.tenant.p99, frame)
     out = []
     for st in w.above(within, line, exit_line, frame.step):
+        if total(w.between(ts.tenant.rate, st.hot[0][0], st.end), frame.step) < MIN_CALLS:
+            continue  # a p99 of a handful of calls is noise
         sev = _mean_ratio(st.hot, line)
         start = max(st.start, frame.start)
         ev = [Evidence(signal="prometheus", what="p99", value=st.peak, baseline=base, unit="s")]

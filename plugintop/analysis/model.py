@@ -13,7 +13,7 @@ import msgspec
 Points = list[tuple[float, float]]
 
 
-class ToolStats(msgspec.Struct, frozen=True):
+class ToolStats(msgspec.Struct, frozen=True, kw_only=True):
     """One tool over the range: latest-window percentiles, rate, success, fleet p99, and the series."""
 
     tool: str
@@ -29,7 +29,7 @@ class ToolStats(msgspec.Struct, frozen=True):
     rate_series: Points = msgspec.field(default_factory=list)
 
 
-class SlowWindow(msgspec.Struct, frozen=True):
+class SlowWindow(msgspec.Struct, frozen=True, kw_only=True):
     start: float
     end: float
     tool: str
@@ -38,8 +38,7 @@ class SlowWindow(msgspec.Struct, frozen=True):
     target_s: float | None
     baseline_p99_s: float | None = None
     other_tenants_slow: list[str] = msgspec.field(default_factory=list)
-    other_tenants: list[str] = msgspec.field(default_factory=list)
-    version_note: str | None = None
+    """Other tenants showing the same finding in the window."""
 
     @property
     def duration(self) -> float:

@@ -1,6 +1,6 @@
 """Provides the scope of a finding (DESIGN §4.1): `version` when it is confined to the calls of one
-plugin version that began serving near the finding's start (a deploy regression, which wins over
-fleet), `fleet` when most other tenants show the same finding in the same window (the tenant is never
+plugin version that began serving near the finding's start, and the other tenants' calls of that
+version (if any) show it too (a deploy regression, which wins over fleet), `fleet` when most other tenants show the same finding in the same window (the tenant is never
 part of the fleet it is compared with), else `tenant`. With `fleet`, tenants whose call rate surged
 at the window's start are named (a noisy neighbour)."""
 
@@ -93,6 +93,9 @@ def version(f: Finding, ts: ToolSignals, frame: Frame) -> tuple[str, float] | No
         return None  # serving since before the data began: not a deploy seen here
     if abs(began - f.start) > max(DEPLOY_TOLERANCE_S, 0.25 * f.duration):
         return None
+    rest = ts.rest_versions.get(v)
+    if rest is not None and hot_in(f, rest, frame, line) is False:
+        return None  # the version serves other tenants well: the trouble is the tenant's, not the version's
     return v, began
 
 

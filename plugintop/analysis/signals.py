@@ -46,6 +46,8 @@ class ToolSignals(msgspec.Struct, kw_only=True):
     """The other tenants (never the tenant itself), by name."""
     versions: dict[str, Sig] = msgspec.field(default_factory=dict)
     """The tenant's calls by the version that served them."""
+    rest_versions: dict[str, Sig] = msgspec.field(default_factory=dict)
+    """The other tenants' calls by the version that served them."""
     p99_target_s: float | None = None
 
 

@@ -197,15 +197,13 @@ class Triage:
         peak = (win_mod.peak_in(ts.p99_series, ws, we) if ts else None) or math.nan
         others = next((e for e in (top.evidence if top else []) if e.what == "other_tenants"), None)
         r.slow_window = SlowWindow(
-            ws,
-            we,
-            tool,
-            peak,
-            self._target(tool),
-            top.baseline if top and top.kind == "latency" else None,
-            others.detail.split(", ") if others and others.detail else [],
-            [],
-            None,
+            start=ws,
+            end=we,
+            tool=tool,
+            p99_s=peak,
+            target_s=self._target(tool),
+            baseline_p99_s=top.baseline if top and top.kind == "latency" else None,
+            other_tenants_slow=others.detail.split(", ") if others and others.detail else [],
         )
         return tool, (ws, we)
 

@@ -95,6 +95,9 @@ async def first_wave(
         "p99_tv": (p.quantile(0.99, scope, rw, tv), base_start),
         "rate_tv": (p.request_rate(scope, rw, tv), base_start),
         "fail_tv": (p.failure_rate(scope, rw, tv), base_start),
+        "p99_rv": (p.quantile(0.99, scope.rest(), rw, tv), base_start),
+        "rate_rv": (p.request_rate(scope.rest(), rw, tv), base_start),
+        "fail_rv": (p.failure_rate(scope.rest(), rw, tv), base_start),
     }
     instants = {
         "i_p50": p.quantile(0.5, scope, whole),
@@ -130,7 +133,7 @@ def _sorted(
     tl, tn, vl = s.tool_label, s.tenant_label, s.version_label
     tenant = scope.tenant or ""
     by_tt = {k: _by(r[k], tl, tn) for k in ("p99_tt", "rate_tt", "fail_tt", "usd_tt", "tokens_tt")}
-    by_tv = {k: _by(r[k], tl, vl) for k in ("p99_tv", "rate_tv", "fail_tv")}
+    by_tv = {k: _by(r[k], tl, vl) for k in ("p99_tv", "rate_tv", "fail_tv", "p99_rv", "rate_rv", "fail_rv")}
 
     def sig(src: dict[str, dict[tuple[str, ...], Points]], key: tuple[str, str], suffix: str) -> Sig:
         return Sig(
@@ -146,12 +149,14 @@ def _sorted(
     for tool in tools_seen:
         others = sorted({k[1] for k in by_tt["rate_tt"] if k[0] == tool and k[1] != tenant})
         versions = sorted({k[1] for k in by_tv["rate_tv"] if k[0] == tool})
+        rest_versions = sorted({k[1] for k in by_tv["rate_rv"] if k[0] == tool})
         signals.append(
             ToolSignals(
                 tool=tool,
                 tenant=sig(by_tt, (tool, tenant), "tt"),
                 others={o: sig(by_tt, (tool, o), "tt") for o in others},
                 versions={v: sig(by_tv, (tool, v), "tv") for v in versions},
+                rest_versions={v: sig(by_tv, (tool, v), "rv") for v in rest_versions},
                 p99_target_s=targets(tool),
             )
         )
@@ -171,17 +176,17 @@ def _sorted(
             continue
         tools.append(
             ToolStats(
-                t,
-                i50.get(t, math.nan),
-                i90.get(t, math.nan),
-                i99.get(t, math.nan),
-                irate.get(t, math.nan),
-                isucc.get(t, math.nan),
-                ifleet.get(t, math.nan),
-                _cut(own.p99, start, end),
-                fleet.get(t, []),
-                p50.get(t, []),
-                in_range,
+                tool=t,
+                p50_s=i50.get(t, math.nan),
+                p90_s=i90.get(t, math.nan),
+                p99_s=i99.get(t, math.nan),
+                rate_per_s=irate.get(t, math.nan),
+                success_ratio=isucc.get(t, math.nan),
+                fleet_p99_s=ifleet.get(t, math.nan),
+                p99_series=_cut(own.p99, start, end),
+                fleet_p99_series=fleet.get(t, []),
+                p50_series=p50.get(t, []),
+                rate_series=in_range,
             )
         )
     series_keys = ("p50", "fleet_p99", "p99_tt", "rate_tt", "fail_tt", "p99_tv", "rate_tv", "fail_tv")
