@@ -66,6 +66,34 @@ def _mean_ratio(points: list[tuple[float, float]], line: float) -> float:
     return statistics.fmean(min(v / line, CAP) if math.isfinite(v) else CAP for _, v in points)
 
 
+def _finding(
+    kind: str,
+    tool: str,
+    start: float,
+    end: float,
+    severity: float,
+    *,
+    cause: str,
+    evidence: list[Evidence],
+    peak: float = math.nan,
+    threshold: float = math.nan,
+    baseline: float | None = None,
+) -> Finding:
+    return Finding(
+        kind=kind,
+        tool=tool,
+        start=start,
+        end=end,
+        severity=severity,
+        rank=rank(kind, severity, end - start),
+        cause=cause,
+        evidence=evidence,
+        peak=peak,
+        threshold=threshold,
+        baseline=baseline,
+    )
+
+
 def latency_line(sig: Sig, frame: Frame, target: float | None) -> tuple[float, float, float | None] | None:
     """(line, exit line, baseline) of the p99, or None without enough data for a baseline or a target."""
     base = w.baseline(*split(sig.p99, frame))
@@ -93,13 +121,12 @@ def latency(ts: ToolSignals, frame: Frame) -> list[Finding]:
         if ts.p99_target_s is not None:
             ev.append(Evidence(signal="prometheus", what="p99_target", value=ts.p99_target_s, unit="s"))
         out.append(
-            Finding(
-                kind="latency",
-                tool=ts.tool,
-                start=start,
-                end=st.end,
-                severity=sev,
-                rank=rank("latency", sev, st.end - start),
+            _finding(
+                "latency",
+                ts.tool,
+                start,
+                st.end,
+                sev,
                 cause="unknown",
                 evidence=ev,
                 peak=st.peak,
@@ -175,13 +202,12 @@ def errors(ts: ToolSignals, frame: Frame) -> list[Finding]:
         start = max(st.start, frame.start)
         sev = ratio / budget
         out.append(
-            Finding(
-                kind="errors",
-                tool=ts.tool,
-                start=start,
-                end=st.end,
-                severity=sev,
-                rank=rank("errors", sev, st.end - start),
+            _finding(
+                "errors",
+                ts.tool,
+                start,
+                st.end,
+                sev,
                 cause="errors",
                 evidence=[
                     Evidence(signal="prometheus", what="failure_ratio", value=ratio, baseline=base, unit="ratio"),
@@ -228,13 +254,12 @@ def cost(ts: ToolSignals, frame: Frame) -> list[Finding]:
                 Evidence(signal="prometheus", what="tokens_per_call", value=tpc, baseline=tpc_base, unit="tokens")
             )
         out.append(
-            Finding(
-                kind="cost",
-                tool=ts.tool,
-                start=start,
-                end=st.end,
-                severity=sev,
-                rank=rank("cost", sev, st.end - start),
+            _finding(
+                "cost",
+                ts.tool,
+                start,
+                st.end,
+                sev,
                 cause="cost",
                 evidence=ev,
                 peak=st.peak,
@@ -260,13 +285,12 @@ def traffic(ts: ToolSignals, frame: Frame) -> list[Finding]:
         mean = statistics.fmean(v for _, v in st.points if math.isfinite(v))
         sev = mean / usual if surge else usual / max(mean, usual / CAP)
         out.append(
-            Finding(
-                kind="traffic",
-                tool=ts.tool,
-                start=start,
-                end=st.end,
-                severity=sev,
-                rank=rank("traffic", sev, st.end - start),
+            _finding(
+                "traffic",
+                ts.tool,
+                start,
+                st.end,
+                sev,
                 cause="traffic",
                 evidence=[
                     Evidence(

@@ -89,32 +89,12 @@ def decide(
     could not be asked (or is not configured) to why."""
     unchecked = [f"{b}: {m}" for b, m in problems.items()]
     if "prometheus" in problems:
-        return (
-            Verdict(
-                state="unknown",
-                cause="unknown",
-                scope="tenant",
-                tool=None,
-                summary=f"unknown: Prometheus could not be asked ({problems['prometheus']})",
-                evidence=[],
-                unchecked=unchecked,
-            ),
-            findings,
-        )
+        why = f"unknown: Prometheus could not be asked ({problems['prometheus']})"
+        return _plain("unknown", "unknown", why, unchecked), findings
     if not has_data:
         known = f"; tenants with data: {', '.join(known_tenants[:12])}" if known_tenants else ""
-        return (
-            Verdict(
-                state="no_data",
-                cause="none",
-                scope="tenant",
-                tool=None,
-                summary=f"no data: no series for this plugin and tenant in the range{known}",
-                evidence=[],
-                unchecked=unchecked,
-            ),
-            findings,
-        )
+        why = f"no data: no series for this plugin and tenant in the range{known}"
+        return _plain("no_data", "none", why, unchecked), findings
     if findings:
         top = findings[0]
         detail = ""
@@ -141,26 +121,14 @@ def decide(
             findings,
         )
     if problems:
-        return (
-            Verdict(
-                state="unknown",
-                cause="unknown",
-                scope="tenant",
-                tool=None,
-                summary="no finding, but not every pillar answered: " + "; ".join(unchecked),
-                evidence=[],
-                unchecked=unchecked,
-            ),
-            findings,
-        )
-    return (
-        Verdict(
-            state="healthy",
-            cause="none",
-            scope="tenant",
-            tool=None,
-            summary="healthy: every pillar answered and nothing crossed a line",
-            evidence=[],
-        ),
-        findings,
+        return _plain(
+            "unknown", "unknown", "no finding, but not every pillar answered: " + "; ".join(unchecked), unchecked
+        ), findings
+    return _plain("healthy", "none", "healthy: every pillar answered and nothing crossed a line", []), findings
+
+
+def _plain(state: str, cause: str, summary: str, unchecked: list[str]) -> Verdict:
+    """A verdict without a finding."""
+    return Verdict(
+        state=state, cause=cause, scope="tenant", tool=None, summary=summary, evidence=[], unchecked=unchecked
     )
