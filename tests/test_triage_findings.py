@@ -7,6 +7,8 @@ import asyncio
 import socket
 from typing import Any
 
+import pytest
+
 from plugintop.analysis.model import TriageResult
 from plugintop.config import context_from
 from plugintop.connections import open_backends
@@ -256,3 +258,38 @@ def test_an_unknown_plugin_names_the_plugins() -> None:
 
         r = asyncio.run(go())
     assert r.verdict is not None and r.verdict.state == "no_data" and r.known_plugins == ["helper"]
+
+
+def test_without_the_servers_configuration_the_samples_tell_the_scrape_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Mimir and Grafana Cloud have no /api/v1/status/config: the samples' count in 10 minutes says it."""
+    from plugintop.clients.prometheus import PrometheusClient
+    from plugintop.errors import NotFound
+
+    async def hidden(self: PrometheusClient) -> float | None:
+        raise NotFound("prometheus", "HTTP 404")
+
+    monkeypatch.setattr(PrometheusClient, "scrape_interval", hidden)
+    r = triage({"scrape_interval": "60s"})
+    assert (r.scrape_interval_s, r.scrape_interval_source) == (60, "sample spacing")
+    assert r.verdict is not None and r.verdict.state == "healthy"
+
+
+def test_the_contexts_scrape_interval_wins() -> None:
+    sc = scenario_from({**BASE, "scrape_interval": "30s"})
+    with DemoStack(sc, now=NOW, clock=lambda: NOW) as st:
+        ctx = context_from(
+            {
+                **{k: {"url": u} for k, u in st.urls.items()},
+                "prometheus": {"url": st.urls["prometheus"], "scrape_interval": "30s"},
+            }
+        )
+
+        async def go() -> TriageResult:
+            async with await open_backends(ctx) as b:
+                req = TriageRequest(plugin="helper", tenant="t1", range=TimeRange(NOW - 3600, NOW))
+                return await Triage(b, ctx, req, clock=lambda: NOW).run()
+
+        r = asyncio.run(go())
+    assert (r.scrape_interval_s, r.scrape_interval_source) == (30, "context")

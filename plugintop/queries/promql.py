@@ -124,9 +124,10 @@ class PromQL:
         """LLM tokens (both directions) per second."""
         return f"sum{self._by(by)} (rate({selector(self.s.tokens_metric, self.matchers(scope))}[{window}]))"
 
-    def raw_samples(self, scope: Scope, window: str) -> str:
-        """The call counter's raw samples over `window` (their spacing is the scrape interval)."""
-        return f"{self.count(scope)}[{window}]"
+    def samples_in(self, scope: Scope, window: str) -> str:
+        """The most samples any of the call counter's series has in `window` (window / that = the scrape
+        interval), one number however many series there are."""
+        return f"max(count_over_time({self.count(scope)}[{window}]))"
 
     def success_ratio(self, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
         """Successful calls / all calls."""

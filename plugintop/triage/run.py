@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import statistics
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -28,7 +27,7 @@ from plugintop.timerange import choose_step, format_duration, parse_duration
 from plugintop.triage.asking import Asker
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
-from plugintop.triage.signals import Wave, first_wave
+from plugintop.triage.signals import Wave, first_wave, version_p99
 
 
 class Triage:
@@ -116,15 +115,14 @@ class Triage:
         if configured:
             found, source = parse_duration(configured), "context"
         elif p is not None:
-            raw = self.promql.raw_samples(Scope(self.req.plugin), "10m")
-            cfg, samples = await asyncio.gather(
-                self.asker.ask("prometheus", None, p.scrape_interval(), quiet=True),
-                self.asker.ask("prometheus", None, p.query(raw, self.end), quiet=True),
-            )
+            cfg = await self.asker.ask("prometheus", None, p.scrape_interval(), quiet=True)
             if cfg:
                 found, source = cfg, "server configuration"
-            elif (spacing := _spacing(samples)) is not None:
-                found, source = spacing, "sample spacing"
+            else:  # Mimir, Grafana Cloud or a proxy that hides the configuration: count the samples
+                q = self.promql.samples_in(Scope(self.req.plugin), f"{SAMPLE_SPAN_S:g}s")
+                res = await self.asker.ask("prometheus", q, p.query(q, self.end), quiet=True)
+                if (spacing := _spacing(res)) is not None:
+                    found, source = spacing, "sample spacing"
         if found is None:
             found = DEFAULT_SCRAPE_INTERVAL
             self.result.notes.append(f"scrape interval not known: {found:g} s assumed")
@@ -158,6 +156,24 @@ class Triage:
         r.has_data = bool(r.tools) or "prometheus" in self.asker.problems
         by_tool = {ts.tool: ts for ts in self.wave.signals}
         found = fx.find(self.wave.signals, self.frame, self.wave.spend_1d_usd)
+        deploys = {
+            f.tool for f in found if f.kind == "latency" and f.tool in by_tool and len(by_tool[f.tool].versions) > 1
+        }
+        await asyncio.gather(
+            *(
+                version_p99(
+                    promql=self.promql,
+                    schema=self.s,
+                    scope=Scope(req.plugin, req.tenant),
+                    start=req.range.start,
+                    end=self.end,
+                    rate_window=self.rw,
+                    range_query=self.asker.prom_range,
+                    signals=by_tool[tool],
+                )
+                for tool in sorted(deploys)
+            )
+        )
         r.findings = [sc.scoped(f, by_tool[f.tool], self.frame, req.tenant) if f.tool in by_tool else f for f in found]
 
     async def _known(self) -> None:
@@ -255,9 +271,13 @@ class Triage:
             r.verdict.evidence.append(f"yet Loki has {r.logs.error_lines} error lines for this tenant in the range")
 
 
+SAMPLE_SPAN_S = 600.0
+
+
 def _spacing(res: QueryResult | None) -> float | None:
-    """The median spacing of raw samples (the scrape interval), or None."""
-    if res is None:
+    """The scrape interval from the most samples a series had in SAMPLE_SPAN_S, to the second; None with
+    fewer than two samples."""
+    n = res.series[0].last() if res is not None and res.series else None
+    if n is None or not math.isfinite(n) or n < 2:
         return None
-    diffs = [b - a for s in res.series for (a, _), (b, _) in zip(s.values, s.values[1:], strict=False) if b > a]
-    return float(statistics.median(diffs)) if diffs else None
+    return float(max(1, round(SAMPLE_SPAN_S / n)))

@@ -92,10 +92,8 @@ async def first_wave(
         "fail_tt": (p.failure_rate(plugin, rw, tt), base_start),
         "usd_tt": (p.cost_rate(plugin, rw, tt), base_start),
         "tokens_tt": (p.token_rate(plugin, rw, tt), base_start),
-        "p99_tv": (p.quantile(0.99, scope, rw, tv), base_start),
         "rate_tv": (p.request_rate(scope, rw, tv), base_start),
         "fail_tv": (p.failure_rate(scope, rw, tv), base_start),
-        "p99_rv": (p.quantile(0.99, scope.rest(), rw, tv), base_start),
         "rate_rv": (p.request_rate(scope.rest(), rw, tv), base_start),
         "fail_rv": (p.failure_rate(scope.rest(), rw, tv), base_start),
     }
@@ -133,7 +131,7 @@ def _sorted(
     tl, tn, vl = s.tool_label, s.tenant_label, s.version_label
     tenant = scope.tenant or ""
     by_tt = {k: _by(r[k], tl, tn) for k in ("p99_tt", "rate_tt", "fail_tt", "usd_tt", "tokens_tt")}
-    by_tv = {k: _by(r[k], tl, vl) for k in ("p99_tv", "rate_tv", "fail_tv", "p99_rv", "rate_rv", "fail_rv")}
+    by_tv = {k: _by(r[k], tl, vl) for k in ("rate_tv", "fail_tv", "rate_rv", "fail_rv")}
 
     def sig(src: dict[str, dict[tuple[str, ...], Points]], key: tuple[str, str], suffix: str) -> Sig:
         return Sig(
@@ -189,7 +187,7 @@ def _sorted(
                 rate_series=in_range,
             )
         )
-    series_keys = ("p50", "fleet_p99", "p99_tt", "rate_tt", "fail_tt", "p99_tv", "rate_tv", "fail_tv")
+    series_keys = ("p50", "fleet_p99", "p99_tt", "rate_tt", "fail_tt", "rate_tv", "fail_tv")
     answered = any(r[k] is not None for k in series_keys)
     return Wave(
         tools=tools,
@@ -198,6 +196,33 @@ def _sorted(
         spend_1d_usd=(v * 60 * 24 if (v := _scalar(r.get("spend_1d"))) is not None else None),
         answered=answered,
     )
+
+
+async def version_p99(
+    *,
+    promql: PromQL,
+    schema: Schema,
+    scope: Scope,
+    start: float,
+    end: float,
+    rate_window: str,
+    range_query: RangeQuery,
+    signals: ToolSignals,
+) -> None:
+    """The p99 of the tool's calls by version, the tenant's and the rest of the fleet's, into `signals`
+    (asked only when a latency finding may be a deploy's: the histogram by version is the dearest query)."""
+    p, tv = promql, ("tool", "version")
+    tool = Scope(scope.plugin, scope.tenant, signals.tool)
+    base_start = start - min(end - start, BASELINE_MAX_S)
+    own, rest = await asyncio.gather(
+        range_query(p.quantile(0.99, tool, rate_window, tv), base_start, end),
+        range_query(p.quantile(0.99, tool.rest(), rate_window, tv), base_start, end),
+    )
+    vl = schema.version_label
+    for res, into in ((own, signals.versions), (rest, signals.rest_versions)):
+        for (version,), points in _by(res, vl).items():
+            if version in into:
+                into[version].p99 = points
 
 
 def _slo(r: dict[str, QueryResult | None], target: float, daily_budget_usd: float | None) -> SLOStatus | None:

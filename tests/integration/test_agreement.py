@@ -68,7 +68,7 @@ INSTANT_QUERIES = {
     "success_whole": P.success_ratio(ACME, "2h", by=()),
     "cost_window": P.cost_per_min(Scope("recommender", "acme", "recommend_courses"), "20m"),
     "rest_burn_1h": P.burn_rate(ACME.all_tools().rest(), "1h", 0.995),
-    "raw_samples": P.raw_samples(Scope("recommender"), "2m"),
+    "samples_in": P.samples_in(Scope("recommender"), "10m"),
 }
 
 

@@ -42,7 +42,7 @@ def test_demo_in_a_real_terminal(cols: int, rows: int, tmp_path: Path) -> None:
                 break
         assert "Traceback" not in screen
         assert "acme" in screen and "p99" in screen, screen
-        assert "LLM · tenant" in screen, screen  # the verdict line is visible
+        assert "INCIDENT · llm · tenant" in screen, screen  # the verdict line is visible
         lines = screen.splitlines()
         assert len(lines) <= rows and max(len(line) for line in lines) <= cols
         subprocess.run([tmux, "send-keys", "-t", session, "q"], check=True)
