@@ -79,11 +79,11 @@ class Asker:
                     self.result.notes.append(note)
         return res
 
-    async def prom_range(self, q: str, start: float, end: float) -> QueryResult | None:
+    async def prom_range(self, q: str, start: float, end: float, step: float | None = None) -> QueryResult | None:
         p = self.b.prometheus
         if p is None:
             return None
-        return self._note(await self.ask("prometheus", q, p.query_range(q, start, end, self.step)))
+        return self._note(await self.ask("prometheus", q, p.query_range(q, start, end, step or self.step)))
 
     async def prom(self, q: str, at: float) -> QueryResult | None:
         p = self.b.prometheus

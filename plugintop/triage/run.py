@@ -27,7 +27,7 @@ from plugintop.timerange import choose_step, format_duration, parse_duration
 from plugintop.triage.asking import Asker
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
-from plugintop.triage.signals import Wave, first_wave, version_p99
+from plugintop.triage.signals import BASELINE_MAX_S, Wave, first_wave, version_p99
 
 
 class Triage:
@@ -45,16 +45,20 @@ class Triage:
         """The range's end, never after now: a range reaching into the future takes nothing from there."""
         self.result = TriageResult(req.plugin, req.tenant, r.start, r.end)
         self.step = choose_step(r.duration)
+        """The step of the series shown over the range."""
+        baseline = min(r.duration, BASELINE_MAX_S)
+        self.series_step = choose_step(r.duration + baseline)
+        """The step of the signal series, which reach back `baseline` before the range."""
         self.asker = Asker(backends, self.result, self.step)
         self.drill = Drill(self.asker, self.s, req.plugin, req.tenant)
         self.scrape_s = DEFAULT_SCRAPE_INTERVAL
-        self.rw = rate_window(self.step, self.scrape_s)
+        self.rw = rate_window(self.series_step, self.scrape_s)
         self.wave = Wave()
         self.frame = Frame(
             start=r.start,
             end=self.end,
-            baseline_start=r.start - min(r.duration, 24 * 3600.0),
-            step=self.step,
+            baseline_start=r.start - baseline,
+            step=self.series_step,
             success_target=ctx.slo.success_target,
             daily_budget_usd=ctx.slo.daily_budget_usd,
         )
@@ -127,7 +131,7 @@ class Triage:
             found = DEFAULT_SCRAPE_INTERVAL
             self.result.notes.append(f"scrape interval not known: {found:g} s assumed")
         self.scrape_s = found
-        self.rw = rate_window(self.step, found)
+        self.rw = rate_window(self.series_step, found)
         self.result.scrape_interval_s, self.result.scrape_interval_source = found, source
 
     def _target(self, tool: str | None) -> float | None:
@@ -144,6 +148,8 @@ class Triage:
             start=req.range.start,
             end=self.end,
             rate_window=self.rw,
+            step=self.step,
+            series_step=self.series_step,
             whole=format_duration(max(self.end - req.range.start, 60.0)),
             success_target=self.ctx.slo.success_target,
             daily_budget_usd=self.ctx.slo.daily_budget_usd,
@@ -168,6 +174,7 @@ class Triage:
                     start=req.range.start,
                     end=self.end,
                     rate_window=self.rw,
+                    series_step=self.series_step,
                     range_query=self.asker.prom_range,
                     signals=by_tool[tool],
                 )

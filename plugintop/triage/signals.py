@@ -19,7 +19,7 @@ from plugintop.schema import Schema
 BASELINE_MAX_S = 24 * 3600.0
 """The stretch before the range fetched as baseline: as long as the range, at most a day."""
 
-RangeQuery = Callable[[str, float, float], Awaitable[QueryResult | None]]
+RangeQuery = Callable[[str, float, float, float], Awaitable[QueryResult | None]]
 InstantQuery = Callable[[str], Awaitable[QueryResult | None]]
 
 
@@ -70,6 +70,8 @@ async def first_wave(
     start: float,
     end: float,
     rate_window: str,
+    step: float,
+    series_step: float,
     whole: str,
     success_target: float,
     daily_budget_usd: float | None,
@@ -77,8 +79,9 @@ async def first_wave(
     range_query: RangeQuery,
     instant: InstantQuery,
 ) -> Wave:
-    """Every first-wave query at once; `range_query(q, start, end)` and `instant(q)` ask Prometheus (None on
-    failure). Range series reach back an equal stretch before `start` for the baselines."""
+    """Every first-wave query at once; `range_query(q, start, end, step)` and `instant(q)` ask Prometheus
+    (None on failure). The signal series reach back an equal stretch before `start` for the baselines, at
+    `series_step` (as many points as the shown series have at `step` over the range alone)."""
     p, rw = promql, rate_window
     base_start = start - min(end - start, BASELINE_MAX_S)
     plugin = Scope(scope.plugin, None, scope.tool)
@@ -111,7 +114,9 @@ async def first_wave(
         instants[f"fleet_burn_{w}"] = p.burn_rate(scope.all_tools().rest(), w, success_target)
     if daily_budget_usd:
         instants["spend_1d"] = p.cost_per_min(scope.all_tools(), "1d")
-    jobs: list[Awaitable[QueryResult | None]] = [range_query(q, a, end) for q, a in ranged.values()]
+    jobs: list[Awaitable[QueryResult | None]] = [
+        range_query(q, a, end, step if a == start else series_step) for q, a in ranged.values()
+    ]
     jobs += [instant(q) for q in instants.values()]
     answers = await asyncio.gather(*jobs)
     r = dict(zip([*ranged, *instants], answers, strict=True))
@@ -206,6 +211,7 @@ async def version_p99(
     start: float,
     end: float,
     rate_window: str,
+    series_step: float,
     range_query: RangeQuery,
     signals: ToolSignals,
 ) -> None:
@@ -215,8 +221,8 @@ async def version_p99(
     tool = Scope(scope.plugin, scope.tenant, signals.tool)
     base_start = start - min(end - start, BASELINE_MAX_S)
     own, rest = await asyncio.gather(
-        range_query(p.quantile(0.99, tool, rate_window, tv), base_start, end),
-        range_query(p.quantile(0.99, tool.rest(), rate_window, tv), base_start, end),
+        range_query(p.quantile(0.99, tool, rate_window, tv), base_start, end, series_step),
+        range_query(p.quantile(0.99, tool.rest(), rate_window, tv), base_start, end, series_step),
     )
     vl = schema.version_label
     for res, into in ((own, signals.versions), (rest, signals.rest_versions)):
