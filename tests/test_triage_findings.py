@@ -293,3 +293,19 @@ def test_the_contexts_scrape_interval_wins() -> None:
 
         r = asyncio.run(go())
     assert (r.scrape_interval_s, r.scrape_interval_source) == (30, "context")
+
+
+def test_the_fleet_line_leaves_the_tenant_out() -> None:
+    """A tenant-only incident does not lift "the fleet" it is compared with."""
+    r = triage(
+        {
+            "incidents": [
+                {"tenant": "t1", "tool": "ask", "start": "-40m", "duration": "20m", "cause": "llm", "factor": 8.0}
+            ]
+        },
+        target=2.0,
+    )
+    ask = next(t for t in r.tools if t.tool == "ask")
+    assert max(v for _, v in ask.p99_series) > 2.0 > max(v for _, v in ask.fleet_p99_series)
+    assert any('tenant!="t1"' in q for q in r.queries["prometheus"])
+    assert r.verdict is not None and r.verdict.scope == "tenant"

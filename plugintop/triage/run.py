@@ -27,7 +27,7 @@ from plugintop.timerange import choose_step, format_duration, parse_duration
 from plugintop.triage.asking import Asker
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
-from plugintop.triage.signals import BASELINE_MAX_S, Wave, first_wave, version_p99
+from plugintop.triage.signals import BASELINE_MAX_S, Wave, first_wave, latency_detail
 
 
 class Triage:
@@ -162,12 +162,10 @@ class Triage:
         r.has_data = bool(r.tools) or "prometheus" in self.asker.problems
         by_tool = {ts.tool: ts for ts in self.wave.signals}
         found = fx.find(self.wave.signals, self.frame, self.wave.spend_1d_usd)
-        deploys = {
-            f.tool for f in found if f.kind == "latency" and f.tool in by_tool and len(by_tool[f.tool].versions) > 1
-        }
+        slow = {f.tool for f in found if f.kind == "latency" and f.tool in by_tool}
         await asyncio.gather(
             *(
-                version_p99(
+                latency_detail(
                     promql=self.promql,
                     schema=self.s,
                     scope=Scope(req.plugin, req.tenant),
@@ -178,7 +176,7 @@ class Triage:
                     range_query=self.asker.prom_range,
                     signals=by_tool[tool],
                 )
-                for tool in sorted(deploys)
+                for tool in sorted(slow)
             )
         )
         r.findings = [sc.scoped(f, by_tool[f.tool], self.frame, req.tenant) if f.tool in by_tool else f for f in found]

@@ -90,7 +90,7 @@ async def first_wave(
     ranged = {
         "p50": (p.quantile(0.5, scope, rw), start),
         "fleet_p99": (p.quantile(0.99, scope.rest(), rw), start),
-        "p99_tt": (p.quantile(0.99, plugin, rw, tt), base_start),
+        "p99_t": (p.quantile(0.99, scope, rw), base_start),
         "rate_tt": (p.request_rate(plugin, rw, tt), base_start),
         "fail_tt": (p.failure_rate(plugin, rw, tt), base_start),
         "usd_tt": (p.cost_rate(plugin, rw, tt), base_start),
@@ -135,7 +135,8 @@ def _sorted(
 ) -> Wave:
     tl, tn, vl = s.tool_label, s.tenant_label, s.version_label
     tenant = scope.tenant or ""
-    by_tt = {k: _by(r[k], tl, tn) for k in ("p99_tt", "rate_tt", "fail_tt", "usd_tt", "tokens_tt")}
+    by_tt = {k: _by(r[k], tl, tn) for k in ("rate_tt", "fail_tt", "usd_tt", "tokens_tt")}
+    by_tt["p99_tt"] = {(k[0], tenant): v for k, v in _by(r["p99_t"], tl).items()}
     by_tv = {k: _by(r[k], tl, vl) for k in ("rate_tv", "fail_tv", "rate_rv", "fail_rv")}
 
     def sig(src: dict[str, dict[tuple[str, ...], Points]], key: tuple[str, str], suffix: str) -> Sig:
@@ -192,7 +193,7 @@ def _sorted(
                 rate_series=in_range,
             )
         )
-    series_keys = ("p50", "fleet_p99", "p99_tt", "rate_tt", "fail_tt", "rate_tv", "fail_tv")
+    series_keys = ("p50", "fleet_p99", "p99_t", "rate_tt", "fail_tt", "rate_tv", "fail_tv")
     answered = any(r[k] is not None for k in series_keys)
     return Wave(
         tools=tools,
@@ -203,7 +204,7 @@ def _sorted(
     )
 
 
-async def version_p99(
+async def latency_detail(
     *,
     promql: PromQL,
     schema: Schema,
@@ -215,17 +216,21 @@ async def version_p99(
     range_query: RangeQuery,
     signals: ToolSignals,
 ) -> None:
-    """The p99 of the tool's calls by version, the tenant's and the rest of the fleet's, into `signals`
-    (asked only when a latency finding may be a deploy's: the histogram by version is the dearest query)."""
+    """The p99 of the tool's calls by other tenant, and by version (the tenant's and the rest of the fleet's,
+    where more than one version served), into `signals`: asked only for a latency finding's tool, for its
+    scope (histograms by tenant and by version are the dearest queries of a triage)."""
     p, tv = promql, ("tool", "version")
     tool = Scope(scope.plugin, scope.tenant, signals.tool)
     base_start = start - min(end - start, BASELINE_MAX_S)
-    own, rest = await asyncio.gather(
-        range_query(p.quantile(0.99, tool, rate_window, tv), base_start, end, series_step),
-        range_query(p.quantile(0.99, tool.rest(), rate_window, tv), base_start, end, series_step),
-    )
+    queries = [p.quantile(0.99, tool.rest(), rate_window, ("tool", "tenant"))]
+    if len(signals.versions) > 1:
+        queries += [p.quantile(0.99, tool, rate_window, tv), p.quantile(0.99, tool.rest(), rate_window, tv)]
+    got = await asyncio.gather(*(range_query(q, base_start, end, series_step) for q in queries))
+    for (name,), points in _by(got[0], schema.tenant_label).items():
+        if name in signals.others:
+            signals.others[name].p99 = points
     vl = schema.version_label
-    for res, into in ((own, signals.versions), (rest, signals.rest_versions)):
+    for res, into in zip(got[1:], (signals.versions, signals.rest_versions), strict=False):
         for (version,), points in _by(res, vl).items():
             if version in into:
                 into[version].p99 = points
