@@ -19,7 +19,7 @@ from plugintop.clients.tempo import MAX_SEARCH_RANGE_S as TEMPO_MAX_RANGE_S
 from plugintop.models.loki import LogEntry, LogPage, LogPattern
 from plugintop.models.prometheus import ExemplarSeries, QueryResult
 from plugintop.models.pyroscope import FlameGraph
-from plugintop.models.tempo import SearchResult, Trace, TraceSummary
+from plugintop.models.tempo import SearchResult, TraceSummary
 from plugintop.queries.logql import LogQL
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.queries.pyroscope import label_selector
@@ -47,6 +47,23 @@ def sample_of(hit: TraceSummary, tool: str, schema: Schema, plugin: str) -> Span
         "search",
         hit.start_ns / 1e9,
     )
+
+
+async def _none() -> None:
+    """An answer not asked for (its backend is not configured)."""
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """The window's and the window before it's cost, tokens and calls per minute."""
+
+    usd: QueryResult | None
+    base_usd: QueryResult | None
+    tokens: QueryResult | None
+    base_tokens: QueryResult | None
+    calls: QueryResult | None
+    base_calls: QueryResult | None
 
 
 @dataclass(kw_only=True)
@@ -85,43 +102,42 @@ class Drill:
         scope = Scope(self.plugin, self.tenant, tool)
         cut = (win_mod.median_in(ts.p99_series, ws, we) if ts is not None else None) or fallback_cut
         cut = cut if math.isfinite(cut) else 0.0
-        spans: dict[str, Awaitable[object]] = {}
-        if b.prometheus:
-            q = p.buckets(scope)
-            spans["exemplars"] = self.a.ask("prometheus", q, b.prometheus.exemplars(q, ws, we))
-        if b.tempo:
-            spans["search"] = self.search(tool, cut, win, limit=20)
-        jobs: dict[str, Awaitable[object]] = {}
-        for key, q, at in (
-            ("usd", p.cost_per_min(scope, d), we),
-            ("base_usd", p.cost_per_min(scope, d), ws),
-            ("tokens", p.tokens_per_min(scope, d), we),
-            ("base_tokens", p.tokens_per_min(scope, d), ws),
-            ("calls", p.request_rate(scope, d, by=()), we),
-            ("base_calls", p.request_rate(scope, d, by=()), ws),
-        ):
-            jobs[key] = self.a.prom(q, at)
-        if b.pyroscope:
-            jobs["profile"] = self.profile(ws, we)
-        if b.loki:
-            q = self.logql.error_count(self.plugin, self.tenant, d)
-            jobs["errors"] = self.a.ask("loki", q, b.loki.query_metric(q, we))
-            jobs["base_errors"] = self.a.ask("loki", None, b.loki.query_metric(q, ws))
-        others = asyncio.gather(*jobs.values())
+        q = p.buckets(scope)
+        exemplars = self.a.ask("prometheus", q, b.prometheus.exemplars(q, ws, we)) if b.prometheus else _none()
+        search = self.search(tool, cut, win, limit=20) if b.tempo else _none()
+        costs = asyncio.gather(
+            *(
+                self.a.prom(q, at)
+                for q in (p.cost_per_min(scope, d), p.tokens_per_min(scope, d), p.request_rate(scope, d, by=()))
+                for at in (we, ws)
+            )
+        )
+        others = asyncio.gather(costs, self.profile(ws, we) if b.pyroscope else _none(), self.error_counts(d, ws, we))
         try:
-            sample = await self.spans(tool, ts, win, cut, spans)
+            sample = await self.spans(tool, ts, win, cut, exemplars, search)
             trace = asyncio.create_task(self.trace(tool, win, sample))
         except BaseException:
             others.cancel()
             raise
         try:
-            got = dict(zip(jobs, await others, strict=True))
+            (usd, base_usd, tokens, base_tokens, calls, base_calls), _, counts = await others
         except BaseException:
             trace.cancel()
             raise
-        self.cost(got)
-        self.logs(got)
+        self.cost(Costs(usd, base_usd, tokens, base_tokens, calls, base_calls))
+        self.logs(counts)
         return trace
+
+    async def error_counts(self, d: str, ws: float, we: float) -> tuple[QueryResult | None, QueryResult | None]:
+        """Error-level lines of the tenant in the window and in the window before it (a LogQL metric query)."""
+        loki = self.a.b.loki
+        if loki is None:
+            return None, None
+        q = self.logql.error_count(self.plugin, self.tenant, d)
+        now, before = await asyncio.gather(
+            self.a.ask("loki", q, loki.query_metric(q, we)), self.a.ask("loki", None, loki.query_metric(q, ws))
+        )
+        return now, before
 
     async def spans(
         self,
@@ -129,18 +145,19 @@ class Drill:
         ts: ToolStats | None,
         win: tuple[float, float],
         cut: float,
-        jobs: dict[str, Awaitable[object]],
+        exemplars: Awaitable[list[ExemplarSeries] | None],
+        search: Awaitable[SearchResult | None],
     ) -> SpanSample | None:
         """The window's slow spans (exemplars, then Tempo's matches); the slowest, whose trace is next."""
-        got = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
-        self.samples(tool, got, cut)
+        ex, found = await asyncio.gather(exemplars, search)
+        self.samples(tool, ex, found, cut)
         if len(self.r.spans) < 5 and self.a.b.tempo:
             # Tempo returns the first N matches above the threshold, not the slowest; when the window's p99
             # (an interpolated estimate) leaves too few, ask again above its median latency and sort.
             lower = win_mod.median_in(ts.p50_series, *win) if ts is not None else 0.0
             if lower is not None and lower < cut:
-                got["search"] = await self.search(tool, lower, win, limit=50)
-                self.samples(tool, got, cut, fill=True)
+                found = await self.search(tool, lower, win, limit=50)
+                self.samples(tool, ex, found, cut, fill=True)
         return self.r.spans[0] if self.r.spans else None
 
     def search(
@@ -160,57 +177,52 @@ class Drill:
         start = self.limit(*win, TEMPO_MAX_RANGE_S, "tempo search")
         return self.a.ask("tempo", q, self.a.b.tempo.search(q, start, win[1], limit=limit, spss=1))
 
-    def samples(self, tool: str | None, got: dict[str, object], cut: float, fill: bool = False) -> None:
+    def samples(
+        self,
+        tool: str | None,
+        ex: list[ExemplarSeries] | None,
+        found: SearchResult | None,
+        cut: float,
+        fill: bool = False,
+    ) -> None:
         """Exemplars above the window's p99 first (they lean to the median), then Tempo's matches;
         with `fill`, the slowest exemplars below the cut too."""
         out: dict[str, SpanSample] = {}
-        ex = got.get("exemplars")
-        if isinstance(ex, list):
-            flat = sorted(
-                ((e, series) for series in ex if isinstance(series, ExemplarSeries) for e in series.exemplars),
-                key=lambda p: -p[0].value,
-            )
-            for e, series in flat:
-                tid = e.labels.get("trace_id") or e.labels.get("traceID")
-                if tid and (e.value >= cut or (fill and len(out) < 10)) and tid not in out:
-                    sample_tool = tool or series.series_labels.get(self.s.tool_label, "")
-                    out[tid] = SpanSample(
-                        tid, e.labels.get("span_id", ""), sample_tool, e.value, "exemplar", e.timestamp
-                    )
-        found = got.get("search")
-        if isinstance(found, SearchResult):
-            for t in found.traces:
-                if t.trace_id not in out:
-                    out[t.trace_id] = sample_of(t, tool or "", self.s, self.plugin)
+        flat = sorted(((e, series) for series in ex or [] for e in series.exemplars), key=lambda p: -p[0].value)
+        for e, series in flat:
+            tid = e.labels.get("trace_id") or e.labels.get("traceID")
+            if tid and (e.value >= cut or (fill and len(out) < 10)) and tid not in out:
+                sample_tool = tool or series.series_labels.get(self.s.tool_label, "")
+                out[tid] = SpanSample(tid, e.labels.get("span_id", ""), sample_tool, e.value, "exemplar", e.timestamp)
+        for t in found.traces if found is not None else []:
+            if t.trace_id not in out:
+                out[t.trace_id] = sample_of(t, tool or "", self.s, self.plugin)
         self.r.spans = sorted(out.values(), key=lambda x: -x.duration_s)[:30]
 
-    def cost(self, got: dict[str, object]) -> None:
+    def cost(self, c: Costs) -> None:
         m = self.s.model_label
 
-        def per_model(key: str) -> dict[str, float]:
-            res = got.get(key)
+        def per_model(res: QueryResult | None) -> dict[str, float]:
             out: dict[str, float] = {}
-            if isinstance(res, QueryResult):
-                for s in res.series:
-                    v = _finite(s.last())
-                    if math.isfinite(v):
-                        out[s.metric.get(m, "?")] = out.get(s.metric.get(m, "?"), 0.0) + v
+            for s in res.series if res is not None else []:
+                v = _finite(s.last())
+                if math.isfinite(v):
+                    out[s.metric.get(m, "?")] = out.get(s.metric.get(m, "?"), 0.0) + v
             return out
 
-        def scalar(key: str) -> float:
-            res = got.get(key)
-            return _finite(res.series[0].last()) * 60 if isinstance(res, QueryResult) and res.series else math.nan
+        def per_min(res: QueryResult | None) -> float:
+            return _finite(res.series[0].last()) * 60 if res is not None and res.series else math.nan
 
-        if not isinstance(got.get("tokens"), QueryResult):
+        if c.tokens is None:
             return
-        usd, base_usd = per_model("usd"), per_model("base_usd")
+        usd, base_usd = per_model(c.usd), per_model(c.base_usd)
         self.r.cost = summarise_cost(
             usd,
             base_usd,
-            per_model("tokens"),
-            per_model("base_tokens"),
-            scalar("calls"),
-            scalar("base_calls"),
+            per_model(c.tokens),
+            per_model(c.base_tokens),
+            per_min(c.calls),
+            per_min(c.base_calls),
             "metrics" if usd or base_usd else "none",
         )
 
@@ -232,14 +244,13 @@ class Drill:
                 fg, bfg if isinstance(bfg, FlameGraph) else None, (ps, we), (ps - dur, ps), nodes=self.r.flame_nodes
             )
 
-    def logs(self, got: dict[str, object]) -> None:
-        def count(key: str) -> int | None:
-            res = got.get(key)
-            if not isinstance(res, QueryResult):
+    def logs(self, counts: tuple[QueryResult | None, QueryResult | None]) -> None:
+        def count(res: QueryResult | None) -> int | None:
+            if res is None:
                 return None
             return int(sum(v for s in res.series if math.isfinite(v := _finite(s.last()))))
 
-        errors, base = count("errors"), count("base_errors")
+        errors, base = count(counts[0]), count(counts[1])
         if errors is not None:  # the slowest trace's lines may be in already
             lines = self.r.logs.trace_lines if self.r.logs else []
             self.r.logs = LogsSummary(errors, base or 0, lines)
@@ -248,60 +259,63 @@ class Drill:
         b = self.a.b
         if sample is None or b.tempo is None:
             return
-        jobs: dict[str, Awaitable[object]] = {
-            "trace": self.a.ask("tempo", None, b.tempo.trace(sample.trace_id, win[0] - 3600, win[1] + 3600)),
-        }
-        if b.loki:
-            q = self.logql.trace_lines(self.plugin, self.tenant, sample.trace_id)
-            jobs["lines"] = self.a.ask(
-                "loki", q, b.loki.query_logs(q, win[0] - 300, win[1] + 300, limit=100, direction="forward")
-            )
-        got = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
-        trace = got.get("trace")
-        if isinstance(trace, Trace):
+        q = self.logql.trace_lines(self.plugin, self.tenant, sample.trace_id)
+        lines = (
+            self.a.ask("loki", q, b.loki.query_logs(q, win[0] - 300, win[1] + 300, limit=100, direction="forward"))
+            if b.loki
+            else _none()
+        )
+        trace, page = await asyncio.gather(
+            self.a.ask("tempo", None, b.tempo.trace(sample.trace_id, win[0] - 3600, win[1] + 3600)), lines
+        )
+        if trace is not None:
             self.r.trace = traces.analyse(trace, self.s, self.plugin, tool)
-        page = got.get("lines")
-        if isinstance(page, LogPage):
-            lines = [e.line for e in page.entries]
+        if page is not None:
             logs = self.r.logs
-            self.r.logs = LogsSummary(logs.error_lines if logs else 0, logs.baseline_error_lines if logs else 0, lines)
+            self.r.logs = LogsSummary(
+                logs.error_lines if logs else 0,
+                logs.baseline_error_lines if logs else 0,
+                [e.line for e in page.entries],
+            )
+
+    async def error_lines(
+        self, tool: str | None, win: tuple[float, float], base: tuple[float, float]
+    ) -> tuple[LogPage | None, LogPage | None, list[LogPattern] | None]:
+        """The error lines of the window and of the window before it, and Loki's patterns over both."""
+        loki = self.a.b.loki
+        if loki is None:
+            return None, None, None
+        q = self.logql.error_lines(self.plugin, self.tenant, tool)
+        sel = self.logql.selector(self.plugin, self.tenant)
+        step = max(10.0, (win[1] - base[0]) / 500)
+        return await asyncio.gather(
+            self.a.ask("loki", q, loki.query_logs(q, *win, limit=ERROR_LINES)),
+            self.a.ask("loki", None, loki.query_logs(q, *base, limit=ERROR_LINES)),
+            self.a.ask("loki", None, loki.patterns(sel, base[0], win[1], step), quiet=True),
+        )
 
     async def errors(self, tool: str | None, win: tuple[float, float]) -> Found:
         """The window's error-line patterns against the window before it, and the failing spans."""
-        b, ws, we = self.a.b, *win
+        b, (ws, we) = self.a.b, win
         base = (ws - (we - ws), ws)
+        failing = self.search(tool, None, win, limit=20, failed=True) if b.tempo else _none()
+        (page, base_page, loki), hits = await asyncio.gather(self.error_lines(tool, win, base), failing)
         out = Found()
-        jobs: dict[str, Awaitable[object]] = {}
-        if b.loki:
-            q = self.logql.error_lines(self.plugin, self.tenant, tool)
-            jobs["lines"] = self.a.ask("loki", q, b.loki.query_logs(q, ws, we, limit=ERROR_LINES))
-            jobs["base_lines"] = self.a.ask("loki", None, b.loki.query_logs(q, *base, limit=ERROR_LINES))
-            sel = self.logql.selector(self.plugin, self.tenant)
-            step = max(10.0, (we - base[0]) / 500)
-            jobs["patterns"] = self.a.ask("loki", None, b.loki.patterns(sel, base[0], we, step), quiet=True)
-        if b.tempo:
-            jobs["failing"] = self.search(tool, None, win, limit=20, failed=True)
-        got = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
-        lines, base_lines = got.get("lines"), got.get("base_lines")
-        if isinstance(lines, LogPage):
+        if page is not None:
             fields = self.s.log_message_fields
             found = pat.grouped(
-                ((e.line, self._trace_id(e)) for e in lines.entries),
-                (e.line for e in base_lines.entries) if isinstance(base_lines, LogPage) else (),
+                ((e.line, self._trace_id(e)) for e in page.entries),
+                (e.line for e in base_page.entries) if base_page is not None else (),
                 fields,
             )
-            loki = got.get("patterns")
-            if isinstance(loki, list) and all(isinstance(x, LogPattern) for x in loki):
-                found = pat.with_loki(found, loki, win, base, fields)
-            out.patterns = found
-        failing = got.get("failing")
-        if isinstance(failing, SearchResult):
-            first = failing.traces[0].trace_id if failing.traces else ""
+            out.patterns = pat.with_loki(found, loki, win, base, fields) if loki else found
+        if hits is not None:
+            first = hits.traces[0].trace_id if hits.traces else ""
             out.failing = [
                 Evidence(
                     signal="tempo",
                     what="failing_spans",
-                    value=len(failing.traces),
+                    value=len(hits.traces),
                     unit="count",
                     detail=f"trace {first}" if first else "",
                 )
