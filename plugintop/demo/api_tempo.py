@@ -10,9 +10,8 @@ from plugintop.demo import ids
 from plugintop.demo.http import BUILDINFO, Request, Response
 from plugintop.demo.lex import QueryError
 from plugintop.demo.params import uint32_seconds
-from plugintop.demo.traceql import DemoSpan, Query, TraceView, match, parse, plan
+from plugintop.demo.traceql import AttrValue, DemoSpan, Query, TraceView, match, parse, plan
 from plugintop.demo.world import Call, World
-from plugintop.models.tempo import AttrValue
 from plugintop.schema import Schema
 
 MAX_SEARCH = 168 * 3600

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from plugintop.demo.lex import Cursor, QueryError, Tok, tokenize
-from plugintop.models.tempo import AttrValue
+
+AttrValue = str | int | float | bool | list["AttrValue"] | dict[str, "AttrValue"] | None
+"""An attribute value as OTLP carries it (the demo's own: it imports nothing of the product's models)."""
 
 OPS = ("&&", "||", "=~", "!~", "!=", ">=", "<=", "{", "}", "(", ")", ",", "|", "=", ">", "<")
 _IDENT = r"(span|resource|event|link|instrumentation|trace)?[.:](\"(?:[^\"\\]|\\.)*\"|[^\s{}()=~!<>&|^,\"]+)|[A-Za-z_][A-Za-z0-9_]*"

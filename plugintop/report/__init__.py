@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
+from plugintop.analysis.commands import commands, explore_link
 from plugintop.analysis.model import TriageResult
-from plugintop.report.commands import commands, explore_link
 from plugintop.report.jsonout import no_nan, to_json
 from plugintop.report.markdown import to_markdown
 from plugintop.report.text import to_text

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 from plugintop.analysis import wording
+from plugintop.analysis.commands import commands, explore_link
 from plugintop.analysis.model import TriageResult
-from plugintop.report.commands import commands, explore_link
 from plugintop.textchart import chart
 from plugintop.textsafe import inert
 from plugintop.timerange import to_rfc3339

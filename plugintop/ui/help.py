@@ -11,8 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from plugintop.analysis.commands import commands, explore_link
 from plugintop.analysis.model import TriageResult
-from plugintop.report import commands, explore_link
 from plugintop.ui.format import safe
 
 KEYS = """\

@@ -1,4 +1,5 @@
-"""Provides the equivalent command lines of the triage's queries and Grafana Explore links."""
+"""Provides the equivalent command lines of the triage's queries (`promtool`, `logcli`, `tempo-cli`,
+`profilecli`) and Grafana Explore links: shared by the report and the screen's help."""
 
 from __future__ import annotations
 
