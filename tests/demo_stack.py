@@ -38,7 +38,7 @@ def fetch(
     body: Any = None,
 ) -> tuple[int, str, Any]:
     """(status, content type, parsed JSON or text) of one request over a real socket."""
-    url = f"{base}{path}" + (f"?{urlencode([tuple(p) for p in params])}" if params else "")
+    url = f"{base}{path}" + (f"?{urlencode([(str(p[0]), str(p[1])) for p in params])}" if params else "")
     data = json.dumps(body).encode() if body is not None else None
     req = Request(
         url,

@@ -25,7 +25,10 @@ from tests.hostile import HOSTILE
 def huge_trace(trace_id: str, spans: int = 10_000) -> dict[str, Any]:
     """A Tempo v2 answer with `spans` spans in a deep-and-wide tree."""
     t0 = 1_800_000_000_000_000_000
-    b64 = lambda h: base64.b64encode(bytes.fromhex(h)).decode()  # noqa: E731
+
+    def b64(h: str) -> str:
+        return base64.b64encode(bytes.fromhex(h)).decode()
+
     out = []
     for i in range(spans):
         parent = None if i == 0 else (i - 1) // 4

@@ -57,8 +57,16 @@ def test_burn_rates_and_alerts() -> None:
 # ----- traces ----------------------------------------------------------------------------------
 def span(sid: str, parent: str | None, name: str, start: int, end: int, **attrs: object) -> Span:
     return Span(
-        "t", sid, parent, name, "svc", start * MS, end * MS, "client" if parent else "server", attributes=dict(attrs)
-    )  # type: ignore[arg-type]
+        "t",
+        sid,
+        parent,
+        name,
+        "svc",
+        start * MS,
+        end * MS,
+        "client" if parent else "server",
+        attributes=dict(attrs),  # type: ignore[arg-type]
+    )
 
 
 TOOL = "plugin.p.tool.t"
@@ -247,10 +255,10 @@ async def test_every_tempo_search_of_a_long_window_is_cut_to_tempos_limit() -> N
 
     end = 30 * 86400.0
     t = Triage(
-        Backends(tempo=Tempo(None)),
+        Backends(tempo=Tempo(None)),  # type: ignore[arg-type]
         Context(),
         TriageRequest(plugin="p", tenant="t", range=TimeRange(0, end), p99_target_s=2.0),
-    )  # type: ignore[arg-type]
+    )
     trace = await t.drill.window(None, None, (0.0, end), 2.0)
     await trace
     assert len(asked) == 2  # one sample is fewer than five: asked again above the median

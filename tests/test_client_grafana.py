@@ -54,7 +54,7 @@ async def test_backends_through_the_proxy() -> None:
     )
     with serve(grafana):
         ctx = Context(grafana=GrafanaConfig(url=grafana.url))
-        env = {}
+        env: dict[str, str] = {}
         async with await open_backends(ctx, env) as b:
             assert b.prometheus is not None
             assert (await b.prometheus.buildinfo()).version == "2.42.0+ds"

@@ -76,6 +76,7 @@ def test_documented_shapes() -> None:
 
 
 def test_garbage_flamegraphs() -> None:
+    bad: object
     for bad in (
         [],
         {"names": "x"},

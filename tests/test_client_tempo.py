@@ -113,6 +113,7 @@ def test_ids_and_garbage() -> None:
     assert pad_trace_id("abc") == "0" * 29 + "abc"
     assert id_to_hex("nSC+G19Ubzs=", 8) == "9d20be1b5f546f3b"
     assert id_to_hex("9d20be1b5f546f3b", 8) == "9d20be1b5f546f3b"
+    bad: object
     for bad in ([], {"traces": "x"}, {"traces": [{"no": 1}]}):
         with pytest.raises(BadResponse):
             parse_search(bad)

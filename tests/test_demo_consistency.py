@@ -10,7 +10,7 @@ from msgspec.structs import replace
 
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
-from plugintop.demo.world import BUCKETS, World
+from plugintop.demo.world import BUCKETS, Call, World
 from tests.demo_stack import fetch, stack
 
 NOW = 1_800_000_000.0
@@ -76,7 +76,10 @@ def test_children_add_up_and_llm_share_follows_the_scenario(demo: DemoStack) -> 
     calm = [c for c in w.iter_calls(NOW - 3 * 3600, NOW - 3 * 3600 + 300, tenants=[0], tools=[0])]
     for c in inc + calm:
         assert math.isclose(sum(p.seconds for p in c.parts), c.duration, abs_tol=1e-6)  # epoch-sized floats
-    share = lambda cs: sum(p.seconds for c in cs for p in c.parts if p.role == "llm") / sum(c.duration for c in cs)  # noqa: E731
+
+    def share(cs: list[Call]) -> float:
+        return sum(p.seconds for c in cs for p in c.parts if p.role == "llm") / sum(c.duration for c in cs)
+
     assert share(calm) == pytest.approx(0.5, abs=0.01)
     assert share(inc) > 0.9  # factor 6 on an LLM-bound incident
 

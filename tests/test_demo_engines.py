@@ -64,12 +64,15 @@ def test_engine_rate_sum_by_and_arithmetic() -> None:
             ]
         )
     )
-    got = dict((lb["tool"], v) for lb, v in e.instant('sum by (tool) (rate(c{tenant=~"x|y"}[5m]))', 1000))
+    vec = e.instant('sum by (tool) (rate(c{tenant=~"x|y"}[5m]))', 1000)
+    assert isinstance(vec, list)
+    got = {lb["tool"]: v for lb, v in vec}
     assert got == pytest.approx({"a": 4.0, "b": 2.0})
     got2 = e.instant('sum(rate(c{tenant="x"}[5m])) * 60', 1000)
     assert isinstance(got2, list) and got2[0][1] == pytest.approx(180.0)
     ratio = e.instant('sum by (tool) (rate(c{tenant="x"}[5m])) / sum by (tool) (rate(c[5m]))', 1000)
-    assert dict((lb["tool"], v) for lb, v in ratio) == pytest.approx({"a": 0.25, "b": 1.0})
+    assert isinstance(ratio, list)
+    assert {lb["tool"]: v for lb, v in ratio} == pytest.approx({"a": 0.25, "b": 1.0})
     assert e.instant("1 + 2 * 3", 0) == Scalar(7.0)
     assert e.instant("2 ^ 3 ^ 2", 0) == Scalar(512.0)
     assert len(e.instant("rate(c[5m]) > 1.5", 1000)) == 2  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -168,10 +169,10 @@ def _mutate(obj: Any, data: st.DataObject) -> Any:
     return data.draw(JSON)
 
 
-PARSERS = {
+PARSERS: dict[str, tuple[Callable[[Any], object], str]] = {
     "prom": (
-        lambda d: PrometheusClient(None)._result(
-            d.get("data") if isinstance(d, dict) else d,  # type: ignore[arg-type]
+        lambda d: PrometheusClient(None)._result(  # type: ignore[arg-type]
+            d.get("data") if isinstance(d, dict) else d,
             d if isinstance(d, dict) else {},
         ),
         "prom_query_range_p99",

@@ -47,14 +47,14 @@ async def test_select_tool_open_span_waterfall_flame_back() -> None:
             await pilot.press("2", "enter")  # open the slowest span
             await settle(app)
             wf = app.query_one(Waterfall)
-            assert wf.trace is not None and wf.trace.trace_id == app.result.spans[0].trace_id  # type: ignore[union-attr]
+            assert wf.trace is not None and wf.trace.trace_id == app.result.spans[0].trace_id
             await pilot.press("down", "down", "down", "down", "enter")  # the model-call span's attributes
             await pilot.pause()
             assert "chat" in (app.span_label or "")
             await pilot.press("f")
-            assert app.query_one("#detail").current == "flame"  # type: ignore[attr-defined]
+            assert app.query_one("#detail").current == "flame"
             await pilot.press("escape")
-            assert app.query_one("#detail").current == "trace"  # type: ignore[attr-defined]
+            assert app.query_one("#detail").current == "trace"
             await pilot.press("q")
         assert app.return_value == 0
 
