@@ -206,7 +206,9 @@ async def test_scrape_interval_from_a_real_servers_config(backend: Backend, http
 
     body = json.loads((Path(__file__).parent / "data" / "prom_status_config_real.json").read_text())
     backend.route("GET", "/api/v1/status/config", Answer(200, body))
-    assert await PrometheusClient(http).scrape_interval() == 30.0
+    client = PrometheusClient(http)
+    assert await client.scrape_interval() == 30.0 and await client.scrape_interval() == 30.0
+    assert sum(r.path == "/api/v1/status/config" for r in backend.requests) == 1  # asked once per client
     backend.route("GET", "/api/v1/status/config", Answer(200, {"status": "success", "data": {"yaml": "global: {}\n"}}))
     assert await PrometheusClient(http).scrape_interval() is None
     backend.route("GET", "/api/v1/status/config", Answer(200, {"status": "success", "data": {}}))

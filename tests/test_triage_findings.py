@@ -282,7 +282,7 @@ def test_the_contexts_scrape_interval_wins() -> None:
         ctx = context_from(
             {
                 **{k: {"url": u} for k, u in st.urls.items()},
-                "prometheus": {"url": st.urls["prometheus"], "scrape_interval": "30s"},
+                "prometheus": {"url": st.urls["prometheus"], "scrape_interval": "45s"},
             }
         )
 
@@ -292,7 +292,8 @@ def test_the_contexts_scrape_interval_wins() -> None:
                 return await Triage(b, ctx, req, clock=lambda: NOW).run()
 
         r = asyncio.run(go())
-    assert (r.scrape_interval_s, r.scrape_interval_source) == (30, "context")
+    assert (r.scrape_interval_s, r.scrape_interval_source) == (45, "context")  # the server says 30 s
+    assert any("[3m]" in q for q in r.queries["prometheus"])  # $__rate_interval: max(30 s + 45 s, 4 x 45 s)
 
 
 def test_the_fleet_line_leaves_the_tenant_out() -> None:

@@ -214,6 +214,8 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     version: str | None = None
     evidence: list[Evidence] = msgspec.field(default_factory=list)
     patterns: list[Pattern] = msgspec.field(default_factory=list)
+    others: list[str] = msgspec.field(default_factory=list)
+    """The other tenants that show the same finding in its window."""
     peak: float = math.nan
     """The worst value in the stretch (p99 s, failure ratio, cost per call, rate)."""
     threshold: float = math.nan
@@ -239,8 +241,6 @@ class Verdict(msgspec.Struct, frozen=True, kw_only=True):
     window: tuple[float, float] | None = None
     unchecked: list[str] = msgspec.field(default_factory=list)
     """What could not be checked and why: `tempo: unreachable`."""
-    facts: list[Evidence] = msgspec.field(default_factory=list)
-    """The evidence as data."""
 
 
 class BackendProblem(msgspec.Struct, frozen=True):

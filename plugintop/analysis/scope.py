@@ -137,4 +137,4 @@ def scoped(f: Finding, ts: ToolSignals, frame: Frame, tenant: str) -> Finding:
             ev.append(
                 Evidence(signal="prometheus", what="noisy_neighbour", value=ratio, unit="x", detail=name or tenant)
             )
-    return msgspec.structs.replace(f, scope=scope, version=ver, evidence=ev)
+    return msgspec.structs.replace(f, scope=scope, version=ver, evidence=ev, others=hot)

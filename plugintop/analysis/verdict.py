@@ -116,7 +116,6 @@ def decide(
                 summary=wording.summary(top, detail),
                 evidence=wording.evidence_lines(top),
                 unchecked=unchecked,
-                facts=top.evidence,
             ),
             findings,
         )

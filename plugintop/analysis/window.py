@@ -160,12 +160,6 @@ def below(points: Points, line: float, exit_line: float, step: float) -> list[St
     return stretches(points, lambda v: v < line, lambda v: v < exit_line, step, low=True)
 
 
-def infer_step(points: Points, default: float = 60.0) -> float:
-    ts = sorted(t for t, _ in points)
-    diffs = [b - a for a, b in zip(ts, ts[1:], strict=False) if b > a]
-    return min(diffs) if diffs else default
-
-
 def peak_in(points: Points, start: float, end: float) -> float | None:
     """The highest finite value in [start, end], or None."""
     vals = [v for t, v in points if start <= t <= end and not math.isnan(v)]

@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 
 from plugintop.analysis.model import Evidence, Finding, Pattern
 
-KIND_NOUN = {"latency": "slow", "errors": "failing", "cost": "costly", "traffic": "traffic change"}
-
 
 def duration(s: float | None) -> str:
     """Seconds for people: `830 ms`, `2.41 s`, `12.3 s`, `+Inf`, `-`."""
@@ -122,7 +120,7 @@ def sentence(e: Evidence) -> str:
         case "cpu_hotter":
             return f"CPU in {e.detail} grew by {(e.value or 0) * 100:.0f} pts against the baseline"
         case "failing_spans":
-            return f"{v} failing spans in Tempo" + (f", e.g. {e.detail}" if e.detail else "")
+            return f"{v} failing spans sampled from Tempo" + (f", e.g. {e.detail}" if e.detail else "")
         case "error_lines":
             return f"{v} error log lines{_vs(e)}"
         case "no_trace":

@@ -46,6 +46,8 @@ class PrometheusClient:
     def __init__(self, http: httpx.AsyncClient, backend: str = "prometheus") -> None:
         self.http = http
         self.backend = backend
+        self._scrape: tuple[float | None] | None = None
+        """The configuration's scrape interval once read (a server's does not change under a session)."""
 
     async def _data(self, path: str, params: Any) -> tuple[Any, dict[str, Any]]:
         resp = await send(self.http, self.backend, "GET", path, params=params)
@@ -64,12 +66,15 @@ class PrometheusClient:
 
     async def scrape_interval(self) -> float | None:
         """The server's global `scrape_interval` in seconds, from `/api/v1/status/config` (None when the
-        configuration does not say; Mimir and Grafana Cloud have no such endpoint and raise)."""
-        data, _ = await self._data("/api/v1/status/config", None)
-        text = data.get("yaml") if isinstance(data, dict) else None
-        if not isinstance(text, str):
-            raise BadResponse(self.backend, "status/config has no yaml")
-        return global_scrape_interval(text)
+        configuration does not say; Mimir and Grafana Cloud have no such endpoint and raise). Asked once
+        per client: the screen triages again on every move."""
+        if self._scrape is None:
+            data, _ = await self._data("/api/v1/status/config", None)
+            text = data.get("yaml") if isinstance(data, dict) else None
+            if not isinstance(text, str):
+                raise BadResponse(self.backend, "status/config has no yaml")
+            self._scrape = (global_scrape_interval(text),)
+        return self._scrape[0]
 
     async def query(self, query: str, time: float) -> QueryResult:
         """An instant query at `time`."""

@@ -22,6 +22,11 @@ class Series(Frozen, frozen=True, kw_only=True):
     def last(self) -> float | None:
         return self.values[-1][1] if self.values else None
 
+    def last_value(self) -> float:
+        """The last value if it is a real number, else NaN (no point, NaN or ±Inf)."""
+        v = self.last()
+        return v if v is not None and math.isfinite(v) else math.nan
+
 
 class QueryResult(Frozen, frozen=True, kw_only=True):
     """A query's answer: series (a vector is series of one point), or a scalar; with annotations."""

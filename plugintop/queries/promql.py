@@ -66,10 +66,6 @@ class Scope:
     not_tenant: str | None = None
     """Every tenant but this one (the rest of the fleet)."""
 
-    def fleet(self) -> Scope:
-        """Every tenant, this one included."""
-        return Scope(self.plugin, None, self.tool)
-
     def rest(self) -> Scope:
         """The rest of the fleet: every tenant but this one."""
         return Scope(self.plugin, None, self.tool, self.tenant)
@@ -148,10 +144,6 @@ class PromQL:
         """LLM cost (USD) per minute by model."""
         sel = selector(self.s.cost_metric, self.matchers(scope))
         return f"sum by ({self._label(self.s.model_label)}) (rate({sel}[{window}])) * 60"
-
-    def calls_by_version(self, scope: Scope, window: str) -> str:
-        """Calls per second by version (to find a version change in the range)."""
-        return f"sum by ({self._label(self.s.version_label)}) (rate({self.count(scope)}[{window}]))"
 
     def _label(self, name: str) -> str:
         resolved = {"tool": self.s.tool_label, "tenant": self.s.tenant_label, "version": self.s.version_label}.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from plugintop.analysis.model import Finding, TriageResult
+from plugintop.analysis.model import Finding, TriageResult, Verdict
 from plugintop.timerange import to_rfc3339
 
 
@@ -125,19 +125,9 @@ def to_json(r: TriageResult) -> dict[str, Any]:
 
 
 def _verdict(r: TriageResult) -> dict[str, Any]:
-    v = r.verdict
-    if v is None:
-        return {
-            "state": "unknown",
-            "cause": "unknown",
-            "scope": "tenant",
-            "tool": None,
-            "version": None,
-            "window": None,
-            "summary": "the triage did not finish",
-            "evidence": [],
-            "unchecked": [],
-        }
+    v = r.verdict or Verdict(
+        state="unknown", cause="unknown", scope="tenant", tool=None, summary="the triage did not finish", evidence=[]
+    )
     return {
         "state": v.state,
         "cause": v.cause,

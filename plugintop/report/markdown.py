@@ -4,8 +4,6 @@ trace's log lines, the equivalent commands and Grafana Explore links)."""
 
 from __future__ import annotations
 
-import math
-
 from plugintop.analysis import wording
 from plugintop.analysis.commands import commands, explore_link
 from plugintop.analysis.model import TriageResult
@@ -14,10 +12,7 @@ from plugintop.textsafe import inert
 from plugintop.timerange import to_rfc3339
 
 _s = wording.duration
-
-
-def _pct(v: float | None, digits: int = 1) -> str:
-    return "-" if v is None or not math.isfinite(v) else f"{v * 100:.{digits}f}%"
+_pct = wording.pct
 
 
 def to_markdown(r: TriageResult, urls: dict[str, str] | None = None, grafana_url: str | None = None) -> str:

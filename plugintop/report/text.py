@@ -15,14 +15,11 @@ from plugintop.textsafe import inert
 from plugintop.timerange import to_rfc3339
 
 _s = wording.duration
+_pct = wording.pct
 
 
 def _t(ts: float) -> str:
     return wording.clock(ts)
-
-
-def _pct(v: float | None, digits: int = 1) -> str:
-    return "-" if v is None or not math.isfinite(v) else f"{v * 100:.{digits}f}%"
 
 
 def _x(now: float | None, before: float | None) -> str:

@@ -32,10 +32,6 @@ ERROR_LINES = 1000
 """Error lines fetched per window for the patterns (Loki's patterns, where it has them, count the rest)."""
 
 
-def _finite(v: float | None) -> float:
-    return v if v is not None and math.isfinite(v) else math.nan
-
-
 def sample_of(hit: TraceSummary, tool: str, schema: Schema, plugin: str) -> SpanSample:
     """The one `SpanSample` of a Tempo search hit: its longest matched span."""
     span = max(hit.spans, key=lambda sp: sp.duration_ns, default=None)
@@ -205,13 +201,13 @@ class Drill:
         def per_model(res: QueryResult | None) -> dict[str, float]:
             out: dict[str, float] = {}
             for s in res.series if res is not None else []:
-                v = _finite(s.last())
+                v = s.last_value()
                 if math.isfinite(v):
                     out[s.metric.get(m, "?")] = out.get(s.metric.get(m, "?"), 0.0) + v
             return out
 
         def per_min(res: QueryResult | None) -> float:
-            return _finite(res.series[0].last()) * 60 if res is not None and res.series else math.nan
+            return res.series[0].last_value() * 60 if res is not None and res.series else math.nan
 
         if c.tokens is None:
             return
@@ -248,7 +244,7 @@ class Drill:
         def count(res: QueryResult | None) -> int | None:
             if res is None:
                 return None
-            return int(sum(v for s in res.series if math.isfinite(v := _finite(s.last()))))
+            return int(sum(v for s in res.series if math.isfinite(v := s.last_value())))
 
         errors, base = count(counts[0]), count(counts[1])
         if errors is not None:  # the slowest trace's lines may be in already

@@ -27,7 +27,10 @@ from plugintop.timerange import choose_step, format_duration, parse_duration
 from plugintop.triage.asking import Asker
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
-from plugintop.triage.signals import BASELINE_MAX_S, Wave, first_wave, latency_detail
+from plugintop.triage.signals import Wave, first_wave, latency_detail
+
+BASELINE_MAX_S = 24 * 3600.0
+"""The stretch before the range fetched as baseline: as long as the range, at most a day."""
 
 
 class Triage:
@@ -147,6 +150,7 @@ class Triage:
             scope=Scope(req.plugin, req.tenant, req.tool),
             start=req.range.start,
             end=self.end,
+            baseline_start=self.frame.baseline_start,
             rate_window=self.rw,
             step=self.step,
             series_step=self.series_step,
@@ -169,7 +173,7 @@ class Triage:
                     promql=self.promql,
                     schema=self.s,
                     scope=Scope(req.plugin, req.tenant),
-                    start=req.range.start,
+                    baseline_start=self.frame.baseline_start,
                     end=self.end,
                     rate_window=self.rw,
                     series_step=self.series_step,
@@ -216,7 +220,6 @@ class Triage:
             return None, (ws, we)
         ts = next((t for t in r.tools if t.tool == tool), None)
         peak = (win_mod.peak_in(ts.p99_series, ws, we) if ts else None) or math.nan
-        others = next((e for e in (top.evidence if top else []) if e.what == "other_tenants"), None)
         r.slow_window = SlowWindow(
             start=ws,
             end=we,
@@ -224,7 +227,7 @@ class Triage:
             p99_s=peak,
             target_s=self._target(tool),
             baseline_p99_s=top.baseline if top and top.kind == "latency" else None,
-            other_tenants_slow=others.detail.split(", ") if others and others.detail else [],
+            other_tenants_slow=list(top.others) if top else [],
         )
         return tool, (ws, we)
 

@@ -12,12 +12,10 @@ from dataclasses import dataclass, field
 from plugintop.analysis.model import Points, SLOStatus, ToolStats
 from plugintop.analysis.signals import Sig, ToolSignals
 from plugintop.analysis.slo import BURN_WINDOWS, alerts_firing
+from plugintop.analysis.window import between
 from plugintop.models.prometheus import QueryResult
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.schema import Schema
-
-BASELINE_MAX_S = 24 * 3600.0
-"""The stretch before the range fetched as baseline: as long as the range, at most a day."""
 
 RangeQuery = Callable[[str, float, float, float], Awaitable[QueryResult | None]]
 InstantQuery = Callable[[str], Awaitable[QueryResult | None]]
@@ -35,10 +33,6 @@ class Wave:
     """Prometheus answered the series queries (even if with nothing)."""
 
 
-def _finite(v: float | None) -> float:
-    return v if v is not None and math.isfinite(v) else math.nan
-
-
 def _by(res: QueryResult | None, *labels: str) -> dict[tuple[str, ...], Points]:
     if res is None:
         return {}
@@ -48,18 +42,14 @@ def _by(res: QueryResult | None, *labels: str) -> dict[tuple[str, ...], Points]:
 def _last(res: QueryResult | None, label: str) -> dict[str, float]:
     if res is None:
         return {}
-    return {s.metric.get(label, ""): _finite(s.last()) for s in res.series}
+    return {s.metric.get(label, ""): s.last_value() for s in res.series}
 
 
 def _scalar(res: QueryResult | None) -> float | None:
     if res is None or not res.series:
         return None
-    v = res.series[0].last()
-    return v if v is not None and math.isfinite(v) else None
-
-
-def _cut(points: Points, start: float, end: float) -> Points:
-    return [(t, v) for t, v in points if start <= t <= end]
+    v = res.series[0].last_value()
+    return None if math.isnan(v) else v
 
 
 async def first_wave(
@@ -69,6 +59,7 @@ async def first_wave(
     scope: Scope,
     start: float,
     end: float,
+    baseline_start: float,
     rate_window: str,
     step: float,
     series_step: float,
@@ -83,22 +74,21 @@ async def first_wave(
     (None on failure). The signal series reach back an equal stretch before `start` for the baselines, at
     `series_step` (as many points as the shown series have at `step` over the range alone)."""
     p, rw = promql, rate_window
-    base_start = start - min(end - start, BASELINE_MAX_S)
     plugin = Scope(scope.plugin, None, scope.tool)
     tv = ("tool", "version")
     tt = ("tool", "tenant")
     ranged = {
         "p50": (p.quantile(0.5, scope, rw), start),
         "fleet_p99": (p.quantile(0.99, scope.rest(), rw), start),
-        "p99_t": (p.quantile(0.99, scope, rw), base_start),
-        "rate_tt": (p.request_rate(plugin, rw, tt), base_start),
-        "fail_tt": (p.failure_rate(plugin, rw, tt), base_start),
-        "usd_tt": (p.cost_rate(plugin, rw, tt), base_start),
-        "tokens_tt": (p.token_rate(plugin, rw, tt), base_start),
-        "rate_tv": (p.request_rate(scope, rw, tv), base_start),
-        "fail_tv": (p.failure_rate(scope, rw, tv), base_start),
-        "rate_rv": (p.request_rate(scope.rest(), rw, tv), base_start),
-        "fail_rv": (p.failure_rate(scope.rest(), rw, tv), base_start),
+        "p99_t": (p.quantile(0.99, scope, rw), baseline_start),
+        "rate_tt": (p.request_rate(plugin, rw, tt), baseline_start),
+        "fail_tt": (p.failure_rate(plugin, rw, tt), baseline_start),
+        "usd_tt": (p.cost_rate(plugin, rw, tt), baseline_start),
+        "tokens_tt": (p.token_rate(plugin, rw, tt), baseline_start),
+        "rate_tv": (p.request_rate(scope, rw, tv), baseline_start),
+        "fail_tv": (p.failure_rate(scope, rw, tv), baseline_start),
+        "rate_rv": (p.request_rate(scope.rest(), rw, tv), baseline_start),
+        "fail_rv": (p.failure_rate(scope.rest(), rw, tv), baseline_start),
     }
     instants = {
         "i_p50": p.quantile(0.5, scope, whole),
@@ -175,7 +165,7 @@ def _sorted(
     for t in names:
         ts = by_tool.get(t)
         own = ts.tenant if ts else Sig()
-        in_range = _cut(own.rate, start, end)
+        in_range = between(own.rate, start, end)
         if not any(math.isfinite(v) for _, v in in_range) and t not in irate and t not in i99:
             continue
         tools.append(
@@ -187,7 +177,7 @@ def _sorted(
                 rate_per_s=irate.get(t, math.nan),
                 success_ratio=isucc.get(t, math.nan),
                 fleet_p99_s=ifleet.get(t, math.nan),
-                p99_series=_cut(own.p99, start, end),
+                p99_series=between(own.p99, start, end),
                 fleet_p99_series=fleet.get(t, []),
                 p50_series=p50.get(t, []),
                 rate_series=in_range,
@@ -209,7 +199,7 @@ async def latency_detail(
     promql: PromQL,
     schema: Schema,
     scope: Scope,
-    start: float,
+    baseline_start: float,
     end: float,
     rate_window: str,
     series_step: float,
@@ -221,11 +211,10 @@ async def latency_detail(
     scope (histograms by tenant and by version are the dearest queries of a triage)."""
     p, tv = promql, ("tool", "version")
     tool = Scope(scope.plugin, scope.tenant, signals.tool)
-    base_start = start - min(end - start, BASELINE_MAX_S)
     queries = [p.quantile(0.99, tool.rest(), rate_window, ("tool", "tenant"))]
     if len(signals.versions) > 1:
         queries += [p.quantile(0.99, tool, rate_window, tv), p.quantile(0.99, tool.rest(), rate_window, tv)]
-    got = await asyncio.gather(*(range_query(q, base_start, end, series_step) for q in queries))
+    got = await asyncio.gather(*(range_query(q, baseline_start, end, series_step) for q in queries))
     for (name,), points in _by(got[0], schema.tenant_label).items():
         if name in signals.others:
             signals.others[name].p99 = points

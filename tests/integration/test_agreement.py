@@ -34,13 +34,12 @@ RANGE_QUERIES = {
     "p50": P.quantile(0.5, ACME, "1m"),
     "p90": P.quantile(0.9, ACME, "1m"),
     "p99": P.quantile(0.99, ACME, "5m"),
-    "fleet_p99": P.quantile(0.99, ACME.fleet(), "1m"),
-    "tenants_p99": P.quantile(0.99, ACME.fleet(), "75s", ("tool", "tenant")),
+    "fleet_p99": P.quantile(0.99, ACME.rest(), "1m"),
     "rate": P.request_rate(ACME, "1m"),
     "success": P.success_ratio(ACME, "5m"),
     "tokens": P.tokens_per_min(ACME, "5m"),
     "cost": P.cost_per_min(ACME, "5m"),
-    "versions": P.calls_by_version(ACME, "1h"),
+    "rate_tv_1h": P.request_rate(ACME, "1h", ("tool", "version")),
     **{
         f"{name}_tt": q
         for name, q in {
@@ -63,7 +62,7 @@ RANGE_QUERIES = {
 }
 INSTANT_QUERIES = {
     **{f"burn_{w}": P.burn_rate(ACME.all_tools(), w, 0.995) for w in ("5m", "30m", "1h", "6h")},
-    "fleet_burn_1h": P.burn_rate(ACME.all_tools().fleet(), "1h", 0.995),
+    "fleet_burn_1h": P.burn_rate(ACME.all_tools().rest(), "1h", 0.995),
     "p99_whole": P.quantile(0.99, ACME, "1h"),
     "success_whole": P.success_ratio(ACME, "2h", by=()),
     "cost_window": P.cost_per_min(Scope("recommender", "acme", "recommend_courses"), "20m"),
