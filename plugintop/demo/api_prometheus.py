@@ -12,8 +12,9 @@ from plugintop.demo.ids import span_id
 from plugintop.demo.lex import QueryError
 from plugintop.demo.metrics import MetricStore
 from plugintop.demo.params import prom_duration, prom_time
-from plugintop.demo.promql_eval import Engine, RangeRows, Scalar
+from plugintop.demo.promql_eval import Engine
 from plugintop.demo.promql_parse import Selector, parse
+from plugintop.demo.promql_values import RangeRows, Scalar
 from plugintop.demo.world import BUCKETS
 
 

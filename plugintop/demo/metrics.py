@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plugintop.demo.gofmt import go_float
-from plugintop.demo.promql_eval import SeriesData
 from plugintop.demo.promql_parse import LabelMatcher
+from plugintop.demo.promql_values import SeriesData
 from plugintop.demo.world import BUCKETS, World
 from plugintop.schema import Schema
 

@@ -68,6 +68,9 @@ INSTANT_QUERIES = {
     "cost_window": P.cost_per_min(Scope("recommender", "acme", "recommend_courses"), "20m"),
     "rest_burn_1h": P.burn_rate(ACME.all_tools().rest(), "1h", 0.995),
     "samples_in": P.samples_in(Scope("recommender"), "10m"),
+    # not asked by plugintop, answered by `demo serve` for Grafana and curl
+    "quantile_over_time": f"quantile_over_time(0.9, {P.count(ACME)}[10m])",
+    "stddev_by_tool": f"stddev by (tool) (rate({P.count(ACME)}[5m]))",
 }
 
 
