@@ -33,10 +33,10 @@ import tail as tail_bench  # noqa: E402
 
 from plugintop.analysis import flame as flame_analysis  # noqa: E402
 from plugintop.clients.pyroscope import parse_flamegraph  # noqa: E402
-from plugintop.config import context_from  # noqa: E402
-from plugintop.connections import open_backends  # noqa: E402
+from plugintop.config.context import context_from  # noqa: E402
 from plugintop.timerange import TimeRange  # noqa: E402
 from plugintop.triage import Triage, TriageRequest  # noqa: E402
+from plugintop.triage.connections import open_backends  # noqa: E402
 from tests.faults import huge_flame, huge_trace  # noqa: E402
 
 PLUGINTOP = str(Path(sys.executable).parent / "plugintop")
@@ -129,7 +129,7 @@ def time_to_triage(urls: dict[str, str]) -> None:
 FIRST_PAINT = """
 import asyncio, sys, time
 t0 = time.perf_counter()
-from plugintop.config import context_from
+from plugintop.config.context import context_from
 from plugintop.timerange import TimeRange
 from plugintop.ui.app import PlugintopApp, Session
 urls = dict(a.split("=", 1) for a in sys.argv[1:])
@@ -223,7 +223,7 @@ def trace_and_flame(tmp: Path) -> None:
 # ----- event-loop stalls ------------------------------------------------------------------------------
 STALLS = """
 import asyncio, sys, time
-from plugintop.config import context_from
+from plugintop.config.context import context_from
 from plugintop.timerange import TimeRange
 from plugintop.ui.app import PlugintopApp, Session
 urls = dict(a.split("=", 1) for a in sys.argv[1:])

@@ -41,9 +41,10 @@ from textual.strip import Strip  # noqa: E402
 from textual.widgets import Log  # noqa: E402
 
 from plugintop.clients.loki import LokiClient, decode_streams  # noqa: E402
-from plugintop.follow import LogFollower  # noqa: E402
 from plugintop.models.loki import LogEntry, LogPage  # noqa: E402
-from plugintop.ui.widgets.logview import LineFilter, LogView, row_of  # noqa: E402
+from plugintop.triage.follow import LogFollower  # noqa: E402
+from plugintop.ui.widgets.loglines import LineFilter, format_line  # noqa: E402
+from plugintop.ui.widgets.logview import LogView  # noqa: E402
 
 QUERY = '{plugin="recommender", tenant_id="acme"}'
 
@@ -82,9 +83,7 @@ def bodies(n: int) -> list[bytes]:
 
 
 def entries_of(body: bytes) -> list[LogEntry]:
-    decoded = decode_streams(body)
-    assert decoded is not None
-    return decoded[0]
+    return decode_streams(body)[0]
 
 
 class Answers(LokiClient):
@@ -195,7 +194,7 @@ async def ingest_no_screen(pages: list[bytes]) -> float:
 async def ingest_log(pages: list[bytes]) -> float:
     """Entries/s of Textual's `Log` fed the same lines pre-formatted, a page per write, to the last
     line painted."""
-    lines = [[row_of(e).text for e in entries_of(b)] for b in pages]
+    lines = [[format_line(e).text for e in entries_of(b)] for b in pages]
     app = TailApp("log")
     async with app.run_test(size=(200, 50)) as pilot:
         log = app.query_one(PaintedLog)

@@ -38,7 +38,6 @@ class Schema(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     log_trace_field: str = "trace_id"
     log_span_field: str = "span_id"
     log_level_field: str = "level"
-    log_event_field: str = "event"
     log_tool_field: str = "tool"
     log_version_field: str = "version"
     log_message_fields: tuple[str, ...] = ("msg", "message")

@@ -120,9 +120,6 @@ class TimeRange:
     def contains(self, t: float) -> bool:
         return self.start <= t <= self.end
 
-    def rfc3339(self) -> tuple[str, str]:
-        return to_rfc3339(self.start), to_rfc3339(self.end)
-
 
 def to_rfc3339(t: float) -> str:
     """Epoch seconds as RFC3339 UTC with a `Z`."""

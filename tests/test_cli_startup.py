@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from plugintop import cli
+from plugintop.cli.common import settled
 
 ARGS = ["--plugin", "p", "--tenant", "t"] + [
     f"--{b}-url=http://127.0.0.1:9" for b in ("prometheus", "loki", "tempo", "pyroscope")
@@ -45,34 +46,21 @@ def _record(seen: list[bool]) -> Any:
     return at_work
 
 
-@pytest.mark.parametrize("command", ["report", "check", "tail"])
+@pytest.mark.parametrize(
+    "argv", [["report", *ARGS], ["check", *ARGS], ["tail", *ARGS], ARGS, ["demo", "serve"]], ids=lambda a: a[0]
+)
 def test_each_command_turns_the_collector_back_on_before_its_work(
-    command: str, collector_off: list[bool], monkeypatch: pytest.MonkeyPatch
+    argv: list[str], collector_off: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Every command (the screen's too) does its work in `asyncio.run`, after its imports."""
     monkeypatch.setattr(asyncio, "run", _record(collector_off))
-    cli.main([command, *ARGS])
+    cli.main(argv)
     assert collector_off == [True] and gc.get_freeze_count() > 0
-
-
-def test_the_app_turns_the_collector_back_on_before_it_runs(
-    collector_off: list[bool], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from plugintop.ui.app import PlugintopApp
-
-    monkeypatch.setattr(PlugintopApp, "run", _record(collector_off))
-    cli.main(ARGS)
-    assert collector_off == [True]
-
-
-def test_demo_serve_turns_the_collector_back_on(collector_off: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("plugintop.demo.serve.serve_forever", _record(collector_off))
-    cli.main(["demo", "serve"])
-    assert collector_off == [True]
 
 
 def test_settled_is_a_no_op_when_entry_did_not_turn_the_collector_off() -> None:
     """`main` called as a library (the tests do) has the collector on: nothing is frozen."""
     before = gc.get_freeze_count()
     assert gc.isenabled()
-    cli._settled()
+    settled()
     assert gc.isenabled() and gc.get_freeze_count() == before

@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from plugintop.clients.grafana import DataSource, GrafanaClient, pick_datasource, proxy_path
-from plugintop.config import Context, GrafanaConfig
-from plugintop.connections import open_backends
+from plugintop.config.context import Context, GrafanaConfig
 from plugintop.errors import NotFound
+from plugintop.triage.connections import open_backends
 from tests.fixtures import doc, real, replay
 from tests.servers import Answer, Backend, serve
 

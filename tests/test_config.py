@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from plugintop.config import Auth, validate_org_id
-from plugintop.credentials import resolve
+from plugintop.config.context import Auth, validate_org_id
+from plugintop.config.credentials import resolve
+from plugintop.config.settings import load_context
 from plugintop.errors import ConfigError
 from plugintop.redact import redact
-from plugintop.settings import load_context
 
 GOOD = """
 current-context = "prod"

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from plugintop.cli.tail import run_tail
 from plugintop.clients.loki import LokiClient
-from plugintop.follow import LogFollower
-from plugintop.tail import run_tail
+from plugintop.triage.follow import LogFollower
 from tests.servers import Answer, Backend, Request, serve
 
 S = 1_000_000_000

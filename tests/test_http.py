@@ -94,7 +94,7 @@ def test_plain_http_backends_do_not_load_the_ca_bundle(monkeypatch: pytest.Monke
     import ssl
 
     from plugintop.clients._http import ssl_context
-    from plugintop.config import TLS
+    from plugintop.config.context import TLS
 
     for k in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(k, raising=False)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from plugintop.analysis.model import BackendProblem, Evidence, Finding, Pattern, TriageResult, Verdict
 from plugintop.clients._http import send
-from plugintop.clients.loki import parse_streams
+from plugintop.clients.loki import decode_streams
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.clients.pyroscope import parse_flamegraph
 from plugintop.clients.tempo import parse_search, parse_trace
@@ -70,8 +70,8 @@ def test_a_crash_path_shows_no_secret(tmp_path: Path) -> None:
     """An unexpected exception carrying the secret is reported in one redacted line."""
     script = tmp_path / "crash.py"
     script.write_text(
-        "import sys, plugintop.cli as c\n"
-        f"c._run = lambda cmd, ns: (_ for _ in ()).throw(RuntimeError('boom {TOKEN} http://u:pw-secret@h/'))\n"
+        "import sys, plugintop.cli as c, plugintop.cli.check as check\n"
+        f"check.run = lambda ns: (_ for _ in ()).throw(RuntimeError('boom {TOKEN} http://u:pw-secret@h/'))\n"
         "sys.exit(c.main(['check']))\n"
     )
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
@@ -180,9 +180,7 @@ PARSERS: dict[str, tuple[Callable[[Any], object], str]] = {
         "prom_query_range_p99",
     ),
     "loki": (
-        lambda d: parse_streams(
-            d["data"].get("result") if isinstance(d, dict) and isinstance(d.get("data"), dict) else d
-        ),
+        lambda d: decode_streams(json.dumps(d).encode()),
         "loki_query_range_backward_categorized",
     ),
     "trace": (lambda d: parse_trace(d, "t"), "tempo_trace_v2"),

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from plugintop.analysis.model import TriageResult
-from plugintop.config import context_from
-from plugintop.connections import open_backends
+from plugintop.config.context import context_from
 from plugintop.demo.scenario import scenario_from
 from plugintop.demo.stack import DemoStack
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
+from plugintop.triage.connections import open_backends
 
 NOW = 1_796_000_000.0
 

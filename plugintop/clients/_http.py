@@ -23,8 +23,8 @@ import httpx
 import msgspec
 
 from plugintop import __version__
-from plugintop.config import TLS, Timeouts
-from plugintop.credentials import Credentials
+from plugintop.config.context import TLS, Timeouts
+from plugintop.config.credentials import Credentials
 from plugintop.errors import (
     BackendError,
     BackendTimeout,
@@ -64,7 +64,6 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY = RetryPolicy()
-NO_RETRY = RetryPolicy(attempts=1)
 
 
 def ssl_context(tls: TLS, base_url: str = "https://") -> ssl.SSLContext | bool:

@@ -17,7 +17,7 @@ from plugintop.clients._http import decode_json, send, validate
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.errors import BadQuery, BadResponse
 from plugintop.models.common import BuildInfo, buildinfo_body
-from plugintop.models.loki import EntryKey, LogEntry, LogPage, LogPattern, str_map
+from plugintop.models.loki import EntryKey, LogEntry, LogPage, LogPattern
 from plugintop.models.prometheus import QueryResult
 
 MAX_ENTRIES = 5000
@@ -55,16 +55,22 @@ class _StreamsAnswer(msgspec.Struct):
 _STREAMS = msgspec.json.Decoder(_StreamsAnswer, strict=False)
 
 
-def decode_streams(content: bytes) -> tuple[list[LogEntry], list[str]] | None:
-    """The fast path of a log query's answer: its entries (streams concatenated) and warnings, decoded
-    in C without an intermediate JSON tree; None when the body is anything else (an error, HTML,
-    invalid UTF-8, an odd shape), which the general path then reports."""
+def decode_streams(content: bytes | str, backend: str = "loki") -> tuple[list[LogEntry], list[str]]:
+    """The one reader of a log query's answer: its entries (streams concatenated) and warnings,
+    decoded in C without an intermediate JSON tree. Invalid UTF-8 is read with U+FFFD in its place.
+
+    Raises:
+        BadQuery: Loki answered `status: error`.
+        BadResponse: anything else than a `streams` answer (HTML, invalid JSON, an odd shape), named.
+    """
     try:
         answer = _STREAMS.decode(content)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return None
+    except msgspec.DecodeError as error:
+        if isinstance(content, bytes) and "UTF-8" in str(error):  # read it as Loki's Go would print it
+            return decode_streams(content.decode("utf-8", "replace"), backend)
+        raise _not_streams(content, error, backend) from None
     if answer.status != "success" or answer.data.resultType != "streams":
-        return None
+        raise _not_streams(content, None, backend)
     entries: list[LogEntry] = []
     for stream in answer.data.result:
         labels = stream.stream
@@ -74,34 +80,25 @@ def decode_streams(content: bytes) -> tuple[list[LogEntry], list[str]] | None:
     return entries, answer.warnings or []
 
 
-def parse_streams(result: Any, backend: str = "loki") -> list[LogEntry]:
-    """Entries of a `streams` result, in the order Loki gave them within each stream."""
-    if not isinstance(result, list):
-        raise BadResponse(backend, "streams result is not a list")
-    out: list[LogEntry] = []
-    for i, stream in enumerate(result):
-        if not isinstance(stream, dict) or not isinstance(stream.get("values", []), list):
-            raise BadResponse(backend, f"result[{i}] is not a stream")
-        labels = str_map(stream.get("stream"))
-        for value in stream.get("values") or []:
-            if not isinstance(value, list) or len(value) < 2:
-                raise BadResponse(backend, f"result[{i}] has a value that is not [ts, line]")
-            try:
-                ts = int(value[0])
-            except (TypeError, ValueError):
-                raise BadResponse(backend, f"result[{i}] has a timestamp that is not ns") from None
-            line = value[1] if isinstance(value[1], str) else str(value[1])
-            meta: dict[str, str] = {}
-            parsed: dict[str, str] = {}
-            if len(value) > 2 and isinstance(value[2], dict):
-                extra = value[2]
-                if "structuredMetadata" in extra or "parsed" in extra:
-                    meta = str_map(extra.get("structuredMetadata"))
-                    parsed = str_map(extra.get("parsed"))
-                else:  # the old flat form
-                    meta = str_map(extra)
-            out.append(LogEntry.of(ts, line, labels, meta, parsed))
-    return out
+def _not_streams(content: bytes | str, e: msgspec.DecodeError | None, backend: str) -> BadResponse | BadQuery:
+    """Why an answer is not a log query's `streams`, in one line."""
+    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    if text.lstrip()[:1] == "<":
+        return BadResponse(backend, "answered HTML, not JSON: a login page or proxy?")
+    try:
+        body = msgspec.json.decode(text)
+    except msgspec.DecodeError as bad:
+        return BadResponse(backend, f"invalid JSON ({bad})")
+    except RecursionError:
+        return BadResponse(backend, "JSON nested too deeply")
+    if isinstance(body, dict) and body.get("status") == "error":
+        return BadQuery(backend, str(body.get("error", "error"))[:300])
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or body.get("status") != "success":
+        return BadResponse(backend, "answer has no status 'success' and data")
+    if data.get("resultType") != "streams":
+        return BadResponse(backend, "a log query did not answer streams")
+    return BadResponse(backend, f"unexpected streams: {e}")
 
 
 class Cursor:
@@ -188,16 +185,9 @@ class LokiClient:
 
     def log_page(self, resp: httpx.Response, limit: int, direction: str) -> LogPage:
         """The page in a log query's answer, sorted as `direction` asks."""
-        fast = decode_streams(resp.content) if "html" not in resp.headers.get("content-type", "") else None
-        if fast is not None:
-            entries, warnings = fast
-        else:
-            body = decode_json(resp, self.backend)
-            data, body = self._envelope(body)
-            if not isinstance(data, dict) or data.get("resultType") != "streams":
-                raise BadResponse(self.backend, "a log query did not answer streams")
-            entries = parse_streams(data.get("result"), self.backend)
-            warnings = [str(w) for w in body.get("warnings") or []]
+        if "html" in resp.headers.get("content-type", ""):
+            decode_json(resp, self.backend)  # raises, saying so
+        entries, warnings = decode_streams(resp.content, self.backend)
         entries.sort(key=_TS, reverse=direction == "backward")  # streams merged; already sorted: linear
         return LogPage(entries, len(entries) >= limit, warnings)
 

@@ -3,7 +3,6 @@ every (tenant, tool), cumulative per 15 s scrape, computed from the `World` and 
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,9 +144,6 @@ class MetricStore:
                 out.append(SeriesData(s.labels, self.t0, self.world.slot_s, [r[s.column] for r in rows]))
         return out
 
-    def label_names(self) -> list[str]:
-        return sorted({k for s in self.series for k in s.labels})
-
     def label_values(self, name: str, matchers: Sequence[LabelMatcher] = ()) -> list[str]:
         return sorted(
             {
@@ -159,7 +155,3 @@ class MetricStore:
 
     def matching(self, matchers: Sequence[LabelMatcher]) -> list[dict[str, str]]:
         return [s.labels for s in self.series if all(m.matches(s.labels.get(m.name, "")) for m in matchers)]
-
-
-def finite_or_nan(v: float) -> float:
-    return v if math.isfinite(v) else math.nan

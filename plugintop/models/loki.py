@@ -7,6 +7,7 @@ metadata stays raw JSON until something asks for it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -113,3 +114,14 @@ class LogPattern(msgspec.Struct, frozen=True):
     def count(self, start: float, end: float) -> int:
         """Lines of this pattern with start <= t < end."""
         return sum(n for t, n in self.samples if start <= t < end)
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A stretch where entries may be missing or late: the backend failed from `start` to `end`."""
+
+    start: float
+    end: float
+    reason: str
+    recovered: bool = False
+    """True once the follower caught up across it (nothing lost, only late)."""

@@ -56,8 +56,3 @@ class LogQL:
         return (
             f"sum(count_over_time({self.selector(plugin, tenant)} | json | {lvl}=~{quote('(?i)' + levels)} [{window}]))"
         )
-
-    def lines_by_level(self, plugin: str, tenant: str, window: str) -> str:
-        """Lines per level (a metric query)."""
-        lvl = label_name(self.s.log_level_field)
-        return f"sum by ({lvl}) (count_over_time({self.selector(plugin, tenant)} | json [{window}]))"

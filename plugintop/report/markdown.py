@@ -5,9 +5,9 @@ trace's log lines, the equivalent commands and Grafana Explore links)."""
 from __future__ import annotations
 
 from plugintop.analysis import wording
+from plugintop.analysis.chart import chart
 from plugintop.analysis.commands import commands, explore_link
 from plugintop.analysis.model import TriageResult
-from plugintop.textchart import chart
 from plugintop.textsafe import inert
 from plugintop.timerange import to_rfc3339
 

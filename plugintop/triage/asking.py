@@ -10,9 +10,9 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from plugintop.analysis.model import BackendProblem, TriageResult
-from plugintop.connections import Backends
 from plugintop.errors import BackendError
 from plugintop.models.prometheus import QueryResult
+from plugintop.triage.connections import Backends
 
 T = TypeVar("T")
 BACKENDS = ("prometheus", "loki", "tempo", "pyroscope")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from plugintop.analysis import traces
 from plugintop.analysis.model import SpanSample, TraceAnalysis
-from plugintop.config import Context
-from plugintop.connections import Backends
+from plugintop.config.context import Context
 from plugintop.errors import BackendError
 from plugintop.queries.traceql import TraceQL
+from plugintop.triage.connections import Backends
 from plugintop.triage.drill import sample_of
 
 

@@ -19,12 +19,12 @@ from plugintop.analysis import window as win_mod
 from plugintop.analysis.model import Evidence, Finding, SlowWindow, TriageResult
 from plugintop.analysis.signals import Frame
 from plugintop.analysis.verdict import decide
-from plugintop.config import Context
-from plugintop.connections import Backends
+from plugintop.config.context import Context
 from plugintop.models.prometheus import QueryResult
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.timerange import choose_step, format_duration, parse_duration
 from plugintop.triage.asking import Asker
+from plugintop.triage.connections import Backends
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
 from plugintop.triage.signals import Wave, first_wave, latency_detail

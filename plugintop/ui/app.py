@@ -15,12 +15,12 @@ from textual.containers import Grid
 from textual.widgets import ContentSwitcher, Footer, Input
 
 from plugintop.analysis.model import TriageResult
-from plugintop.config import Context
-from plugintop.connections import Backends, open_backends
+from plugintop.config.context import Context
 from plugintop.errors import BackendError, PlugintopError
-from plugintop.follow import tenant_follower
 from plugintop.timerange import Clock, TimeRange, system_clock
 from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_spans
+from plugintop.triage.connections import Backends, open_backends
+from plugintop.triage.follow import tenant_follower
 from plugintop.ui.format import hhmm
 from plugintop.ui.help import HelpScreen
 from plugintop.ui.linedetail import LineDetail

@@ -6,32 +6,27 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from itertools import accumulate
+from typing import ClassVar
 
 from rich.segment import Segment
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.geometry import Size
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from plugintop.ui.widgets.logview import Item, LogView, detail_lines
+from plugintop.ui.widgets.lines import LineList
+from plugintop.ui.widgets.loglines import Item, detail_lines
+from plugintop.ui.widgets.logview import LogView
 
 
-class Pager(ScrollView, can_focus=True):
-    """Sanitised lines, wrapped at the width (by characters), rendered on demand."""
+class Pager(LineList):
+    """Sanitised lines, wrapped at the width (by characters), rendered on demand; the keys scroll."""
 
-    BINDINGS = [
-        Binding("up,k", "scroll_up", show=False),
-        Binding("down,j", "scroll_down", show=False),
-        Binding("pageup", "page_up", show=False),
-        Binding("pagedown,space", "page_down", show=False),
-        Binding("home,g", "scroll_home", show=False),
-        Binding("end,G", "scroll_end", show=False),
-    ]
+    show_cursor = False
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "page(1)", show=False)]
 
     def __init__(self, lines: list[str], **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+        super().__init__(**kw)
         self.lines = lines
         self._width = 0
         self._starts: list[int] = [0]
@@ -43,21 +38,21 @@ class Pager(ScrollView, can_focus=True):
         self._width = width
         rows = [max(1, -(-len(line) // width)) for line in self.lines]
         self._starts = [0, *accumulate(rows)]
-        self.virtual_size = Size(width, self._starts[-1])
+
+    @property
+    def row_count(self) -> int:
+        self._layout(self.size.width)
+        return self._starts[-1]
 
     def on_resize(self) -> None:
-        self._layout(self.size.width)
+        self.sized()
         self.refresh()
 
-    def render_line(self, y: int) -> Strip:
-        self._layout(self.size.width)
-        row = y + self.scroll_offset.y
-        k = bisect_right(self._starts, row) - 1
-        if not 0 <= k < len(self.lines):
-            return Strip.blank(self.size.width)
-        offset = (row - self._starts[k]) * self._width
+    def render_row(self, i: int, width: int) -> Strip:
+        k = bisect_right(self._starts, i) - 1
+        offset = (i - self._starts[k]) * self._width
         piece = self.lines[k][offset : offset + self._width]
-        return Strip([Segment(piece)]).adjust_cell_length(self.size.width)
+        return Strip([Segment(piece)]).adjust_cell_length(width)
 
 
 class LineDetail(ModalScreen[None]):

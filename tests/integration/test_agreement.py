@@ -13,8 +13,7 @@ import pytest
 from plugintop.analysis.model import TriageResult
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.clients.tempo import TempoClient
-from plugintop.config import context_from
-from plugintop.connections import open_backends
+from plugintop.config.context import context_from
 from plugintop.demo.stack import DemoStack
 from plugintop.demo.world import BUCKETS
 from plugintop.models.prometheus import QueryResult
@@ -22,6 +21,7 @@ from plugintop.queries.promql import PromQL, Scope
 from plugintop.schema import Schema
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
+from plugintop.triage.connections import open_backends
 from tests.integration.prometheus import RealPrometheus
 
 pytestmark = pytest.mark.real_prometheus

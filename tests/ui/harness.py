@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from plugintop.config import context_from
+from plugintop.config.context import context_from
 from plugintop.demo.scenario import Scenario, load_scenario
 from plugintop.demo.stack import DemoStack
 from plugintop.timerange import TimeRange

@@ -6,18 +6,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
-from plugintop.follow import Gap
-from plugintop.models.loki import LogEntry
-from plugintop.ui.widgets.logview import (
+from plugintop.models.loki import Gap, LogEntry
+from plugintop.ui.widgets.loglines import (
     MIN_GAP_S,
     QUIET_S,
     REPAINT_S,
     LineFilter,
-    LogView,
     detail_lines,
+    format_line,
     repaint_due,
-    row_of,
 )
+from plugintop.ui.widgets.logview import LogView
 from tests.hostile import HOSTILE as BASE
 
 HOSTILE = [*BASE, "x" * 5_000_000, '{"level":"error","msg":"\\u001b[31mred [/] \\u202e","trace_id":"abc"}']
@@ -116,7 +115,7 @@ async def test_bounded_buffer_counts_what_it_dropped() -> None:
 
 
 def test_json_lines_become_the_template() -> None:
-    row = row_of(
+    row = format_line(
         entry(0, '{"ts":"x","level":"WARN","event":"llm.slow_response","tool":"t","msg":"slow","trace_id":"abc"}')
     )
     assert row.level == "warn" and row.trace_id == "abc"
@@ -149,16 +148,23 @@ async def test_pause_longer_than_the_buffer_counts_the_overflow_as_dropped() -> 
         assert view._row(0).raw == "l 500"  # type: ignore[union-attr]
 
 
-async def test_template_is_configurable_and_reaches_nested_fields() -> None:
-    app = Host()
+def test_template_is_configurable_and_reaches_nested_fields() -> None:
+    line = entry(0, '{"level":"error","msg":"boom","error":{"type":"Timeout"},"tool":"t"}')
+    assert "boom" in format_line(line).text
+    assert format_line(line, ["error.type", "level"]).text == "Timeout  error"
+    assert format_line(line, ["time", "message"]).text.endswith(" boom")  # `message` falls back to `msg`
+
+
+async def test_the_view_shows_its_template() -> None:
+    class Templated(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LogView(template=["error.type", "level"])
+
+    app = Templated()
     async with app.run_test(size=(120, 40)):
         view = app.query_one(LogView)
         view.add([entry(0, '{"level":"error","msg":"boom","error":{"type":"Timeout"},"tool":"t"}')])
-        assert "boom" in view._row(0).text  # type: ignore[union-attr]
-        view.set_template(["error.type", "level"])
         assert view._row(0).text == "Timeout  error"  # type: ignore[union-attr]
-        view.set_template(["time", "message"])  # `message` falls back to `msg`
-        assert view._row(0).text.endswith(" boom")  # type: ignore[union-attr]
 
 
 _TEXT = st.text(alphabet=st.sampled_from("abcXYZ éÉüÜ-_:=0"), max_size=12)

@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from plugintop.analysis.chart import sparkline, window_ruler
 from plugintop.analysis.model import TriageResult
-from plugintop.textchart import sparkline, window_ruler
 from plugintop.ui.format import hhmm, pct, safe, secs
 
 

@@ -4,35 +4,41 @@ with the selected span's attributes beneath."""
 
 from __future__ import annotations
 
-from rich.style import Style
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
 from plugintop.analysis.model import SpanNode, TraceAnalysis
 from plugintop.ui.format import safe, secs
+from plugintop.ui.widgets.lines import LineList
 
 NAME_W = 34
 
 
-class Waterfall(ScrollView, can_focus=True):
+class Waterfall(LineList):
     """Rows of spans: indentation, markers (★ critical path, ◆ model call, ✗ error), bar, duration."""
 
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "up", show=False),
-        Binding("down,j", "move(1)", "down", show=False),
-        Binding("pageup", "move(-10)", show=False),
-        Binding("pagedown", "move(10)", show=False),
-        Binding("home", "move(-1000000)", show=False),
-        Binding("end", "move(1000000)", show=False),
-        Binding("enter", "choose", "attributes"),
-    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *LineList.COMPONENT_CLASSES,
+        "waterfall--marks",
+        "waterfall--critical",
+        "waterfall--bar",
+        "waterfall--llm",
+    }
+    DEFAULT_CSS = """
+    Waterfall > .lines--cursor-blurred { text-style: underline; }
+    Waterfall > .waterfall--marks { text-style: bold; }
+    Waterfall > .waterfall--critical { text-style: bold; }
+    Waterfall > .waterfall--bar { text-style: dim; }
+    Waterfall > .waterfall--llm { text-style: none; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "choose", "attributes")]
 
     class SpanSelected(Message):
         def __init__(self, span: SpanNode) -> None:
@@ -40,65 +46,52 @@ class Waterfall(ScrollView, can_focus=True):
             self.span = span
 
     def __init__(self, **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+        super().__init__(**kw)
         self.trace: TraceAnalysis | None = None
-        self.cursor = 0
+        self._t0 = 0
+        self._total = 1
+        """The trace's start and length (ns), computed once per trace, not once per row."""
 
     def set_trace(self, trace: TraceAnalysis | None) -> None:
         self.trace = trace
+        spans = trace.spans if trace else []
+        self._t0 = spans[0].start_ns if spans else 0
+        self._total = max(1, max((sp.end_ns for sp in spans), default=0) - self._t0)
         self.cursor = 0
-        self.virtual_size = Size(self.size.width, len(trace.spans) if trace else 0)
+        self.sized()
         self.scroll_to(0, 0, animate=False)
         self.refresh()
 
-    def action_move(self, delta: int) -> None:
-        if not self.trace or not self.trace.spans:
-            return
-        self.cursor = max(0, min(len(self.trace.spans) - 1, self.cursor + delta))
-        if self.cursor < self.scroll_offset.y:
-            self.scroll_to(y=self.cursor, animate=False)
-        elif self.cursor >= self.scroll_offset.y + self.size.height:
-            self.scroll_to(y=self.cursor - self.size.height + 1, animate=False)
-        self.refresh()
-        self.post_message(self.SpanSelected(self.trace.spans[self.cursor]))
+    @property
+    def row_count(self) -> int:
+        return len(self.trace.spans) if self.trace else 0
+
+    def cursor_moved(self) -> None:
+        self.action_choose()
 
     def action_choose(self) -> None:
         if self.trace and self.trace.spans:
             self.post_message(self.SpanSelected(self.trace.spans[self.cursor]))
 
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        index = y + self.scroll_offset.y
-        if self.trace is None or index >= len(self.trace.spans):
-            return Strip.blank(width)
-        spans = self.trace.spans
-        span = spans[index]
-        t0 = spans[0].start_ns
-        total = max(1, max(s.end_ns for s in spans) - t0)
+    def render_row(self, i: int, width: int) -> Strip:
+        assert self.trace is not None
+        span = self.trace.spans[i]
+        style = self.get_component_rich_style
         name_w = min(NAME_W, max(12, width // 3))
         bar_w = max(4, width - name_w - 10)
         marks = ("★" if span.on_critical_path else " ") + (
             "◆" if span.is_llm else ("✗" if span.status == "error" else " ")
         )
-        label = Text(marks, style="bold")
+        label = Text(marks, style=style("waterfall--marks", partial=True))
         label.append_text(safe("  " * min(span.depth, 8) + span.name, name_w - 2))
         label.pad_right(name_w - label.cell_len)
-        a = int((span.start_ns - t0) / total * bar_w)
-        n = max(1, int(span.duration_ns / total * bar_w))
+        a = int((span.start_ns - self._t0) / self._total * bar_w)
+        n = max(1, int(span.duration_ns / self._total * bar_w))
         bar = " " * a + "█" * min(n, bar_w - a)
-        label.append(bar.ljust(bar_w), style="bold" if span.on_critical_path else "dim" if not span.is_llm else "")
+        kind = "critical" if span.on_critical_path else "llm" if span.is_llm else "bar"
+        label.append(bar.ljust(bar_w), style=style(f"waterfall--{kind}", partial=True))
         label.append(f" {secs(span.duration_ns / 1e9):>8}")
-        segments = list(label.render(self.app.console))
-        strip = Strip(segments).adjust_cell_length(width)
-        if index == self.cursor and self.has_focus:
-            strip = strip.apply_style(Style(reverse=True))
-        elif index == self.cursor:
-            strip = strip.apply_style(Style(underline=True))
-        return strip
-
-    def on_resize(self) -> None:
-        if self.trace:
-            self.virtual_size = Size(self.size.width, len(self.trace.spans))
+        return Strip(list(label.render(self.app.console))).adjust_cell_length(width)
 
 
 class TraceView(Vertical):

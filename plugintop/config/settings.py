@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plugintop.config import (
+from plugintop.config.context import (
     ConfigFile,
     Context,
     apply_overrides,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -15,8 +15,8 @@ from plugintop.clients.loki import LokiClient
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.clients.pyroscope import PyroscopeClient
 from plugintop.clients.tempo import TempoClient
-from plugintop.config import BACKENDS, Context
-from plugintop.credentials import resolve
+from plugintop.config.context import BACKENDS, BackendConfig, Context, GrafanaConfig, Timeouts
+from plugintop.config.credentials import resolve
 from plugintop.errors import BackendError, ConfigError
 from plugintop.redact import redact
 
@@ -52,68 +52,76 @@ class Backends:
 _CLIENTS = {"prometheus": PrometheusClient, "loki": LokiClient, "tempo": TempoClient, "pyroscope": PyroscopeClient}
 
 
-async def open_backends(ctx: Context, env: Mapping[str, str] | None = None) -> Backends:
-    """Builds the clients. Through Grafana, datasources are discovered once via `/api/datasources`.
+def http_client(
+    base_url: str, cfg: BackendConfig, secret_key: str, timeouts: Timeouts, env: Mapping[str, str] | None
+) -> httpx.AsyncClient:
+    """The one way a backend's `AsyncClient` is made: `cfg`'s credentials (named `secret_key` in
+    errors), TLS and headers (`X-Scope-OrgID` for a multi-tenant backend, `X-Grafana-Org-Id` for
+    Grafana's)."""
+    headers: dict[str, str] = {}
+    if isinstance(cfg, GrafanaConfig):
+        if cfg.org_id:
+            headers["X-Grafana-Org-Id"] = str(cfg.org_id)
+    elif cfg.tenant:
+        headers["X-Scope-OrgID"] = cfg.tenant
+    return make_client(
+        base_url, credentials=resolve(cfg.auth, secret_key, env), tls=cfg.tls, timeouts=timeouts, headers=headers
+    )
+
+
+def _no_url(name: str) -> ConfigError:
+    return ConfigError(
+        f"no URL for {name}: give --{name}-url, PLUGINTOP_{name.upper()}_URL, a context with "
+        f"{name}.url, or --grafana-url (or try --demo)"
+    )
+
+
+async def open_backends(ctx: Context, env: Mapping[str, str] | None = None, only: Sequence[str] = BACKENDS) -> Backends:
+    """Builds the clients of the backends in `only` (default all four). Through Grafana,
+    datasources are discovered once via `/api/datasources`. What was opened is closed again if a
+    later backend fails.
 
     Raises:
         ConfigError: a backend has neither a URL nor Grafana to go through, or a secret is missing.
     """
     out = Backends()
-    grafana_http: httpx.AsyncClient | None = None
-    if ctx.grafana and ctx.grafana.url:
-        g = ctx.grafana
-        headers = {"X-Grafana-Org-Id": str(g.org_id)} if g.org_id else {}
-        grafana_http = make_client(
-            g.url or "",
-            credentials=resolve(g.auth, "grafana.auth", env),
-            tls=g.tls,
-            timeouts=g.timeout,
-            headers=headers,
-        )
-        out._http.append(grafana_http)
-        out.grafana = GrafanaClient(grafana_http)
-        out.urls["grafana"] = redact(g.url or "")
+    try:
+        await _open(out, ctx, env, only)
+    except BaseException:
+        await out.aclose()
+        raise
+    return out
+
+
+async def _open(out: Backends, ctx: Context, env: Mapping[str, str] | None, only: Sequence[str]) -> None:
+    g = ctx.grafana if ctx.grafana and ctx.grafana.url else None
     sources = None
-    for name in BACKENDS:
+    for name in only:
         cfg = ctx.backend(name)
         if cfg.url:
-            headers = {"X-Scope-OrgID": cfg.tenant} if cfg.tenant else {}
-            http = make_client(
-                cfg.url,
-                credentials=resolve(cfg.auth, f"{name}.auth", env),
-                tls=cfg.tls,
-                timeouts=cfg.timeout,
-                headers=headers,
-            )
+            http = http_client(cfg.url, cfg, f"{name}.auth", cfg.timeout, env)
             out.urls[name] = redact(cfg.url)
-        elif ctx.grafana and ctx.grafana.url and out.grafana and grafana_http is not None:
+        elif g is not None and g.url:
+            if out.grafana is None:
+                grafana_http = http_client(g.url, g, "grafana.auth", g.timeout, env)
+                out._http.append(grafana_http)
+                out.grafana = GrafanaClient(grafana_http)
+                out.urls["grafana"] = redact(g.url)
             try:
                 if sources is None:
                     sources = await out.grafana.datasources()
                 ds = pick_datasource(sources, name, cfg.datasource_uid)
             except BackendError as e:
                 out.setup_errors[name] = e
-                out.urls[name] = redact(ctx.grafana.url)
+                out.urls[name] = redact(g.url)
                 continue
-            base = f"{ctx.grafana.url}{proxy_path(ds.uid)}"
-            g = ctx.grafana
-            headers = {"X-Grafana-Org-Id": str(g.org_id)} if g.org_id else {}
-            http = make_client(
-                base,
-                credentials=resolve(g.auth, "grafana.auth", env),
-                tls=g.tls,
-                timeouts=cfg.timeout,
-                headers=headers,
-            )
+            base = f"{g.url}{proxy_path(ds.uid)}"
+            http = http_client(base, g, "grafana.auth", cfg.timeout, env)
             out.urls[name] = redact(f"{base} ({ds.name})")
         else:
-            raise ConfigError(
-                f"no URL for {name}: give --{name}-url, PLUGINTOP_{name.upper()}_URL, a context with "
-                f"{name}.url, or --grafana-url (or try --demo)"
-            )
+            raise _no_url(name)
         out._http.append(http)
         setattr(out, name, _CLIENTS[name](http))
-    return out
 
 
 def preflight(ctx: Context, env: Mapping[str, str] | None = None) -> None:
@@ -129,7 +137,4 @@ def preflight(ctx: Context, env: Mapping[str, str] | None = None) -> None:
         if cfg.url:
             resolve(cfg.auth, f"{name}.auth", env)
         elif not (ctx.grafana and ctx.grafana.url):
-            raise ConfigError(
-                f"no URL for {name}: give --{name}-url, PLUGINTOP_{name.upper()}_URL, a context with "
-                f"{name}.url, or --grafana-url (or try --demo)"
-            )
+            raise _no_url(name)

@@ -10,21 +10,10 @@ from dataclasses import dataclass, field
 
 from plugintop.clients.loki import MAX_ENTRIES, Cursor, LokiClient
 from plugintop.errors import BackendError
-from plugintop.models.loki import LogEntry
+from plugintop.models.loki import Gap, LogEntry
 from plugintop.queries.logql import LogQL
 from plugintop.schema import Schema
 from plugintop.timerange import system_clock
-
-
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """A stretch where entries may be missing or late: the backend failed from `start` to `end`."""
-
-    start: float
-    end: float
-    reason: str
-    recovered: bool = False
-    """True once the follower caught up across it (nothing lost, only late)."""
 
 
 @dataclass

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plugintop.config import Auth, file_is_private
+from plugintop.config.context import Auth, file_is_private
 from plugintop.errors import ConfigError
 from plugintop.redact import register_secret
 

@@ -1,0 +1,32 @@
+"""Provides `plugintop [--plugin X --tenant Y]`: the one-screen triage (the Textual app)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from plugintop.cli.common import demo_stack, load, settled
+
+
+def run(ns: argparse.Namespace) -> int:
+    from plugintop.timerange import parse_duration, resolve_range
+    from plugintop.triage.connections import preflight
+    from plugintop.ui.app import PlugintopApp, Session
+
+    async def work() -> int:
+        async with demo_stack(ns):
+            loaded = load(ns, "plugintop")
+            preflight(loaded.context)
+            session = Session(
+                loaded.context,
+                loaded.name,
+                ns.plugin,
+                ns.tenant,
+                resolve_range(ns.since, ns.start, ns.end),
+                parse_duration(ns.p99_target) if ns.p99_target else None,
+            )
+            code = await PlugintopApp(session).run_async()
+        return code or 0
+
+    settled()
+    return asyncio.run(work())

@@ -1,0 +1,76 @@
+"""Provides `plugintop report`: the triage as text, markdown or JSON, for pipes and tickets."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+
+from plugintop.cli.common import add_backends, add_target, demo_stack, load, settled
+
+DESCRIPTION = "Print the triage (percentiles, findings, spans, trace, profile, cost, SLO, verdict)."
+EPILOG = "exit status: 0 report made, 1 no data for that plugin/tenant, 2 usage, 3 every backend failed"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("report", help="the triage as text, markdown or JSON", description=DESCRIPTION, epilog=EPILOG)
+    add_target(p)
+    add_backends(p)
+    p.add_argument("--format", choices=["text", "markdown", "json"], help="default: text on a terminal, json otherwise")
+    p.add_argument(
+        "--deadline",
+        metavar="DUR",
+        default="30s",
+        help="stop waiting for backends after this long and report what is in (default 30s)",
+    )
+    p.set_defaults(run=run)
+
+
+async def _progress(waiting: Callable[[], Mapping[str, float]], after: float = 2.0) -> None:
+    """One line on stderr for each backend that keeps the report waiting longer than `after` seconds."""
+    said: set[str] = set()
+    while True:
+        await asyncio.sleep(0.25)
+        for backend, waited in sorted(waiting().items()):
+            if waited >= after and backend not in said:
+                said.add(backend)
+                print(f"plugintop: waiting for {backend} ({waited:.0f} s so far)…", file=sys.stderr, flush=True)
+
+
+def run(ns: argparse.Namespace) -> int:
+    from plugintop.report import exit_code, render
+    from plugintop.timerange import parse_duration, resolve_range
+    from plugintop.triage import Triage, TriageRequest
+    from plugintop.triage.connections import open_backends
+
+    fmt = ns.format or ("text" if sys.stdout.isatty() else "json")
+    width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
+    rng = resolve_range(ns.since, ns.start, ns.end)
+    deadline = parse_duration(ns.deadline)
+
+    async def work() -> tuple[str, int]:
+        async with demo_stack(ns):
+            loaded = load(ns, "report")
+            req = TriageRequest(
+                plugin=ns.plugin,
+                tenant=ns.tenant,
+                range=rng,
+                p99_target_s=parse_duration(ns.p99_target) if ns.p99_target else None,
+                deadline_s=deadline,
+            )
+            async with await open_backends(loaded.context) as backends:
+                triage = Triage(backends, loaded.context, req)
+                watch = asyncio.create_task(_progress(triage.waiting))
+                try:
+                    result = await triage.run()
+                finally:
+                    watch.cancel()
+            grafana = loaded.context.grafana.url if loaded.context.grafana else None
+            return render(result, fmt, backends.urls, grafana, width), exit_code(result)
+
+    settled()
+    text, code = asyncio.run(work())
+    sys.stdout.write(text)
+    return code

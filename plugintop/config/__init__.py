@@ -1,0 +1,1 @@
+"""The configuration: contexts (backends, TLS, timeouts, telemetry schema), where they are read from, and secrets."""
