@@ -23,6 +23,7 @@ from plugintop.queries.promql import PromQL, Scope
 from plugintop.queries.pyroscope import label_selector
 from plugintop.queries.traceql import TraceQL
 from plugintop.schema import Schema
+from plugintop.timerange import to_ns
 
 RUNS = 5
 
@@ -50,7 +51,9 @@ async def queries(stack: DemoStack) -> dict[str, float]:
             "prom_burn_6h": lambda: prom.query(p.burn_rate(sc, "6h", 0.995), now),
             "prom_cost_range": lambda: prom.query_range(p.cost_per_min(sc, "5m"), start, end, 15),
             "prom_exemplars": lambda: prom.exemplars(p.buckets(sc), *win),
-            "loki_logs_100": lambda: loki.query_logs(lq.selector("recommender", "acme"), start, end, limit=100),
+            "loki_logs_100": lambda: loki.query_logs(
+                lq.selector("recommender", "acme"), to_ns(start), to_ns(end), limit=100
+            ),
             "loki_errors_window": lambda: loki.query_metric(lq.error_count("recommender", "acme", "20m"), win[1]),
             "tempo_search_slow": lambda: tempo.search(
                 tq.tool_spans("recommender", "acme", min_duration_s=2.0), *win, limit=20

@@ -18,6 +18,8 @@ from tests.fixtures import doc, params, real, replay
 from tests.servers import Answer, Backend
 
 WINDOW = (1795696785, 1795698585)
+S = 1_000_000_000
+"""A second in nanoseconds."""
 
 
 @pytest.mark.parametrize(
@@ -35,7 +37,7 @@ async def test_log_queries_real(name: str, direction: str, backend: Backend, htt
     replay(backend, rec)
     p = params(rec)
     page = await LokiClient(http).query_logs(
-        p["query"], int(p["start"]) / 1e9, int(p["end"]) / 1e9, limit=int(p["limit"]), direction=direction
+        p["query"], int(p["start"]), int(p["end"]), limit=int(p["limit"]), direction=direction
     )
     want = sum(len(s["values"]) for s in rec["body"]["data"]["result"])
     assert len(page.entries) == want
@@ -82,7 +84,7 @@ async def test_labels_series_buildinfo_real(backend: Backend, http: httpx.AsyncC
 async def test_errors_real(name: str, pattern: str, backend: Backend, http: httpx.AsyncClient) -> None:
     replay(backend, real(name))
     with pytest.raises(BadQuery, match=pattern):
-        await LokiClient(http).query_logs("{x}", *WINDOW)
+        await LokiClient(http).query_logs("{x}", *(int(t * 1e9) for t in WINDOW))
 
 
 async def test_instant_log_query_error_real(backend: Backend, http: httpx.AsyncClient) -> None:
@@ -162,7 +164,7 @@ async def test_paging_past_the_limit_with_shared_timestamps(backend: Backend, ht
             old = mod.MAX_ENTRIES
             mod.MAX_ENTRIES = 5
             try:
-                page = await c.query_logs_all('{a="b"}', 0, 100, max_entries=100)
+                page = await c.query_logs_all('{a="b"}', 0, 100 * S, max_entries=100)
             finally:
                 mod.MAX_ENTRIES = old
     assert [e.line for e in page.entries] == [f"line {i}" for i in range(12)]
@@ -332,7 +334,7 @@ async def test_paging_backward_with_shared_timestamps() -> None:
 
             old, mod.MAX_ENTRIES = mod.MAX_ENTRIES, 4
             try:
-                page = await LokiClient(h).query_logs_all('{a="b"}', 0, 100, max_entries=100, direction="backward")
+                page = await LokiClient(h).query_logs_all('{a="b"}', 0, 100 * S, max_entries=100, direction="backward")
             finally:
                 mod.MAX_ENTRIES = old
     assert [e.line for e in page.entries] == [line for _, line in sorted(entries, reverse=True)]

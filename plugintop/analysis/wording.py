@@ -4,9 +4,11 @@ screen alike (durations, ratios, money, a finding's evidence, a verdict's summar
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from plugintop.analysis.model import Evidence, Finding, Pattern
+from plugintop.models.loki import Gap
 
 
 def duration(s: float | None) -> str:
@@ -173,3 +175,10 @@ def _first(f: Finding, what: str) -> float | None:
 def evidence_lines(f: Finding) -> list[str]:
     """The finding's evidence as sentences, then its log patterns."""
     return [sentence(e) for e in f.evidence] + [pattern_line(p) for p in f.patterns]
+
+
+def gap(g: Gap, when: Callable[[float], str]) -> str:
+    """The one wording of a gap in the logs, for the screen and the pipes alike (`when` writes a time)."""
+    state = "caught up, nothing lost" if g.recovered else "lines may be missing"
+    span = when(g.start) if g.end <= g.start else f"{when(g.start)} – {when(g.end)}"
+    return f"gap {span}: {g.reason} ({state})"

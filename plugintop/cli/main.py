@@ -13,7 +13,7 @@ import os
 import sys
 
 from plugintop import __version__
-from plugintop.cli import app, check, demo, report, tail
+from plugintop.cli import app, check, demo, logs, report, tail
 from plugintop.cli.common import add_backends, add_target, err
 
 EXAMPLES = """\
@@ -25,6 +25,7 @@ examples:
   plugintop check --plugin recommender --tenant acme  is every backend reachable, with data?
   plugintop report --demo --plugin recommender --tenant acme --format json
   plugintop tail --plugin recommender --tenant acme --since 5m
+  plugintop logs --plugin recommender --tenant acme --from now-2h --to now-1h --format jsonl
   plugintop demo serve                               serve the demo stack for curl or Grafana
 
 secrets never go on the command line: set PLUGINTOP_GRAFANA_TOKEN (or PLUGINTOP_<BACKEND>_TOKEN), or
@@ -54,7 +55,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(
         dest="command", metavar="COMMAND", title="commands (plugintop COMMAND --help)", parser_class=_Sub
     )
-    for command in (check, report, tail, demo):
+    for command in (check, report, tail, logs, demo):
         command.add_parser(sub)
     return p
 

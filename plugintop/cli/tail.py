@@ -1,56 +1,93 @@
-"""Provides `plugintop tail`: the tenant's logs followed to stdout for pipes and scripts (like
-`logcli query --tail`). Text is sanitised always (no control byte reaches stdout); `jsonl` writes one
-JSON object a line (`json.dumps` escapes every control character)."""
+"""Provides `plugintop tail`: the tenant's logs followed to stdout for pipes and scripts (like `logcli query
+--tail`), every line once, live within a poll; with `--to`, the range is printed and it exits (`logs`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from plugintop.cli.common import add_backends, add_target, demo_stack, load, settled
+from plugintop.cli.lines import FORMATS, lines, rfc3339_ns
 from plugintop.textsafe import inert
-from plugintop.timerange import Clock, system_clock, to_rfc3339
+from plugintop.timerange import Clock, system_clock
 
 if TYPE_CHECKING:
     from plugintop.clients.loki import LokiClient
-    from plugintop.models.loki import LogEntry
-    from plugintop.triage.follow import Batch
+    from plugintop.triage.follow import Batch, LogFollower
 
 DESCRIPTION = "Follow the tenant's logs (Loki query_range from a cursor: nothing twice, nothing skipped)."
+EPILOG = """\
+--since/--from say where to start (default 5 minutes ago); with --to, the range is printed and tail
+exits, as `plugintop logs` does.
+exit status: 0 ok (Ctrl-C, or --for ran out caught up), 2 usage, 3 Loki failed,
+4 --for ran out while still behind (stderr says how far it got)."""
+EXIT_BEHIND = 4
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("tail", help="follow the tenant's logs", description=DESCRIPTION)
-    add_target(p, since="5m")
-    add_backends(p)
+def add_log_options(p: argparse.ArgumentParser) -> None:
+    """What `tail` and `logs` share: the filter, the pipeline and the output format."""
     p.add_argument("--filter", metavar="RE", help="only lines matching this regex")
     p.add_argument("--invert", action="store_true", help="with --filter: lines that do not match")
     p.add_argument("--pipeline", metavar="LOGQL", default="", help="a LogQL pipeline, e.g. '| json | level=\"error\"'")
-    p.add_argument("--format", choices=["text", "jsonl"], default="text")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (sanitised, default), jsonl, or raw (the line as stored; text on a terminal)",
+    )
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("tail", help="follow the tenant's logs", description=DESCRIPTION, epilog=EPILOG)
+    add_target(p, since="5m")
+    add_backends(p)
+    add_log_options(p)
     p.add_argument("--for", dest="duration", metavar="DURATION", help="stop after this long (default: Ctrl-C)")
-    p.add_argument("--every", metavar="DURATION", default="1s", help="poll interval (default 1s)")
+    p.add_argument("--every", metavar="DURATION", default="1s", help="poll interval when quiet (default 1s)")
     p.set_defaults(run=run)
 
 
+def pattern_of(ns: argparse.Namespace) -> re.Pattern[str] | None:
+    """The --filter regex, or a usage error naming what is wrong with it."""
+    from plugintop.errors import UsageError
+
+    if not ns.filter:
+        return None
+    try:
+        return re.compile(ns.filter)
+    except re.error as e:
+        raise UsageError(f"--filter is not a regular expression: {e}") from None
+
+
+def output_format(fmt: str, out: TextIO = sys.stdout) -> str:
+    """`raw` is for files and programs: on a terminal, lines are written sanitised (`text`)."""
+    if fmt == "raw" and out.isatty():
+        print("plugintop: --format raw on a terminal: writing sanitised text", file=sys.stderr)
+        return "text"
+    return fmt
+
+
 def run(ns: argparse.Namespace) -> int:
-    from plugintop.errors import ConfigError, UsageError
+    if ns.end:
+        from plugintop.cli import logs
+
+        return logs.run(ns)
+    from plugintop.errors import ConfigError
     from plugintop.queries.logql import LogQL
-    from plugintop.timerange import parse_duration
+    from plugintop.timerange import parse_duration, parse_time_ns, to_ns
     from plugintop.triage.connections import open_backends
 
-    if ns.filter:
-        try:
-            re.compile(ns.filter)
-        except re.error as e:
-            raise UsageError(f"--filter is not a regular expression: {e}") from None
-    since = parse_duration(ns.since or "5m")
+    pattern = pattern_of(ns)
+    now = system_clock()
+    start_ns = parse_time_ns(ns.start, now) if ns.start else to_ns(now - parse_duration(ns.since or "5m"))
     duration = parse_duration(ns.duration) if ns.duration else None
     every = parse_duration(ns.every)
+    fmt = output_format(ns.format)
 
     async def work() -> int:
         async with demo_stack(ns):
@@ -62,9 +99,9 @@ def run(ns: argparse.Namespace) -> int:
                 return await run_tail(
                     backends.loki,
                     query,
-                    system_clock() - since,
-                    fmt=ns.format,
-                    filter_re=ns.filter,
+                    start_ns,
+                    fmt=fmt,
+                    pattern=pattern,
                     invert=ns.invert,
                     duration=duration,
                     every=every,
@@ -74,49 +111,13 @@ def run(ns: argparse.Namespace) -> int:
     return asyncio.run(work())
 
 
-def format_entry(e: LogEntry, fmt: str) -> str:
-    """One output line for an entry."""
-    if fmt == "jsonl":
-        obj = {"ts": to_rfc3339(e.ts_ns / 1e9), "ts_ns": str(e.ts_ns), "labels": e.labels, "line": e.line}
-        if e.metadata:
-            obj["metadata"] = e.metadata
-        return json.dumps(obj, ensure_ascii=False)
-    return f"{to_rfc3339(e.ts_ns / 1e9)} {inert(e.line)}"
-
-
-def format_batch(batch: Batch, fmt: str, pattern: re.Pattern[str] | None, invert: bool) -> list[str]:
-    out = []
-    for g in batch.gaps:
-        if fmt == "jsonl":
-            out.append(
-                json.dumps(
-                    {
-                        "gap": {
-                            "start": to_rfc3339(g.start),
-                            "end": to_rfc3339(g.end),
-                            "reason": g.reason,
-                            "recovered": g.recovered,
-                        }
-                    }
-                )
-            )
-        else:
-            state = "recovered, nothing lost" if g.recovered else "lines may be missing"
-            out.append(f"-- gap {to_rfc3339(g.start)} .. {to_rfc3339(g.end)}: {inert(g.reason)} ({state}) --")
-    for e in batch.entries:
-        if pattern is not None and (pattern.search(e.line) is None) != invert:
-            continue
-        out.append(format_entry(e, fmt))
-    return out
-
-
 async def run_tail(
     loki: LokiClient,
     query: str,
-    start: float,
+    start_ns: int,
     *,
     fmt: str = "text",
-    filter_re: str | None = None,
+    pattern: re.Pattern[str] | None = None,
     invert: bool = False,
     duration: float | None = None,
     every: float = 1.0,
@@ -124,31 +125,60 @@ async def run_tail(
     err: TextIO = sys.stderr,
     clock: Clock = system_clock,
 ) -> int:
-    """Follows `query` from `start` until `duration` passes (or forever); returns the exit status."""
-    from plugintop.triage.follow import LogFollower
+    """Follows `query` from `start_ns` until `duration` passes (or for ever); returns the exit status:
+    `EXIT_BEHIND` when `duration` ran out before the tail caught up (stderr says how far it got)."""
+    from plugintop.triage.follow import LogFollower, follow
 
-    pattern = re.compile(filter_re) if filter_re else None
-    follower = LogFollower(loki, query, start, clock=clock)
-    deadline = time.monotonic() + duration if duration is not None else None
-    last_error = None
-    while True:
-        batch = await follower.poll()
-        lines = format_batch(batch, fmt, pattern, invert)
-        if lines:
-            out.write("\n".join(lines) + "\n")
-            out.flush()
-        if batch.error is not None:
+    follower = LogFollower(loki, query, start_ns, clock=clock)
+    said: list[str | None] = [None]
+    last: list[Batch | None] = [None]
+    printed = [0]
+
+    def say(msg: str | None) -> None:
+        if msg is not None and msg != said[0]:
+            err.write(inert(msg) + "\n")
+            err.flush()
+        said[0] = msg
+
+    async def loop() -> None:
+        async for batch in follow(follower, every):
+            last[0] = batch
+            written = lines(batch.entries, batch.gaps, fmt, pattern, invert)
+            if written:
+                out.write("\n".join(written) + "\n")
+                out.flush()
+                printed[0] += len(batch.entries)
             e = batch.error
-            msg = f"plugintop tail: {e.backend}: {e.kind}: {e.message} (retrying every {every:g}s)"
-            if msg != last_error:
-                err.write(inert(msg) + "\n")
-                err.flush()
-            last_error = msg
-        else:
-            last_error = None
-        if deadline is not None and time.monotonic() >= deadline:
-            return 0
-        if batch.behind and batch.error is None:
-            continue
-        wait = every if deadline is None else max(0.0, min(every, deadline - time.monotonic()))
-        await asyncio.sleep(wait)
+            say(f"plugintop tail: {e.backend}: {e.kind}: {e.message} (retrying every {every:g}s)" if e else None)
+
+    watch = asyncio.create_task(_frozen(follower, say))
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(loop(), duration)
+    except TimeoutError:
+        pass
+    finally:
+        watch.cancel()
+    b = last[0]
+    if b is None or b.behind or b.error is not None:
+        took = time.monotonic() - started
+        err.write(
+            f"plugintop tail: stopped after {took:.1f} s (--for) while still behind: printed {printed[0]:,} lines, "
+            f"read up to {rfc3339_ns(follower.cursor_ns)}; continue with --from {rfc3339_ns(follower.cursor_ns)}\n"
+        )
+        err.flush()
+        return EXIT_BEHIND
+    return 0
+
+
+async def _frozen(follower: LogFollower, say: Callable[[str | None], None]) -> None:
+    """Says once when Loki stops answering (after `FROZEN_S`), not only when the timeout gives up."""
+    from plugintop.timerange import to_rfc3339
+    from plugintop.triage.follow import FROZEN_S
+
+    while True:
+        await asyncio.sleep(0.5)
+        waited = follower.waited()
+        if waited >= FROZEN_S:
+            since = to_rfc3339(time.time() - waited)
+            say(f"plugintop tail: loki not answering since {since}")

@@ -7,6 +7,7 @@ value forms, so structured metadata never splits streams.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from operator import attrgetter
 from typing import Any
 
@@ -175,11 +176,13 @@ class LokiClient:
         return validate(BuildInfo, body, self.backend, "buildinfo")
 
     async def query_logs(
-        self, query: str, start: float, end: float, *, limit: int = 100, direction: str = "backward"
+        self, query: str, start_ns: int, end_ns: int, *, limit: int = 100, direction: str = "backward"
     ) -> LogPage:
-        """One page of a log query (`start` inclusive, `end` exclusive), sorted as `direction` asks."""
+        """One page of a log query (`start_ns` inclusive, `end_ns` exclusive, Unix nanoseconds: integers
+        from end to end, since a float near today's epoch resolves only ~240 ns), sorted as `direction`
+        asks."""
         limit = max(1, min(limit, MAX_ENTRIES))
-        params = {"query": query, "start": ns(start), "end": ns(end), "limit": limit, "direction": direction}
+        params = {"query": query, "start": str(start_ns), "end": str(end_ns), "limit": limit, "direction": direction}
         resp = await send(self.http, self.backend, "GET", "/loki/api/v1/query_range", params=params, headers=_HEADERS)
         return self.log_page(resp, limit, direction)
 
@@ -191,28 +194,40 @@ class LokiClient:
         entries.sort(key=_TS, reverse=direction == "backward")  # streams merged; already sorted: linear
         return LogPage(entries, len(entries) >= limit, warnings)
 
-    async def query_logs_all(
-        self, query: str, start: float, end: float, *, max_entries: int = 20_000, direction: str = "forward"
-    ) -> LogPage:
-        """A log query paged past Loki's entry limit with a `Cursor` (each entry once, in order).
-        `limit_reached` says `max_entries` cut it."""
+    async def log_pages(
+        self, query: str, start_ns: int, end_ns: int, *, page: int = MAX_ENTRIES, direction: str = "forward"
+    ) -> AsyncIterator[LogPage]:
+        """A log query read page by page with a `Cursor`, each entry once, in order, until the range is
+        read; each page yielded holds only the entries not yielded before (`limit_reached`: the cursor
+        had to step past a timestamp shared by more entries than a page holds; some were skipped)."""
         forward = direction == "forward"
-        start_ns, end_ns = int(start * 1e9), int(end * 1e9)
         cursor = Cursor(start_ns if forward else end_ns, forward)
-        out: list[LogEntry] = []
-        warnings: list[str] = []
-        while len(out) < max_entries and end_ns > start_ns:
-            want = min(MAX_ENTRIES, max_entries - len(out) + len(cursor.seen))
-            page = await self.query_logs(query, start_ns / 1e9, end_ns / 1e9, limit=want, direction=direction)
-            warnings.extend(page.warnings)
-            out.extend(cursor.take(page)[: max_entries - len(out)])
-            if not page.limit_reached or not page.entries:
-                return LogPage(out, False, warnings)
+        while end_ns > start_ns:
+            got = await self.query_logs(query, start_ns, end_ns, limit=page, direction=direction)
+            fresh = cursor.take(got)
+            yield LogPage(fresh, cursor.stepped, got.warnings)
+            if not got.limit_reached or not got.entries:
+                return
             if forward:  # the next page starts at the cursor's timestamp again (its entries are `seen`)
                 start_ns = cursor.ns
             else:
                 end_ns = cursor.ns + 1
-        return LogPage(out, True, warnings)
+
+    async def query_logs_all(
+        self, query: str, start_ns: int, end_ns: int, *, max_entries: int = 20_000, direction: str = "forward"
+    ) -> LogPage:
+        """A log query paged past Loki's entry limit (each entry once, in order). `limit_reached` says
+        `max_entries` cut it."""
+        out: list[LogEntry] = []
+        warnings: list[str] = []
+        async for got in self.log_pages(
+            query, start_ns, end_ns, page=min(MAX_ENTRIES, max_entries + 1), direction=direction
+        ):
+            warnings.extend(got.warnings)
+            out.extend(got.entries)
+            if len(out) > max_entries:
+                return LogPage(out[:max_entries], True, warnings)
+        return LogPage(out, False, warnings)
 
     async def query_metric_range(self, query: str, start: float, end: float, step: float) -> QueryResult:
         """A LogQL metric query over a range (matrix)."""

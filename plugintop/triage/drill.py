@@ -25,7 +25,7 @@ from plugintop.queries.promql import PromQL, Scope
 from plugintop.queries.pyroscope import label_selector
 from plugintop.queries.traceql import TraceQL
 from plugintop.schema import Schema
-from plugintop.timerange import format_duration
+from plugintop.timerange import format_duration, to_ns
 from plugintop.triage.asking import Asker
 
 ERROR_LINES = 1000
@@ -257,7 +257,11 @@ class Drill:
             return
         q = self.logql.trace_lines(self.plugin, self.tenant, sample.trace_id)
         lines = (
-            self.a.ask("loki", q, b.loki.query_logs(q, win[0] - 300, win[1] + 300, limit=100, direction="forward"))
+            self.a.ask(
+                "loki",
+                q,
+                b.loki.query_logs(q, to_ns(win[0] - 300), to_ns(win[1] + 300), limit=100, direction="forward"),
+            )
             if b.loki
             else _none()
         )
@@ -285,8 +289,8 @@ class Drill:
         sel = self.logql.selector(self.plugin, self.tenant)
         step = max(10.0, (win[1] - base[0]) / 500)
         return await asyncio.gather(
-            self.a.ask("loki", q, loki.query_logs(q, *win, limit=ERROR_LINES)),
-            self.a.ask("loki", None, loki.query_logs(q, *base, limit=ERROR_LINES)),
+            self.a.ask("loki", q, loki.query_logs(q, to_ns(win[0]), to_ns(win[1]), limit=ERROR_LINES)),
+            self.a.ask("loki", None, loki.query_logs(q, to_ns(base[0]), to_ns(base[1]), limit=ERROR_LINES)),
             self.a.ask("loki", None, loki.patterns(sel, base[0], win[1], step), quiet=True),
         )
 

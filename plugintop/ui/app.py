@@ -17,10 +17,10 @@ from textual.widgets import ContentSwitcher, Footer, Input
 from plugintop.analysis.model import TriageResult
 from plugintop.config.context import Context
 from plugintop.errors import BackendError, PlugintopError
-from plugintop.timerange import Clock, TimeRange, system_clock
+from plugintop.timerange import Clock, TimeRange, system_clock, to_ns
 from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_spans
 from plugintop.triage.connections import Backends, open_backends
-from plugintop.triage.follow import tenant_follower
+from plugintop.triage.follow import follow, tenant_follower
 from plugintop.ui.format import hhmm
 from plugintop.ui.help import HelpScreen
 from plugintop.ui.linedetail import LineDetail
@@ -281,17 +281,15 @@ class PlugintopApp(App[int]):
             return
         s = self.session
         follower = tenant_follower(
-            self.backends.loki, s.ctx.telemetry, s.plugin, s.tenant, s.clock() - s.tail_since, clock=s.clock
+            self.backends.loki, s.ctx.telemetry, s.plugin, s.tenant, to_ns(s.clock() - s.tail_since), clock=s.clock
         )
-        while True:
-            batch = await follower.poll()
+        async for batch in follow(follower, s.tail_every):
             if batch.error is not None:
                 view.border_subtitle = f"loki: {batch.error.message} · retrying in {s.tail_every:.0f}s"[:100]
             else:
                 view.border_subtitle = ""
             if batch.entries or batch.gaps:
                 view.add(batch.entries, batch.gaps)
-            await asyncio.sleep(s.tail_every)
 
     def action_pause(self) -> None:
         view = self.query_one("#logs", LogView)

@@ -11,6 +11,7 @@ from itertools import compress, repeat
 from operator import contains, not_
 from typing import Any, NamedTuple
 
+from plugintop.analysis import wording
 from plugintop.models.loki import Gap, LogEntry
 from plugintop.textsafe import inert
 from plugintop.timerange import to_rfc3339
@@ -88,9 +89,8 @@ class GapMark:
     __slots__ = ("ts_ns", "line")
 
     def __init__(self, gap: Gap) -> None:
-        what = "recovered" if gap.recovered else "lines may be missing"
         self.ts_ns = int(gap.start * 1e9)
-        self.line = f"── gap {hhmmss(gap.start)}–{hhmmss(gap.end)}: {inert(gap.reason, 120)} ({what}) ──"
+        self.line = f"── {inert(wording.gap(gap, hhmmss), 200)} ──"
 
 
 Item = LogEntry | GapMark
