@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
+import logs as logs_bench  # noqa: E402
 import tail as tail_bench  # noqa: E402
 
 from plugintop.analysis import flame as flame_analysis  # noqa: E402
@@ -385,6 +386,11 @@ def main() -> None:
             [sys.executable, str(ROOT / "bench" / "tail.py"), "--memory"], capture_output=True, text=True, check=True
         ).stdout.split()
         out("tail_rss_mb_100k", float(mem[0]), "MB")
+        lat, ingested, shown = asyncio.run(logs_bench.latency())
+        out("tail_latency_p50_s", statistics.median(lat), "s")
+        out("tail_latency_max_s", max(lat), "s")
+        out("tail_latency_lines_lost", ingested - shown, "lines")
+        out("logs_fetch_s", logs_bench.logs_fetch(), "s")
         with tempfile.TemporaryDirectory() as tmp:
             trace_and_flame(Path(tmp))
         loop_stalls(urls)

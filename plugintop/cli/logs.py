@@ -32,12 +32,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(ns: argparse.Namespace) -> int:
-    from plugintop.clients.loki import MAX_ENTRIES
     from plugintop.errors import ConfigError, UsageError
-    from plugintop.models.loki import Gap
-    from plugintop.queries.logql import LogQL
     from plugintop.timerange import resolve_range_ns
     from plugintop.triage.connections import open_backends
+    from plugintop.triage.follow import tenant_range
 
     pattern = pattern_of(ns)
     start_ns, end_ns = resolve_range_ns(ns.since, ns.start, ns.end)
@@ -50,19 +48,23 @@ def run(ns: argparse.Namespace) -> int:
     async def work() -> int:
         async with demo_stack(ns):
             loaded = load(ns, "logs")
-            query = LogQL(loaded.context.telemetry).logs(ns.plugin, ns.tenant, ns.pipeline)
             printed = 0
             async with await open_backends(loaded.context, only=("loki",)) as backends:
                 if backends.loki is None:
                     raise ConfigError(f"loki: {backends.setup_errors['loki'].message}")
-                pages = backends.loki.log_pages(query, start_ns, end_ns, page=MAX_ENTRIES, direction=direction)
-                async for page in pages:
-                    entries = page.entries if limit is None else page.entries[: limit - printed]
-                    gaps = []
-                    if page.limit_reached:  # the cursor stepped past a crowded timestamp
-                        at = entries[-1].ts_ns / 1e9 if entries else start_ns / 1e9
-                        gaps.append(Gap(at, at, "more lines share one timestamp than a page holds; some were skipped"))
-                    out = lines(entries, gaps, fmt, pattern, ns.invert)
+                pages = tenant_range(
+                    backends.loki,
+                    loaded.context.telemetry,
+                    ns.plugin,
+                    ns.tenant,
+                    start_ns,
+                    end_ns,
+                    pipeline=ns.pipeline,
+                    direction=direction,
+                )
+                async for batch in pages:
+                    entries = batch.entries if limit is None else batch.entries[: limit - printed]
+                    out = lines(entries, batch.gaps, fmt, pattern, ns.invert)
                     if out:
                         sys.stdout.write("\n".join(out) + "\n")
                     printed += len(entries)

@@ -3,6 +3,9 @@ triage and the tail."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from plugintop.queries._gostring import go_quote, re2_escape
 from plugintop.queries.promql import label_name
 from plugintop.schema import Schema
@@ -11,6 +14,13 @@ from plugintop.schema import Schema
 def quote(value: str) -> str:
     """The one LogQL string escaper (LogQL unquotes like PromQL: Go's `strconv.Unquote`)."""
     return go_quote(value)
+
+
+def json_label(field: str) -> str:
+    """The label Loki's `| json` makes of a JSON field (`error.type` of nested objects: `error_type`):
+    every character outside `[A-Za-z0-9_]` becomes `_`, and a leading digit gets a `_` before it."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", field)
+    return f"_{name}" if name[:1].isdigit() else name or "_"
 
 
 class LogQL:
@@ -26,13 +36,23 @@ class LogQL:
             f"{label_name(self.s.log_tenant_label)}={quote(tenant)}}}"
         )
 
-    def logs(self, plugin: str, tenant: str, pipeline: str = "", contains: str | None = None) -> str:
-        """The tenant's lines, with an optional literal line filter and the user's own pipeline."""
+    def logs(
+        self,
+        plugin: str,
+        tenant: str,
+        pipeline: str = "",
+        contains: str | None = None,
+        pivots: Sequence[tuple[str, str]] = (),
+    ) -> str:
+        """The tenant's lines, with an optional literal line filter, the user's own pipeline, and
+        `pivots`: JSON fields that must equal a value (`| json | field="v"`)."""
         q = self.selector(plugin, tenant)
         if contains:
             q += f" |= {quote(contains)}"
         if pipeline.strip():
             q += " " + pipeline.strip()
+        if pivots:
+            q += " | json" + "".join(f" | {json_label(k)}={quote(v)}" for k, v in pivots)
         return q
 
     def trace_lines(self, plugin: str, tenant: str, trace_id: str) -> str:

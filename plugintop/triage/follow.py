@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from plugintop.clients.loki import MAX_ENTRIES, LokiClient
@@ -142,7 +142,37 @@ async def follow(follower: LogFollower, every: float = 1.0, busy: float = 0.2) -
 
 
 def tenant_follower(
-    loki: LokiClient, schema: Schema, plugin: str, tenant: str, start_ns: int, pipeline: str = "", **kw: object
+    loki: LokiClient,
+    schema: Schema,
+    plugin: str,
+    tenant: str,
+    start_ns: int,
+    pipeline: str = "",
+    pivots: Sequence[tuple[str, str]] = (),
+    **kw: object,
 ) -> LogFollower:
-    """The follower of `{plugin="X", tenant_id="Y"}` (plus the user's own LogQL pipeline)."""
-    return LogFollower(loki, LogQL(schema).logs(plugin, tenant, pipeline), start_ns, **kw)  # type: ignore[arg-type]
+    """The follower of `{plugin="X", tenant_id="Y"}` (plus the user's own LogQL pipeline and pivots)."""
+    query = LogQL(schema).logs(plugin, tenant, pipeline, pivots=pivots)
+    return LogFollower(loki, query, start_ns, **kw)  # type: ignore[arg-type]
+
+
+async def tenant_range(
+    loki: LokiClient,
+    schema: Schema,
+    plugin: str,
+    tenant: str,
+    start_ns: int,
+    end_ns: int,
+    pipeline: str = "",
+    pivots: Sequence[tuple[str, str]] = (),
+    direction: str = "forward",
+) -> AsyncIterator[Batch]:
+    """The tenant's lines of a past range, page by page, each once, in `direction`; a timestamp shared
+    by more lines than a page holds is a gap (some were skipped)."""
+    query = LogQL(schema).logs(plugin, tenant, pipeline, pivots=pivots)
+    async for page in loki.log_pages(query, start_ns, end_ns, page=MAX_ENTRIES, direction=direction):
+        gaps = []
+        if page.limit_reached:
+            at = (page.entries[-1].ts_ns if page.entries else start_ns) / 1e9
+            gaps.append(Gap(at, at, "more lines share one timestamp than a page holds; some were skipped"))
+        yield Batch(page.entries, gaps)

@@ -12,20 +12,24 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
+from textual.content import Content
 from textual.widgets import ContentSwitcher, Footer, Input
 
 from plugintop.analysis.model import TriageResult
 from plugintop.config.context import Context
 from plugintop.errors import BackendError, PlugintopError
+from plugintop.textsafe import inert
 from plugintop.timerange import Clock, TimeRange, system_clock, to_ns
 from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_spans
 from plugintop.triage.connections import Backends, open_backends
-from plugintop.triage.follow import follow, tenant_follower
-from plugintop.ui.format import hhmm
+from plugintop.triage.follow import FROZEN_S, LogFollower, follow, tenant_follower, tenant_range
+from plugintop.ui.format import hhmm, hhmmss
 from plugintop.ui.help import HelpScreen
 from plugintop.ui.linedetail import LineDetail
+from plugintop.ui.pivot import PivotScreen
 from plugintop.ui.widgets.cost import Cost
 from plugintop.ui.widgets.flame import FlameView
+from plugintop.ui.widgets.loglines import fields_of
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.percentiles import Percentiles
 from plugintop.ui.widgets.spans import Spans
@@ -42,6 +46,8 @@ PANE_BACKEND = {
     "logs": "loki",
 }
 NARROW = 120
+LIVE_SLACK_S = 60.0
+"""A range ending less than this before now "ends now": the log pane follows it."""
 
 
 @dataclass
@@ -98,6 +104,9 @@ class PlugintopApp(App[int]):
         self.reproducing = False
         self.repro_note = ""
         self.status = ""
+        self.pivots: list[tuple[str, str]] = []
+        """Fields of the log lines that must have a value (`=` on a line adds one, backspace drops one)."""
+        self.follower: LogFollower | None = None
 
     # ----- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -149,6 +158,7 @@ class PlugintopApp(App[int]):
         self.session.urls = dict(self.backends.urls)
         self.run_triage()
         self.follow_logs()
+        self.set_interval(1.0, self._watch_loki)
         self.query_one("#tools").focus()
 
     async def on_unmount(self) -> None:
@@ -271,25 +281,86 @@ class PlugintopApp(App[int]):
         self._crumbs()
 
     # ----- tail ---------------------------------------------------------------------------------
+    def _logs_range(self) -> tuple[int, int | None]:
+        """Where the log pane reads: a range that ends now is followed (from `tail_since` ago at most,
+        the buffer is bounded); a range in the past is read whole (None: no end, follow)."""
+        s = self.session
+        now = s.clock()
+        if s.range.end >= now - LIVE_SLACK_S:
+            return to_ns(max(s.range.start, now - s.tail_since)), None
+        return to_ns(s.range.start), to_ns(s.range.end)
+
+    def _logs_label(self) -> str:
+        s = self.session
+        pivots = "".join(f" · {k}={v}" for k, v in self.pivots)
+        return f"Logs {{plugin={s.plugin!r}, tenant={s.tenant!r}}}{pivots}"
+
     @work(exclusive=True, group="tail", exit_on_error=False)
     async def follow_logs(self) -> None:
+        """The log pane: follows a range that ends now, reads a past one whole (re-run on every move)."""
         assert self.backends is not None
         view = self.query_one("#logs", LogView)
-        if self.backends.loki is None:
+        loki = self.backends.loki
+        if loki is None:
             err = self.backends.setup_errors.get("loki")
-            view.border_subtitle = f"loki: {err.message if err else 'not configured'}"
+            view.border_subtitle = Content(inert(f"loki: {err.message if err else 'not configured'}", 100))
             return
         s = self.session
-        follower = tenant_follower(
-            self.backends.loki, s.ctx.telemetry, s.plugin, s.tenant, to_ns(s.clock() - s.tail_since), clock=s.clock
+        start_ns, end_ns = self._logs_range()
+        if end_ns is not None:
+            span = f"range {hhmm(start_ns / 1e9)}–{hhmm(end_ns / 1e9)}"
+            view.reset(f"{span} (reading)", self._logs_label())
+            self.follower = None
+            pages = tenant_range(loki, s.ctx.telemetry, s.plugin, s.tenant, start_ns, end_ns, pivots=tuple(self.pivots))
+            try:
+                async for batch in pages:
+                    view.add(batch.entries, batch.gaps)
+            except BackendError as e:
+                view.border_subtitle = Content(inert(f"loki: {e.message}", 100))
+                view.set_mode(f"{span} (incomplete)")
+                return
+            view.border_subtitle = ""
+            view.set_mode(span)
+            return
+        view.reset("following", self._logs_label())
+        self.follower = tenant_follower(
+            loki, s.ctx.telemetry, s.plugin, s.tenant, start_ns, pivots=tuple(self.pivots), clock=s.clock
         )
-        async for batch in follow(follower, s.tail_every):
+        async for batch in follow(self.follower, s.tail_every):
             if batch.error is not None:
-                view.border_subtitle = f"loki: {batch.error.message} · retrying in {s.tail_every:.0f}s"[:100]
+                note = f"loki: {batch.error.message} · retrying every {s.tail_every:.0f}s"
+                view.border_subtitle = Content(inert(note, 100))
             else:
                 view.border_subtitle = ""
             if batch.entries or batch.gaps:
                 view.add(batch.entries, batch.gaps)
+
+    def _watch_loki(self) -> None:
+        """Says when Loki stops answering the tail (after a few seconds, not when the timeout gives up)."""
+        f = self.follower
+        waited = f.waited() if f is not None else 0.0
+        if waited >= FROZEN_S:
+            view = self.query_one("#logs", LogView)
+            since = hhmmss(self.session.clock() - waited)
+            view.border_subtitle = Content(f"loki not answering since {since}")
+
+    def on_log_view_pivot_requested(self, event: LogView.PivotRequested) -> None:
+        fields = fields_of(event.item)
+        if not fields:
+            self.notify("this line has no JSON fields to filter by", markup=False)
+            return
+
+        def chosen(pick: tuple[str, str] | None) -> None:
+            if pick is not None:
+                self.pivots.append(pick)
+                self.follow_logs()
+
+        self.push_screen(PivotScreen(fields), chosen)
+
+    def on_log_view_unpivot_requested(self, event: LogView.UnpivotRequested) -> None:
+        if self.pivots:
+            self.pivots.pop()
+            self.follow_logs()
 
     def action_pause(self) -> None:
         view = self.query_one("#logs", LogView)
@@ -323,6 +394,7 @@ class PlugintopApp(App[int]):
         self.session = replace(s, range=TimeRange(now - s.range.duration, now))
         self.window = None
         self.run_triage()
+        self.follow_logs()
         self.watch_slow_spans(now)
 
     @work(exclusive=True, group="reproduce", exit_on_error=False)
@@ -400,6 +472,7 @@ class PlugintopApp(App[int]):
         self.session = replace(self.session, range=rng)
         self.window = None
         self.run_triage()
+        self.follow_logs()
 
     def action_shift(self, direction: int) -> None:
         r = self.session.range

@@ -55,6 +55,7 @@ class LineFilter:
     line is searched, like grep."""
 
     def __init__(self, text: str, invert: bool = False) -> None:
+        self.text = text
         self.invert = invert
         self.needle: str | None = None
         """A literal, lower-cased: searched as a substring, no regex engine."""
@@ -203,3 +204,24 @@ def _clock_text(ts: float) -> str:
             _SECOND.clear()
         text = _SECOND[sec] = hhmmss(sec)
     return text
+
+
+def fields_of(item: Item, limit: int = 60) -> list[tuple[str, str]]:
+    """The JSON fields of a line a filter can be made of: (name, value) pairs, nested objects as
+    `a.b`, scalar values only (as Loki's `| json` sees them), at most `limit`."""
+    if isinstance(item, GapMark):
+        return []
+    obj = json_object(item.line)
+    out: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: object) -> None:
+        if len(out) >= limit:
+            return
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif not isinstance(value, list) and value is not None:
+            out.append((prefix, _show(value) if not isinstance(value, bool) else str(value).lower()))
+
+    walk("", obj or {})
+    return out

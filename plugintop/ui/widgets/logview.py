@@ -18,11 +18,13 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
 from plugintop.models.loki import Gap, LogEntry
+from plugintop.textsafe import inert
 from plugintop.ui.widgets.lines import LineList
 from plugintop.ui.widgets.loglines import (
     DEFAULT_TEMPLATE,
@@ -62,6 +64,8 @@ class LogView(LineList):
         Binding("end,G", "follow", "follow", show=False),
         Binding("enter", "open", "open trace", show=False),
         Binding("space,v", "detail", "whole line", show=False),
+        Binding("equals_sign", "pivot", "filter by a field", show=False),
+        Binding("backspace", "unpivot", "drop the last field filter", show=False),
     ]
 
     class TraceRequested(Message):
@@ -73,6 +77,16 @@ class LogView(LineList):
         def __init__(self, item: Item) -> None:
             super().__init__()
             self.item = item
+
+    class PivotRequested(Message):
+        """A field of this line's JSON should become a filter."""
+
+        def __init__(self, item: Item) -> None:
+            super().__init__()
+            self.item = item
+
+    class UnpivotRequested(Message):
+        """The last field filter should go."""
 
     def __init__(
         self,
@@ -97,6 +111,8 @@ class LogView(LineList):
         self.cursor = -1
         self.template = tuple(template)
         self.label = label
+        self.mode = "following"
+        """What the rows are: "following" (live) or the past range they hold."""
         self.paused = False
         self.pending: deque[Item] = deque(maxlen=limit)
         self.pending_total = 0
@@ -158,6 +174,26 @@ class LogView(LineList):
             self.pending_total = 0
         self._repaint()
 
+    def reset(self, mode: str, label: str | None = None) -> None:
+        """Empties the view for a new stream of rows: live ("following") or a past range (`mode` says
+        which); the filter stays."""
+        self.rows.clear()
+        self.pending.clear()
+        self.total = self.pending_total = self._first = 0
+        self.shown = None if self.filter is None else []
+        self._cache.clear()
+        self._strips.clear()
+        self.mode = mode
+        self.label = label or self.label
+        self.following = True
+        self.cursor = -1
+        self._repaint()
+
+    def set_mode(self, mode: str) -> None:
+        """What the rows are now (a range read whole, say)."""
+        self.mode = mode
+        self._title()
+
     def set_filter(self, text: str, invert: bool = False) -> None:
         """Filter as you type (see `LineFilter`; empty: none)."""
         self.filter = LineFilter(text, invert) if text else None
@@ -215,15 +251,17 @@ class LogView(LineList):
         self._show()
 
     def _title(self) -> None:
-        state = "following" if self.following else "scrolled (end follows)"
+        state = self.mode if self.following else f"{self.mode}, scrolled (end follows)"
         if self.paused:
             state = f"paused · {self.pending_total:,} new"
         parts = [self.label, state]
+        if self.filter is not None:
+            parts.append(f"filter {'!' if self.filter.invert else ''}{self.filter.text}")
         if self.shown is not None:
             parts.append(f"{self.count:,}/{len(self.rows):,} match")
         if self.dropped:
             parts.append(f"{self.dropped:,} dropped")
-        self.border_title = " · ".join(parts)
+        self.border_title = Content(inert(" · ".join(parts), 300))  # plain text: never markup
 
     def _absolute(self, i: int) -> int | None:
         if self.shown is not None:
@@ -265,6 +303,14 @@ class LogView(LineList):
             self.post_message(self.TraceRequested(row.trace_id))
         else:
             self.action_detail()
+
+    def action_pivot(self) -> None:
+        item = self.item(self.cursor)
+        if item is not None:
+            self.post_message(self.PivotRequested(item))
+
+    def action_unpivot(self) -> None:
+        self.post_message(self.UnpivotRequested())
 
     def action_detail(self) -> None:
         item = self.item(self.cursor)
