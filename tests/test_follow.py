@@ -263,3 +263,23 @@ async def test_for_running_out_behind_says_how_far_it_got(loki: FakeLoki) -> Non
         took = time.monotonic() - started
     assert rc == EXIT_BEHIND and "still behind" in err.getvalue() and "continue with --from" in err.getvalue()
     assert took < 0.6  # the deadline is kept, not the slow page's answer waited for
+
+
+async def test_a_frozen_loki_is_said_at_once_and_marked_caught_up_after(
+    loki: FakeLoki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer that takes longer than `FROZEN_S`: stderr says so while waiting (not when a timeout gives
+    up), and the lines after it carry a gap marker saying nothing was lost (the cursor proves it)."""
+    import plugintop.triage.follow as follow_mod
+
+    monkeypatch.setattr(follow_mod, "FROZEN_S", 0.3)
+    now = time.time()
+    loki.entries = [(int((now - 5) * S), "before the freeze")]
+    loki.delay = 0.8
+    out, err = io.StringIO(), io.StringIO()
+    async with httpx.AsyncClient(base_url=loki.url) as http:
+        rc = await run_tail(LokiClient(http), "{}", int((now - 60) * S), duration=2.0, every=0.1, out=out, err=err)
+    assert "loki not answering since" in err.getvalue()
+    text = out.getvalue()
+    assert "before the freeze" in text and "caught up, nothing lost" in text and "\x1b" not in text
+    assert rc in (0, EXIT_BEHIND)  # a poll may be in flight at the deadline; either way it is said

@@ -162,3 +162,24 @@ def test_odd_label_names_are_quoted() -> None:
 def test_schema_names_flow_into_queries() -> None:
     s = Schema(tenant_label="tenant_id", plugin_label="namespace", duration_metric="calls_seconds")
     assert PromQL(s).buckets(Scope("p", "t")) == 'calls_seconds_bucket{namespace="p",tenant_id="t"}'
+
+
+@given(values.filter(_valid), st.text(max_size=12))
+def test_a_pivot_is_one_escaped_label_filter_after_json(value: str, field: str) -> None:
+    """A JSON field of a log line and any value become `| json | label="value"`: the label as Loki's
+    json parser names it, the value one string token whatever it holds."""
+    q = logql.LogQL(S).logs("p", "t", pivots=[(field or "x", value)])
+    toks = tokens(q)
+    tail = toks[toks.index(("TOK", "json")) :]
+    label = logql.json_label(field or "x")
+    assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", label)
+    assert tail == [("TOK", "json"), ("TOK", "|"), ("TOK", label), ("TOK", "="), ("STR", value)]
+
+
+def test_json_labels_are_what_lokis_json_parser_makes() -> None:
+    assert [logql.json_label(f) for f in ("error.type", "a-b", "9lives", "ok_1")] == [
+        "error_type",
+        "a_b",
+        "_9lives",
+        "ok_1",
+    ]
