@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 
@@ -21,6 +23,12 @@ class Schema(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     direction_label: str = "direction"
     success_outcomes: tuple[str, ...] = ("success",)
     """`outcome` values that count as success; every other value is a failure."""
+
+    business_prefix: str = "{plugin}_"
+    """Names of the plugin's own (business) metrics start so; `{plugin}` is the plugin's name made a metric
+    name (every character outside `[a-zA-Z0-9_:]` becomes `_`)."""
+    business_tenant_label: str = "tenant_id"
+    """The tenant's label on business metrics (the SDK's meter writes `tenant_id`, not `tenant`)."""
 
     span_name: str = "plugin.{plugin}.tool.{tool}"
     """The tool span's name; `{plugin}` and `{tool}` are substituted."""
@@ -57,6 +65,21 @@ class Schema(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
         if len(name) > len(head) + len(tail) and name.startswith(head) and name.endswith(tail):
             return name[len(head) : len(name) - len(tail)]
         return ""
+
+    def plugin_and_tool(self, name: str) -> tuple[str, str] | None:
+        """The plugin and tool a tool span's name names (`tool_span_name` read backwards), or None."""
+        head, _, rest = self.span_name.partition("{plugin}")
+        middle, _, tail = rest.partition("{tool}")
+        if "{tool}" not in self.span_name or not middle:
+            return None
+        if not (name.startswith(head) and name.endswith(tail)) or len(name) <= len(head) + len(tail):
+            return None
+        plugin, sep, tool = name[len(head) : len(name) - len(tail)].partition(middle)
+        return (plugin, tool) if sep and plugin and tool else None
+
+    def business_prefix_of(self, plugin: str) -> str:
+        """The metric-name prefix of the plugin's business metrics (`recommender_`)."""
+        return self.business_prefix.replace("{plugin}", re.sub(r"[^a-zA-Z0-9_:]", "_", plugin))
 
     def service_name(self, plugin: str) -> str:
         return self.profile_service.replace("{plugin}", plugin)

@@ -37,4 +37,12 @@ def test_check_demo() -> None:
         [sys.executable, "-m", "plugintop", "check", "--demo"], capture_output=True, text=True, timeout=60, env=env
     )
     assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.count(" OK ") == 4 and "3 tool(s) for recommender/acme" in r.stdout
+    backends = [
+        x
+        for x in r.stdout.splitlines()
+        if x.split()[:1] and x.split()[0] in ("prometheus", "loki", "tempo", "pyroscope")
+    ]
+    pillars = [x.split() for x in r.stdout.splitlines() if x.startswith("  ")]
+    assert len(backends) == 4 and all(" OK " in x for x in backends) and "3 tool(s) for recommender/acme" in r.stdout
+    assert [p[:2] for p in pillars] == [["metrics", "OK"], ["traces", "OK"], ["logs", "OK"], ["profiles", "OK"]]
+    assert all("ago" in " ".join(p) for p in pillars)

@@ -120,6 +120,7 @@ def test_formats_render(fmt: str) -> None:
             "cost",
             "logs",
             "slo",
+            "business",
             "verdict",
             "errors",
             "findings",

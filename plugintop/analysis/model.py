@@ -226,6 +226,38 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
         return self.end - self.start
 
 
+class BusinessMetric(msgspec.Struct, frozen=True, kw_only=True):
+    """One business metric: a counter's rate per minute (or a gauge's average) for the tenant and for every
+    other tenant together, in the window and in the baseline before it."""
+
+    name: str
+    kind: str
+    """`counter` (its rate per minute) or `gauge` (its average)."""
+    window: float | None
+    baseline: float | None
+    fleet_window: float | None = None
+    fleet_baseline: float | None = None
+
+    @property
+    def unit(self) -> str:
+        return "/min" if self.kind == "counter" else ""
+
+    @property
+    def change(self) -> float | None:
+        """window / baseline (1.0: unchanged; None: no baseline to compare with)."""
+        return _ratio(self.window, self.baseline)
+
+    @property
+    def fleet_change(self) -> float | None:
+        return _ratio(self.fleet_window, self.fleet_baseline)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or not math.isfinite(a) or not math.isfinite(b) or b <= 0:
+        return None
+    return a / b
+
+
 class Verdict(msgspec.Struct, frozen=True, kw_only=True):
     state: str
     """`incident`, `healthy`, `no_data` or `unknown`."""
@@ -273,6 +305,8 @@ class TriageResult(msgspec.Struct):
     flame_nodes: list[FlameNode] = msgspec.field(default_factory=list)
     """The window's decoded flame graph, for the flame view."""
     findings: list[Finding] = msgspec.field(default_factory=list)
+    business: list[BusinessMetric] = msgspec.field(default_factory=list)
+    """The plugin's own metrics for the tenant, window against baseline (the first `MAX_METRICS`)."""
     """Every incident found in the range, most severe first."""
     known_tenants: list[str] = msgspec.field(default_factory=list)
     """With no data: the tenants (of the plugin) that do have data."""

@@ -22,6 +22,15 @@ def duration(s: float | None) -> str:
     return f"{s:.2f} s" if abs(s) < 10 else f"{s:.1f} s"
 
 
+def age(s: float) -> str:
+    """How long ago, coarsely: `12 s`, `14 min`, `3.5 h`, `2.0 d`."""
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 90 * 60:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h" if s < 48 * 3600 else f"{s / 86400:.1f} d"
+
+
 def minutes(s: float) -> str:
     m = s / 60
     return f"{m:.0f} min" if m < 120 else f"{m / 60:.1f} h"
@@ -68,6 +77,19 @@ def value(v: float | None, unit: str) -> str:
     if unit == "time":
         return clock(v) + "Z"
     return f"{v:g}"
+
+
+def number(v: float | None) -> str:
+    """A measured amount: `1,234.5`, `-` when there is none."""
+    return "-" if v is None or not math.isfinite(v) else f"{v:,.1f}"
+
+
+def signed_change(now: float | None, before: float | None) -> str:
+    """`now` against `before` as a signed percentage: `−78 %`, `+120 %`, `-` when there is no baseline."""
+    if now is None or before is None or not math.isfinite(now) or not before or not math.isfinite(before):
+        return "-"
+    c = (now / before - 1) * 100
+    return f"{'+' if c >= 0 else '−'}{abs(c):.0f} %"
 
 
 def _vs(e: Evidence) -> str:
@@ -125,6 +147,11 @@ def sentence(e: Evidence) -> str:
             return f"{v} failing spans sampled from Tempo" + (f", e.g. {e.detail}" if e.detail else "")
         case "error_lines":
             return f"{v} error log lines{_vs(e)}"
+        case "business":
+            now, before = number(e.value), number(e.baseline)
+            return f"{e.detail} {signed_change(e.value, e.baseline)} in the window ({now}{e.unit}, baseline {before}{e.unit})"
+        case "business_fleet":
+            return f"the rest of the fleet's {e.detail}: {signed_change(e.value, 1.0)}"
         case "no_trace":
             return "no trace could be sampled in the window: the cause is not known"
     return f"{e.what} {v}{_vs(e)}" + (f" {e.detail}" if e.detail else "")

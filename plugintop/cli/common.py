@@ -65,12 +65,13 @@ def _flag_overrides(ns: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def load(ns: argparse.Namespace, what: str) -> Loaded:
-    """Checks --plugin/--tenant and loads the context (file < environment < flags), printing warnings."""
+def load(ns: argparse.Namespace, what: str, target: bool = True) -> Loaded:
+    """Checks --plugin/--tenant (with `target`) and loads the context (file < environment < flags),
+    printing warnings."""
     from plugintop.config.settings import load_context
     from plugintop.errors import UsageError
 
-    if not ns.plugin or not ns.tenant:
+    if target and (not ns.plugin or not ns.tenant):
         raise UsageError(f"{what} needs --plugin and --tenant (or try --demo); see plugintop --help")
     loaded = load_context(ns.config, ns.context, _flag_overrides(ns), os.environ)
     for w in loaded.warnings:

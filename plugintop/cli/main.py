@@ -13,7 +13,7 @@ import os
 import sys
 
 from plugintop import __version__
-from plugintop.cli import app, check, demo, logs, report, tail
+from plugintop.cli import alert, app, check, demo, logs, report, tail, trace
 from plugintop.cli.common import add_backends, add_target, err
 
 EXAMPLES = """\
@@ -26,6 +26,8 @@ examples:
   plugintop report --demo --plugin recommender --tenant acme --format json
   plugintop tail --plugin recommender --tenant acme --since 5m
   plugintop logs --plugin recommender --tenant acme --from now-2h --to now-1h --format jsonl
+  plugintop trace 4bf92f3577b34da6a3ce929d0e0e4736  a trace by its id (from a ticket)
+  plugintop alert draft --plugin recommender --tenant acme --signal p99 --when '> 2s' --for 10m
   plugintop demo serve                               serve the demo stack for curl or Grafana
 
 secrets never go on the command line: set PLUGINTOP_GRAFANA_TOKEN (or PLUGINTOP_<BACKEND>_TOKEN), or
@@ -55,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(
         dest="command", metavar="COMMAND", title="commands (plugintop COMMAND --help)", parser_class=_Sub
     )
-    for command in (check, report, tail, logs, demo):
+    for command in (check, report, tail, logs, trace, alert, demo):
         command.add_parser(sub)
     return p
 

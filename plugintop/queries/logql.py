@@ -36,6 +36,10 @@ class LogQL:
             f"{label_name(self.s.log_tenant_label)}={quote(tenant)}}}"
         )
 
+    def plugin_selector(self, plugin: str) -> str:
+        """`{plugin="X"}`: every tenant's lines of the plugin."""
+        return f"{{{label_name(self.s.log_plugin_label)}={quote(plugin)}}}"
+
     def logs(
         self,
         plugin: str,

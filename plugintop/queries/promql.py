@@ -120,6 +120,33 @@ class PromQL:
         """LLM tokens (both directions) per second."""
         return f"sum{self._by(by)} (rate({selector(self.s.tokens_metric, self.matchers(scope))}[{window}]))"
 
+    def business_metrics(self, plugin: str, tenant: str | None) -> str:
+        """A series selector of the plugin's business metrics for the tenant (None: any tenant), for
+        `/api/v1/series`."""
+        prefix = self.s.business_prefix_of(plugin)
+        label = self.s.business_tenant_label
+        m = [
+            Matcher("__name__", "=~", re2_escape(prefix) + ".+"),
+            Matcher(label, "=", tenant) if tenant is not None else Matcher(label, "=~", ".+"),
+        ]
+        return "{" + ",".join(x.render() for x in m) + "}"
+
+    def business_value(self, metric: str, tenant: str, window: str, counter: bool, rest: bool = False) -> str:
+        """A business metric over `window` for the tenant (or, with `rest`, every other tenant together):
+        a counter's increase, a gauge's average."""
+        m = [Matcher(self.s.business_tenant_label, "!=" if rest else "=", tenant)]
+        if counter:
+            return f"sum(increase({selector(metric, m)}[{window}]))"
+        return f"avg(avg_over_time({selector(metric, m)}[{window}]))"
+
+    def samples_per_step(self, scope: Scope, step: str) -> str:
+        """Samples of the call counter scraped in each `step` (0 or absent: nothing scraped then)."""
+        return f"sum(count_over_time({self.count(scope)}[{step}]))"
+
+    def targets(self, plugin: str) -> str:
+        """The plugin's scrape targets: `up` carrying the plugin's label (1 up, 0 down)."""
+        return selector("up", [Matcher(self.s.plugin_label, "=", plugin)])
+
     def samples_in(self, scope: Scope, window: str) -> str:
         """The most samples any of the call counter's series has in `window` (window / that = the scrape
         interval), one number however many series there are."""

@@ -12,6 +12,11 @@ def quote(value: str) -> str:
     return promql_quote(value)
 
 
+def profile_query(schema: Schema, plugin: str) -> str:
+    """`process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="recommender"}` for `/pyroscope/render`."""
+    return schema.profile_type + label_selector(schema, plugin)
+
+
 def label_selector(schema: Schema, plugin: str) -> str:
     """`{service_name="recommender"}` (eBPF profiles know no tenant)."""
     return "{" + Matcher(schema.profile_service_label, "=", schema.service_name(plugin)).render() + "}"

@@ -114,6 +114,20 @@ def to_json(r: TriageResult) -> dict[str, Any]:
             "burn_rate": {k: _num((slo.burn_rate if slo else {}).get(k)) for k in ("5m", "30m", "1h", "6h")},
             "alerts_firing": list(slo.alerts_firing) if slo else [],
         },
+        "business": [
+            {
+                "name": m.name,
+                "type": m.kind,
+                "unit": m.unit,
+                "window": _num(m.window),
+                "baseline": _num(m.baseline),
+                "change": _num(m.change),
+                "fleet_window": _num(m.fleet_window),
+                "fleet_baseline": _num(m.fleet_baseline),
+                "fleet_change": _num(m.fleet_change),
+            }
+            for m in r.business
+        ],
         "verdict": _verdict(r),
         "errors": [{"backend": e.backend, "message": e.message} for e in r.errors],
         "findings": [finding_json(f) for f in r.findings],

@@ -89,6 +89,19 @@ def to_markdown(r: TriageResult, urls: dict[str, str] | None = None, grafana_url
             f"{c.baseline_tokens_per_min:,.0f} |"
             for c in r.cost.by_model
         ]
+    if r.business:
+        out += [
+            "",
+            "### Business metrics (window vs the stretch before it)",
+            "",
+            "| metric | tenant | baseline | change | rest of fleet |",
+            "|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {md(m.name)} | {wording.number(m.window)}{m.unit} | {wording.number(m.baseline)}{m.unit} | "
+            f"{wording.signed_change(m.window, m.baseline)} | {wording.signed_change(m.fleet_window, m.fleet_baseline)} |"
+            for m in r.business
+        ]
     if r.logs and r.logs.trace_lines:
         out += ["", "### Log lines of the slow trace", "", "```"]
         out += [inert(line, 300).replace("```", "'''") for line in r.logs.trace_lines[:30]] + ["```"]

@@ -128,6 +128,15 @@ def to_text(r: TriageResult, width: int = 80) -> str:
                 f"      per call ${c.usd_per_call:.5f} vs ${c.baseline_usd_per_call or 0:.5f}"
                 f"{_x(c.usd_per_call, c.baseline_usd_per_call)}"
             ]
+    if r.business:
+        lines += ["", "BUSINESS  the plugin's own metrics: window vs the stretch before it (tenant; rest of fleet)"]
+        for m in r.business:
+            fleet = wording.signed_change(m.fleet_window, m.fleet_baseline)
+            row = (
+                f"  {wording.number(m.window)}{m.unit} vs {wording.number(m.baseline)}{m.unit} "
+                f"{wording.signed_change(m.window, m.baseline)} (fleet {fleet})  "
+            )
+            lines += [row + x(m.name, max(10, width - len(row)))]
     if r.logs:
         lines += [
             "",

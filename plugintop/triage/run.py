@@ -16,6 +16,7 @@ import msgspec
 from plugintop.analysis import findings as fx
 from plugintop.analysis import scope as sc
 from plugintop.analysis import window as win_mod
+from plugintop.analysis.business import findings as business_findings
 from plugintop.analysis.model import Evidence, Finding, SlowWindow, TriageResult
 from plugintop.analysis.signals import Frame
 from plugintop.analysis.verdict import decide
@@ -24,6 +25,7 @@ from plugintop.models.prometheus import QueryResult
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.timerange import choose_step, format_duration, parse_duration
 from plugintop.triage.asking import Asker
+from plugintop.triage.business import business_metrics
 from plugintop.triage.connections import Backends
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
@@ -81,6 +83,7 @@ class Triage:
         if self.wave.answered and not self.result.tools:
             await self._known()
         tool, win = self._focus()
+        business = asyncio.create_task(self._business(win)) if self.result.tools else None
         if tool is not None or not self.result.tools:
             target = self._errors_target()
             errors = asyncio.create_task(self.drill.errors(target.tool, (target.start, target.end))) if target else None
@@ -97,6 +100,8 @@ class Triage:
             finally:
                 if errors is not None:
                     errors.cancel()
+        if business is not None:
+            await business
         self._verdict()
         yield self.result
 
@@ -261,6 +266,17 @@ class Triage:
         new = msgspec.structs.replace(target, evidence=[*target.evidence, *ev], patterns=self.found.patterns)
         self.result.findings = [new if f is target else f for f in self.result.findings]
 
+    async def _business(self, win: tuple[float, float]) -> None:
+        """The plugin's own metrics for the tenant: the window against as long a stretch before it."""
+        length = max(60.0, win[1] - win[0])
+        baseline = (win[0] - length, win[0])
+        metrics, found = await business_metrics(
+            self.asker, self.promql, self.req.plugin, self.req.tenant, win, baseline, self.frame.baseline_start
+        )
+        self.result.business = metrics
+        if found > len(metrics):
+            self.result.notes.append(f"{found} business metrics found: the first {len(metrics)} by name are shown")
+
     def _verdict(self) -> None:
         if self._decided:
             return
@@ -275,6 +291,7 @@ class Triage:
             has_data=r.has_data,
             known_tenants=r.known_tenants,
         )
+        r.findings += business_findings(r.business, r.findings)
         if r.verdict.state == "no_data" and r.logs and r.logs.error_lines:
             r.verdict.evidence.append(f"yet Loki has {r.logs.error_lines} error lines for this tenant in the range")
 
