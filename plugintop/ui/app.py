@@ -15,6 +15,7 @@ from textual.containers import Grid
 from textual.content import Content
 from textual.widgets import ContentSwitcher, Footer, Input
 
+from plugintop.analysis.health import PillarHealth
 from plugintop.analysis.model import TriageResult
 from plugintop.config.context import Context
 from plugintop.errors import BackendError, PlugintopError
@@ -23,10 +24,12 @@ from plugintop.timerange import Clock, TimeRange, system_clock, to_ns
 from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_spans
 from plugintop.triage.connections import Backends, open_backends
 from plugintop.triage.follow import FROZEN_S, LogFollower, follow, tenant_follower, tenant_range
+from plugintop.triage.health import pillar_health
 from plugintop.ui.format import hhmm, hhmmss
 from plugintop.ui.help import HelpScreen
 from plugintop.ui.linedetail import LineDetail
 from plugintop.ui.pivot import PivotScreen
+from plugintop.ui.prompt import TraceIdPrompt
 from plugintop.ui.widgets.cost import Cost
 from plugintop.ui.widgets.flame import FlameView
 from plugintop.ui.widgets.loglines import fields_of
@@ -46,6 +49,7 @@ PANE_BACKEND = {
     "logs": "loki",
 }
 NARROW = 120
+HEALTH_EVERY_S = 60.0
 LIVE_SLACK_S = 60.0
 """A range ending less than this before now "ends now": the log pane follows it."""
 
@@ -87,6 +91,8 @@ class PlugintopApp(App[int]):
         Binding("p", "pause", "pause tail"),
         Binding("slash", "filter", "filter"),
         Binding("R", "reproduce", "reproduce"),
+        Binding("T", "trace_by_id", "trace by id", show=False),
+        Binding("6", "pane('business')", "business", show=False),
         *[Binding(str(i + 1), f"pane('{name}')", name, show=False) for i, name in enumerate(PANES)],
     ]
 
@@ -107,6 +113,8 @@ class PlugintopApp(App[int]):
         self.pivots: list[tuple[str, str]] = []
         """Fields of the log lines that must have a value (`=` on a line adds one, backspace drops one)."""
         self.follower: LogFollower | None = None
+        self.health: list[PillarHealth] = []
+        """The telemetry of each pillar (the strip under the title), asked at start and every minute."""
 
     # ----- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -137,6 +145,7 @@ class PlugintopApp(App[int]):
         self.query_one(Footer).show_command_palette = not narrow
 
     def _set_active(self, name: str) -> None:
+        name = "cost" if name == "business" else name  # the business table is in the cost pane
         self.active = name
         for pane in ("percentiles", "spans", "cost"):
             self.query_one(f"#{pane}").set_class(pane == name, "-active")
@@ -158,7 +167,9 @@ class PlugintopApp(App[int]):
         self.session.urls = dict(self.backends.urls)
         self.run_triage()
         self.follow_logs()
+        self.check_health()
         self.set_interval(1.0, self._watch_loki)
+        self.set_interval(HEALTH_EVERY_S, self.check_health)
         self.query_one("#tools").focus()
 
     async def on_unmount(self) -> None:
@@ -236,6 +247,7 @@ class PlugintopApp(App[int]):
             crumbs,
             self.status,
             insecure,
+            self.health,
         )
 
     # ----- drill-down ---------------------------------------------------------------------------
@@ -344,6 +356,21 @@ class PlugintopApp(App[int]):
             since = hhmmss(self.session.clock() - waited)
             view.border_subtitle = Content(f"loki not answering since {since}")
 
+    @work(exclusive=True, group="health", exit_on_error=False)
+    async def check_health(self) -> None:
+        """The telemetry strip: each pillar's newest datum (a short query per backend)."""
+        assert self.backends is not None
+        s = self.session
+        self.health = await pillar_health(self.backends, s.ctx, s.plugin, s.clock())
+        self._crumbs()
+
+    def action_trace_by_id(self) -> None:
+        def chosen(trace_id: str | None) -> None:
+            if trace_id:
+                self.open_trace(trace_id)
+
+        self.push_screen(TraceIdPrompt(), chosen)
+
     def on_log_view_pivot_requested(self, event: LogView.PivotRequested) -> None:
         fields = fields_of(event.item)
         if not fields:
@@ -446,6 +473,7 @@ class PlugintopApp(App[int]):
             "trace": "#waterfall",
             "flame": "#icicle",
             "cost": "#models",
+            "business": "#business",
         }[name]
         self.set_focus(self.query_one(target))
 
@@ -462,7 +490,7 @@ class PlugintopApp(App[int]):
             self.span_label = None
             self._crumbs()
             self.action_pane("spans")
-        elif focused in ("spantable", "models", "logs"):
+        elif focused in ("spantable", "models", "business", "logs"):
             self.action_pane("percentiles")
         elif self.tool is not None:
             self.tool = None

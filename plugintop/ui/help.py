@@ -16,9 +16,10 @@ from plugintop.analysis.model import TriageResult
 from plugintop.ui.format import safe
 
 KEYS = """\
-keys   ↑↓/jk move  enter open  esc back  tab next pane  1-5 pane (narrow)  f flame  t trace
-       [ ] shift range  + - zoom range  r refresh  / filter logs (! inverts)  p pause tail
-       space whole log line (enter its trace, y copy)
+keys   ↑↓/jk move  g/G first/last  enter open  esc back  tab next pane  1-5 pane (narrow)  6 business
+       f flame  t trace  T trace by id  [ ] shift range  + - zoom range  R reproduce (follow now)
+       r refresh  / filter logs (! inverts)  p pause tail  = keep lines with a field's value  ⌫ drop it
+       space/v whole log line (enter its trace, y copy)
        y copy trace id / queries  ? this help  q quit
 marks  ▶ selected  ★ critical path  ◆ model call  ✗ error  ▲ hotter than baseline  ● alert firing
 """

@@ -1,4 +1,5 @@
-"""Provides `Cost`: tokens and USD per minute by model, window against baseline, cost per call."""
+"""Provides `Cost`: tokens and USD per minute by model, window against baseline, cost per call; and beneath,
+the plugin's business metrics: the tenant's window against the stretch before it, and the rest of the fleet."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from plugintop.analysis import wording
 from plugintop.analysis.model import TriageResult
 from plugintop.ui.format import pct, safe
 
@@ -21,15 +23,21 @@ class Cost(Vertical):
     def compose(self) -> ComposeResult:
         yield DataTable(id="models", cursor_type="row")
         yield Static(id="costnote")
+        yield Static(Text("Business: the plugin's own metrics", style="bold"), id="businesshead")
+        yield DataTable(id="business", cursor_type="row")
 
     def on_mount(self) -> None:
-        table: DataTable[Text] = self.query_one(DataTable)
+        table: DataTable[Text] = self.query_one("#models", DataTable)
         for label in ("model", "$/min", "vs", "tok/min", "vs"):
             table.add_column(label)
-        self.border_title = "Cost: window vs baseline"
+        business: DataTable[Text] = self.query_one("#business", DataTable)
+        for label in ("metric", "window", "before", "change", "fleet"):
+            business.add_column(label)
+        self.border_title = "Cost · Business: window vs baseline"
 
     def show(self, r: TriageResult) -> None:
-        table: DataTable[Text] = self.query_one(DataTable)
+        self._business(r)
+        table: DataTable[Text] = self.query_one("#models", DataTable)
         table.clear()
         note = self.query_one("#costnote", Static)
         c = r.cost
@@ -50,3 +58,21 @@ class Cost(Vertical):
         if r.trace is not None:
             t.append(f"LLM share of the slow trace {pct(r.trace.llm_share, 0)}")
         note.update(t)
+
+    def _business(self, r: TriageResult) -> None:
+        table: DataTable[Text] = self.query_one("#business", DataTable)
+        table.clear()
+        head = self.query_one("#businesshead", Static)
+        if not r.business:
+            head.update(Text("Business: no metric of the plugin's own for this tenant", style="dim"))
+            return
+        head.update(Text("Business: the plugin's own metrics (tenant; rest of the fleet)", style="bold"))
+        for m in r.business:
+            change = wording.signed_change(m.window, m.baseline)
+            table.add_row(
+                safe(m.name, 40),
+                Text(wording.number(m.window) + m.unit),
+                Text(wording.number(m.baseline) + m.unit),
+                Text(change, style="bold" if any(f.kind == "business" for f in r.findings) and change != "-" else ""),
+                Text(wording.signed_change(m.fleet_window, m.fleet_baseline)),
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from plugintop.analysis.health import PillarHealth, strip
 from plugintop.analysis.model import TriageResult
 from plugintop.analysis.slo import slo_state
 from plugintop.ui.format import hhmm, pct, safe
@@ -16,7 +17,13 @@ class Summary(Static):
     """Title, SLO strip and verdict; each marker carries meaning without colour."""
 
     def show(
-        self, r: TriageResult | None, context: str, crumbs: list[str], status: str = "", insecure: bool = False
+        self,
+        r: TriageResult | None,
+        context: str,
+        crumbs: list[str],
+        status: str = "",
+        insecure: bool = False,
+        health: list[PillarHealth] | None = None,
     ) -> None:
         t = Text(no_wrap=True, overflow="ellipsis")
         if r is not None:
@@ -25,6 +32,9 @@ class Summary(Static):
             t.append(" › ")
             t.append_text(safe(r.tenant, 30, "bold"))
             t.append(f"  {hhmm(r.start)}–{hhmm(r.end)} UTC ({(r.end - r.start) / 3600:.3g}h)  ctx {context}")
+            if health:
+                t.append("  ")
+                self._health(t, health)
             if insecure:
                 t.append("  TLS NOT VERIFIED", style="bold red")
             t.append(f"  {status}" if status else "", style="dim")
@@ -70,3 +80,13 @@ class Summary(Static):
             t.append("\n")
         t.append_text(safe(" › ".join(crumbs), 200, "italic"))
         self.update(t)
+
+    @staticmethod
+    def _health(t: Text, health: list[PillarHealth]) -> None:
+        """The telemetry strip: one word while every pillar is fresh, each unwell pillar named otherwise."""
+        unwell = [h for h in health if h.state != "ok"]
+        if not unwell:
+            t.append("telemetry ✓")
+            return
+        t.append("telemetry ", style="bold")
+        t.append(strip(unwell), style="bold")
