@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from plugintop.analysis.model import TriageResult
 from plugintop.timerange import to_rfc3339
@@ -37,6 +37,12 @@ def commands(r: TriageResult, urls: dict[str, str]) -> list[str]:
             f"--profile-type={q(query[:brace])} --query={q(query[brace:])} --from={start} --to={end}"
         )
     return out
+
+
+def dashboard_link(grafana: str, uid: str, plugin: str, tenant: str, start: float, end: float) -> str:
+    """The platform's "Plugin Overview" dashboard filtered by plugin and tenant, for [start, end]."""
+    params = urlencode({"var-plugin": plugin, "var-tenant": tenant, "from": int(start * 1000), "to": int(end * 1000)})
+    return f"{grafana.rstrip('/')}/d/{quote(uid, safe='')}?{params}"
 
 
 def explore_link(grafana: str, query: str, start: float, end: float) -> str:

@@ -67,8 +67,9 @@ def run(ns: argparse.Namespace) -> int:
                     result = await triage.run()
                 finally:
                     watch.cancel()
-            grafana = loaded.context.grafana.url if loaded.context.grafana else None
-            return render(result, fmt, backends.urls, grafana, width), exit_code(result)
+            g = loaded.context.grafana
+            dashboard = g.dashboard_uid if g else None
+            return render(result, fmt, backends.urls, g.url if g else None, width, dashboard), exit_code(result)
 
     settled()
     text, code = asyncio.run(work())

@@ -114,6 +114,9 @@ class GrafanaConfig(BackendConfig, frozen=True, kw_only=True):
     """Grafana, when the backends are reached through its datasource proxy."""
 
     org_id: int | None = None
+    dashboard_uid: str | None = None
+    """The platform's "Plugin Overview" dashboard (variables `plugin` and `tenant`): every report and the
+    screen's help link to it for the same absolute range."""
 
 
 class SLO(_Model, frozen=True, kw_only=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from plugintop.analysis.commands import commands, explore_link
+from plugintop.analysis.commands import commands, dashboard_link, explore_link
 from plugintop.analysis.model import TriageResult
 from plugintop.report.jsonout import no_nan, to_json
 from plugintop.report.markdown import to_markdown
@@ -28,11 +28,26 @@ def exit_code(r: TriageResult) -> int:
 
 
 def render(
-    r: TriageResult, fmt: str, urls: dict[str, str] | None = None, grafana_url: str | None = None, width: int = 80
+    r: TriageResult,
+    fmt: str,
+    urls: dict[str, str] | None = None,
+    grafana_url: str | None = None,
+    width: int = 80,
+    dashboard_uid: str | None = None,
 ) -> str:
-    """The report in `json`, `markdown` or `text` (at most `width` columns, 80 or more)."""
+    """The report in `json`, `markdown` or `text` (at most `width` columns, 80 or more); with a Grafana URL
+    and the platform's dashboard uid, a link to that dashboard for the same range."""
+    dashboard = (
+        dashboard_link(grafana_url, dashboard_uid, r.plugin, r.tenant, r.start, r.end)
+        if grafana_url and dashboard_uid
+        else None
+    )
     if fmt == "json":
-        return json.dumps(no_nan(to_json(r)), indent=2, allow_nan=False) + "\n"
+        doc = to_json(r)
+        if dashboard:
+            doc["dashboard"] = dashboard
+        return json.dumps(no_nan(doc), indent=2, allow_nan=False) + "\n"
     if fmt == "markdown":
-        return to_markdown(r, urls, grafana_url)
-    return to_text(r, max(80, width))
+        return to_markdown(r, urls, grafana_url, dashboard)
+    text = to_text(r, max(80, width))
+    return text + (f"\nGRAFANA  {dashboard}\n" if dashboard else "")

@@ -15,7 +15,9 @@ _s = wording.duration
 _pct = wording.pct
 
 
-def to_markdown(r: TriageResult, urls: dict[str, str] | None = None, grafana_url: str | None = None) -> str:
+def to_markdown(
+    r: TriageResult, urls: dict[str, str] | None = None, grafana_url: str | None = None, dashboard: str | None = None
+) -> str:
     """An incident bundle for a ticket or a chat channel."""
     urls = urls or {}
 
@@ -106,6 +108,8 @@ def to_markdown(r: TriageResult, urls: dict[str, str] | None = None, grafana_url
         out += ["", "### Log lines of the slow trace", "", "```"]
         out += [inert(line, 300).replace("```", "'''") for line in r.logs.trace_lines[:30]] + ["```"]
     out += ["", "### Reproduce", "", "```sh"] + [inert(c) for c in commands(r, urls)] + ["```"]
+    if dashboard:
+        out += ["", f"[Plugin Overview dashboard, same range]({dashboard})"]
     if grafana_url:
         out += ["", "### Grafana Explore", ""]
         out += [

@@ -456,8 +456,10 @@ class PlugintopApp(App[int]):
 
     # ----- navigation ---------------------------------------------------------------------------
     def action_help(self) -> None:
-        grafana = self.session.ctx.grafana.url if self.session.ctx.grafana else None
-        self.push_screen(HelpScreen(self.result, self.session.urls, grafana))
+        g = self.session.ctx.grafana
+        self.push_screen(
+            HelpScreen(self.result, self.session.urls, g.url if g else None, g.dashboard_uid if g else None)
+        )
 
     def action_detail(self, name: str) -> None:
         self._set_active(name)

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from plugintop.analysis.commands import commands, explore_link
+from plugintop.analysis.commands import commands, dashboard_link, explore_link
 from plugintop.analysis.model import TriageResult
 from plugintop.ui.format import safe
 
@@ -28,15 +28,20 @@ marks  ▶ selected  ★ critical path  ◆ model call  ✗ error  ▲ hotter th
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close"), Binding("y", "copy", "copy queries")]
 
-    def __init__(self, result: TriageResult | None, urls: dict[str, str], grafana: str | None) -> None:
+    def __init__(
+        self, result: TriageResult | None, urls: dict[str, str], grafana: str | None, dashboard_uid: str | None = None
+    ) -> None:
         super().__init__()
-        self.result, self.urls, self.grafana = result, urls, grafana
+        self.result, self.urls, self.grafana, self.dashboard_uid = result, urls, grafana, dashboard_uid
 
     def text(self) -> str:
         r = self.result
         if r is None:
             return ""
         lines = []
+        if self.grafana and self.dashboard_uid:
+            link = dashboard_link(self.grafana, self.dashboard_uid, r.plugin, r.tenant, r.start, r.end)
+            lines += [f"Plugin Overview dashboard, same range: {link}", ""]
         for backend, qs in r.queries.items():
             for q in dict.fromkeys(qs):
                 lines.append(f"{backend}: {q}")
