@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
@@ -78,6 +78,7 @@ class PlugintopApp(App[int]):
     TITLE = "plugintop"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
         Binding("question_mark", "help", "help"),
         Binding("f", "detail('flame')", "flame"),
         Binding("t", "detail('trace')", "trace", show=False),
@@ -138,8 +139,10 @@ class PlugintopApp(App[int]):
         yield Input(id="filter", placeholder="filter logs (regex; start with ! to invert), enter to keep")
         yield Footer()
 
-    def on_resize(self) -> None:
-        narrow = self.size.width < NARROW
+    def on_resize(self, event: events.Resize | None = None) -> None:
+        """The layout for the size: the event's (the app's own size can still be the previous one)."""
+        width = event.size.width if event is not None else self.size.width
+        narrow = width < NARROW
         self.screen.set_class(narrow, "-narrow")
         # at 80 columns the palette's hint covers the last key (`R reproduce`); ctrl+p still opens it
         self.query_one(Footer).show_command_palette = not narrow

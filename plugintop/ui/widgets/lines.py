@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -13,6 +15,15 @@ from textual.strip import Strip
 
 JUMP = 1_000_000_000
 """A move far enough to reach either end."""
+NULL = Style.null()
+
+
+def styled(strip: Strip) -> Strip:
+    """`strip` with a style on every segment: Textual's NO_COLOR filter reads each segment's style, and
+    Rich leaves it None on unstyled text and padding (the screen crashed at start under NO_COLOR)."""
+    if all(s.style is not None for s in strip):
+        return strip
+    return Strip([s if s.style is not None else Segment(s.text, NULL, s.control) for s in strip], strip.cell_length)
 
 
 class LineList(ScrollView, can_focus=True):
@@ -101,8 +112,8 @@ class LineList(ScrollView, can_focus=True):
         width = self.size.width
         i = y + self.scroll_offset.y
         if not 0 <= i < self.row_count:
-            return Strip.blank(width)
-        strip = self.render_row(i, width)
+            return Strip.blank(width, NULL)
+        strip = styled(self.render_row(i, width))
         if self.show_cursor and i == self.cursor:
             name = "lines--cursor" if self.has_focus else "lines--cursor-blurred"
             strip = strip.apply_style(self.get_component_rich_style(name, partial=True))

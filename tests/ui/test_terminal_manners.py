@@ -1,0 +1,55 @@
+"""Terminal manners: NO_COLOR renders (no crash in Textual's monochrome filter), the layout follows every
+resize (not one step behind), Ctrl-C quits with 0."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from plugintop.ui.app import PlugintopApp
+from plugintop.ui.widgets.logview import LogView
+from tests.ui.harness import demo_app
+
+
+async def ready(app: PlugintopApp) -> None:
+    await asyncio.wait_for(app.triage_done.wait(), 60)
+
+
+async def test_no_color_renders_every_pane(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    with demo_app() as app:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ready(app)
+            await pilot.pause()
+            for key in ("2", "3", "4", "5"):
+                await pilot.press(key)
+                await pilot.pause()
+            assert app.query_one(LogView).count > 0
+            assert app.is_running
+        assert app.return_value is None  # not exited on an error
+
+
+async def test_the_layout_follows_each_resize() -> None:
+    with demo_app() as app:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready(app)
+            assert app.screen.has_class("-narrow")
+            await pilot.resize_terminal(160, 48)
+            await pilot.pause()
+            assert not app.screen.has_class("-narrow")
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause()
+            assert app.screen.has_class("-narrow")
+            await pilot.resize_terminal(60, 15)
+            await pilot.pause()
+            assert app.screen.has_class("-narrow")
+
+
+async def test_ctrl_c_quits_with_0() -> None:
+    with demo_app() as app:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ready(app)
+            await pilot.press("ctrl+c")
+            await pilot.pause()
+        assert app.return_value == 0
