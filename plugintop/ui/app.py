@@ -25,7 +25,7 @@ from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_span
 from plugintop.triage.connections import Backends, open_backends
 from plugintop.triage.follow import FROZEN_S, LogFollower, follow, tenant_follower, tenant_range
 from plugintop.triage.health import pillar_health
-from plugintop.ui.format import hhmm, hhmmss
+from plugintop.ui.format import hhmm, hhmmss, plain
 from plugintop.ui.help import HelpScreen
 from plugintop.ui.linedetail import LineDetail
 from plugintop.ui.pivot import PivotScreen
@@ -223,13 +223,13 @@ class PlugintopApp(App[int]):
         for pane, backend in PANE_BACKEND.items():
             widget = self.query_one("#detail" if pane in ("trace", "flame") else f"#{pane}")
             msg = failed.get(backend)
-            widget.border_subtitle = f"{backend}: {msg}"[:100] if msg else ""
+            widget.border_subtitle = plain(f"{backend}: {msg}", 100) if msg else ""
         self._crumbs()
 
     def _titles(self) -> None:
         detail = self.query_one("#detail", ContentSwitcher)
         view = self.query_one(TraceView) if detail.current == "trace" else self.query_one(FlameView)
-        detail.border_title = view.title
+        detail.border_title = plain(view.title)
 
     def _crumbs(self) -> None:
         self._titles()
@@ -445,7 +445,7 @@ class PlugintopApp(App[int]):
                     self.backends, s.ctx, s.plugin, s.tenant, tool, threshold, since, s.clock()
                 )
             except BackendError as e:
-                self.query_one("#spans").border_subtitle = f"tempo: {e.message}"[:100]
+                self.query_one("#spans").border_subtitle = plain(f"tempo: {e.message}", 100)
                 found = []
             fresh = [f for f in found if f.trace_id not in seen]
             if fresh and self.result is not None:

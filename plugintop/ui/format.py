@@ -7,6 +7,7 @@ import math
 from datetime import UTC, datetime
 
 from rich.text import Text
+from textual.content import Content
 
 from plugintop.analysis.wording import duration
 from plugintop.textsafe import inert
@@ -15,6 +16,12 @@ from plugintop.textsafe import inert
 def safe(text: object, limit: int | None = None, style: str = "") -> Text:
     """Untrusted text as inert `Text` (no markup, no terminal control)."""
     return Text(inert(str(text), limit), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def plain(text: object, limit: int = 200) -> Content:
+    """Untrusted text for a border title, subtitle or any place Textual would parse a `str` as markup:
+    inert `Content`, never markup (a backend's `[/]` once stopped the triage from inside a title)."""
+    return Content(inert(str(text), limit))
 
 
 def secs(v: float | None) -> str:

@@ -20,10 +20,12 @@ def demo_app(
     break_backend: str | None = None,
     scenario: Scenario | None = None,
     clock: list[float] | None = None,
+    urls: dict[str, str] | None = None,
 ) -> Iterator[PlugintopApp]:
+    """The app on the demo stack; `break_backend` points one backend at a closed port, `urls` replaces some."""
     t = clock or [NOW]
     with DemoStack(scenario or load_scenario(None), now=NOW, clock=lambda: t[0]) as stack:
-        urls = dict(stack.urls)
+        urls = {**stack.urls, **(urls or {})}
         if break_backend:
             urls[break_backend] = "http://127.0.0.1:9"
         ctx = context_from({k: {"url": u} for k, u in urls.items()})

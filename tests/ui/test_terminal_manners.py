@@ -53,3 +53,27 @@ async def test_ctrl_c_quits_with_0() -> None:
             await pilot.press("ctrl+c")
             await pilot.pause()
         assert app.return_value == 0
+
+
+async def test_markup_and_control_in_a_backends_error_stay_inert_in_titles() -> None:
+    """Tempo answers 400 with `[/]`, markup and terminal controls in its message: the spans pane's subtitle
+    shows the text as it is, and the triage still completes."""
+    from textual.content import Content
+
+    from tests.hostile import HOSTILE
+    from tests.servers import Answer, Backend, serve
+
+    message = "parse error near [/] [bold]x[/bold] " + " ".join(HOSTILE)
+
+    class BadTempo(Backend):
+        def answer(self, req):  # type: ignore[no-untyped-def]
+            return Answer(400, {"error": message}, "application/json")
+
+    with serve(BadTempo()) as tempo, demo_app(urls={"tempo": tempo.url}) as app:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await ready(app)
+            await pilot.pause()
+            assert app.result is not None and app.result.verdict is not None
+            sub = app.query_one("#spans")._border_subtitle  # what is drawn
+            assert isinstance(sub, Content) and "[/]" in sub.plain and "\x1b" not in sub.plain
+            assert app.is_running

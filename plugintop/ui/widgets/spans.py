@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from plugintop.analysis.model import SpanSample, TriageResult
-from plugintop.ui.format import hhmmss, safe, secs
+from plugintop.ui.format import hhmmss, plain, safe, secs
 
 
 class Spans(Vertical):
@@ -33,7 +33,7 @@ class Spans(Vertical):
     def show(self, r: TriageResult) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
         w = r.slow_window
-        self.border_title = f"Slow spans {w.tool}" if w else "Slow spans"
+        self.border_title = plain(f"Slow spans {w.tool}" if w else "Slow spans")
         table.clear()
         self._samples = {}
         for s in r.spans:
