@@ -25,7 +25,10 @@ def run(ns: argparse.Namespace) -> int:
                 resolve_range(ns.since, ns.start, ns.end),
                 parse_duration(ns.p99_target) if ns.p99_target else None,
             )
-            code = await PlugintopApp(session).run_async()
+            app = PlugintopApp(session)
+            code = await app.run_async()
+        if app.return_code:  # the app failed: its message is printed, the demo stack is stopped
+            return app.return_code
         return code or 0
 
     settled()

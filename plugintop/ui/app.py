@@ -37,7 +37,7 @@ from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.percentiles import Percentiles
 from plugintop.ui.widgets.spans import Spans
 from plugintop.ui.widgets.summary import Summary
-from plugintop.ui.widgets.waterfall import TraceView
+from plugintop.ui.widgets.waterfall import TraceView, Waterfall
 
 PANES = ("percentiles", "spans", "trace", "flame", "cost")
 PANE_BACKEND = {
@@ -283,6 +283,8 @@ class PlugintopApp(App[int]):
             trace = await analyse_trace(self.backends, self.session.ctx, self.session.plugin, self.tool, trace_id, near)
         except BackendError as e:
             view.show(None, f"{e.backend}: {e.message}")
+            view.title = f"Trace {trace_id[:12]}… not opened"
+            self._titles()
             return
         view.show(trace)
         self.trace_label = trace_id[:12]
@@ -522,8 +524,8 @@ class PlugintopApp(App[int]):
         if view.has_focus and view.selected() is not None:
             row = view.selected()
             text = row.raw if row else ""
-        elif self.trace_label and self.result and self.result.trace:
-            text = self.result.trace.trace_id
+        elif (shown := self.query_one(Waterfall).trace) is not None:  # the trace on screen, not the triage's
+            text = shown.trace_id
         else:
             text = "\n".join(q for qs in (self.result.queries.values() if self.result else []) for q in qs)
         self.copy_to_clipboard(text)

@@ -77,3 +77,37 @@ async def test_markup_and_control_in_a_backends_error_stay_inert_in_titles() -> 
             sub = app.query_one("#spans")._border_subtitle  # what is drawn
             assert isinstance(sub, Content) and "[/]" in sub.plain and "\x1b" not in sub.plain
             assert app.is_running
+
+
+async def test_j_and_k_move_in_every_table() -> None:
+    with demo_app() as app:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await ready(app)
+            for pane, table in (("1", "#tools"), ("2", "#spantable")):
+                await pilot.press(pane)
+                t = app.query_one(table)
+                start = t.cursor_row  # type: ignore[attr-defined]
+                await pilot.press("j")
+                assert t.cursor_row == start + 1  # type: ignore[attr-defined]
+                await pilot.press("k")
+                assert t.cursor_row == start  # type: ignore[attr-defined]
+
+
+async def test_y_copies_the_trace_on_screen_and_a_missing_trace_says_so() -> None:
+    with demo_app() as app:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await ready(app)
+            assert app.result is not None and len(app.result.spans) > 1
+            other = app.result.spans[-1].trace_id
+            await app.open_trace(other).wait()
+            copied: list[str] = []
+            app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+            app.query_one("#tools").focus()
+            await pilot.press("y")
+            assert copied == [other]
+            app.open_trace("0123456789abcdef0123456789abcdef")
+            for _ in range(100):
+                if "not opened" in str(app.query_one("#detail").border_title):
+                    break
+                await asyncio.sleep(0.05)
+            assert "not opened" in str(app.query_one("#detail").border_title)

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 from plugintop.analysis import wording
 from plugintop.analysis.model import TriageResult
 from plugintop.ui.format import pct, safe
+from plugintop.ui.widgets.table import Table
 
 
 def _x(now: float | None, before: float | None) -> str:
@@ -21,10 +22,10 @@ class Cost(Vertical):
     """The cost pane."""
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="models", cursor_type="row")
+        yield Table(id="models")
         yield Static(id="costnote")
         yield Static(Text("Business: the plugin's own metrics", style="bold"), id="businesshead")
-        yield DataTable(id="business", cursor_type="row")
+        yield Table(id="business")
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one("#models", DataTable)

@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 
 from plugintop.analysis.model import FlameNode, ProfileSummary
 from plugintop.ui.format import pct, safe
+from plugintop.ui.widgets.table import Table
 
 
 class Icicle(Widget, can_focus=True):
@@ -109,7 +110,7 @@ class FlameView(Horizontal):
     title = "Flame"
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="top", cursor_type="row")
+        yield Table(id="top")
         yield Icicle(id="icicle")
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from plugintop.analysis.chart import sparkline, window_ruler
 from plugintop.analysis.model import TriageResult
 from plugintop.ui.format import hhmm, pct, safe, secs
+from plugintop.ui.widgets.table import Table
 
 
 class Percentiles(Vertical):
@@ -25,7 +26,7 @@ class Percentiles(Vertical):
             self.tool = tool
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Text] = DataTable(id="tools", cursor_type="row", zebra_stripes=False)
+        table: DataTable[Text] = Table(id="tools", zebra_stripes=False)
         yield table
         yield Static(id="chart")
 

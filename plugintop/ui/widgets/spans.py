@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 
 from plugintop.analysis.model import SpanSample, TriageResult
 from plugintop.ui.format import hhmmss, plain, safe, secs
+from plugintop.ui.widgets.table import Table
 
 
 class Spans(Vertical):
@@ -21,7 +22,7 @@ class Spans(Vertical):
             self.sample = sample
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="spantable", cursor_type="row")
+        yield Table(id="spantable")
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one(DataTable)

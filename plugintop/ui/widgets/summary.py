@@ -63,7 +63,7 @@ class Summary(Static):
                 t.append(STATE_MARKS.get(v.state, "? "), style="bold")
                 head = [v.state.upper().replace("_", " ")]
                 if v.state == "incident":
-                    head += [v.cause, v.scope + (f" {v.version}" if v.version else "")]
+                    head += [v.cause, v.scope + (f" {v.version}" if v.version else "")]  # the summary names the tool
                 t.append(" · ".join(head[:1]) + " · ", style="bold" if v.state != "healthy" else "")
                 if len(head) > 1:
                     t.append_text(safe(" · ".join(head[1:]), 80))
