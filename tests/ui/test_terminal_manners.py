@@ -101,7 +101,7 @@ async def test_y_copies_the_trace_on_screen_and_a_missing_trace_says_so() -> Non
             other = app.result.spans[-1].trace_id
             await app.open_trace(other).wait()
             copied: list[str] = []
-            app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+            app.copy_to_clipboard = copied.append  # type: ignore[method-assign, assignment]
             app.query_one("#tools").focus()
             await pilot.press("y")
             assert copied == [other]
