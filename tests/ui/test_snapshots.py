@@ -53,33 +53,23 @@ def test_waterfall_narrow(snap_compare: Any, app: PlugintopApp) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=trace)
 
 
+async def business(pilot: Pilot[Any]) -> None:
+    """Ready, the telemetry strip in, then the cost pane's business table (key 6)."""
+    await ready(pilot)
+    app = pilot.app
+    assert isinstance(app, PlugintopApp)
+    for _ in range(100):
+        if app.health:
+            break
+        await asyncio.sleep(0.05)
+    await pilot.press("6")
+    await pilot.pause()
+
+
 def test_business_and_health_narrow(snap_compare: Any, app: PlugintopApp) -> None:
-    """The cost pane's business table (key 6) and the telemetry strip under the title, at 80×24."""
-
-    async def business(pilot: Pilot[Any]) -> None:
-        await ready(pilot)
-        app = pilot.app
-        assert isinstance(app, PlugintopApp)
-        for _ in range(100):
-            if app.health:
-                break
-            await asyncio.sleep(0.05)
-        await pilot.press("6")
-        await pilot.pause()
-
+    """The cost pane's business table and the telemetry strip under the title, at 80×24."""
     assert snap_compare(app, terminal_size=(80, 24), run_before=business)
 
 
 def test_business_and_health_wide(snap_compare: Any, app: PlugintopApp) -> None:
-    async def business(pilot: Pilot[Any]) -> None:
-        await ready(pilot)
-        app = pilot.app
-        assert isinstance(app, PlugintopApp)
-        for _ in range(100):
-            if app.health:
-                break
-            await asyncio.sleep(0.05)
-        await pilot.press("6")
-        await pilot.pause()
-
     assert snap_compare(app, terminal_size=(160, 48), run_before=business)
