@@ -1,0 +1,136 @@
+"""Provides `LogsPane`: the app's log pane, apart from the rest of the screen: it follows a range that ends
+now and reads a past one whole (re-run on every move of the range), says when Loki stops answering,
+pivots on a field of a line, pauses and filters."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+from textual.content import Content
+from textual.widgets import Input
+
+from plugintop.errors import BackendError
+from plugintop.textsafe import inert
+from plugintop.timerange import to_ns
+from plugintop.triage.follow import FROZEN_S, LogFollower, follow, tenant_follower, tenant_range
+from plugintop.ui.format import hhmm, hhmmss
+from plugintop.ui.pivot import PivotScreen
+from plugintop.ui.session import Session
+from plugintop.ui.widgets.loglines import fields_of
+from plugintop.ui.widgets.logview import LogView
+
+if TYPE_CHECKING:
+    from plugintop.triage.connections import Backends
+
+LIVE_SLACK_S = 60.0
+"""A range ending less than this before now "ends now": the log pane follows it."""
+
+
+class LogsPane(App[int]):
+    """The log pane's part of `PlugintopApp` (its state: the session, the pivots and the follower)."""
+
+    session: Session
+    backends: Backends | None
+    pivots: list[tuple[str, str]]
+    """Fields of the log lines that must have a value (`=` on a line adds one, backspace drops one)."""
+    follower: LogFollower | None
+
+    def _logs_range(self) -> tuple[int, int | None]:
+        """Where the log pane reads: a range that ends now is followed (from `tail_since` ago at most,
+        the buffer is bounded); a range in the past is read whole (None: no end, follow)."""
+        s = self.session
+        now = s.clock()
+        if s.range.end >= now - LIVE_SLACK_S:
+            return to_ns(max(s.range.start, now - s.tail_since)), None
+        return to_ns(s.range.start), to_ns(s.range.end)
+
+    def _logs_label(self) -> str:
+        s = self.session
+        pivots = "".join(f" · {k}={v}" for k, v in self.pivots)
+        return f"Logs {{plugin={s.plugin!r}, tenant={s.tenant!r}}}{pivots}"
+
+    @work(exclusive=True, group="tail", exit_on_error=False)
+    async def follow_logs(self) -> None:
+        """The log pane: follows a range that ends now, reads a past one whole (re-run on every move)."""
+        assert self.backends is not None
+        view = self.query_one("#logs", LogView)
+        loki = self.backends.loki
+        if loki is None:
+            err = self.backends.setup_errors.get("loki")
+            view.border_subtitle = Content(inert(f"loki: {err.message if err else 'not configured'}", 100))
+            return
+        s = self.session
+        start_ns, end_ns = self._logs_range()
+        if end_ns is not None:
+            span = f"range {hhmm(start_ns / 1e9)}–{hhmm(end_ns / 1e9)}"
+            view.reset(f"{span} (reading)", self._logs_label())
+            self.follower = None
+            pages = tenant_range(loki, s.ctx.telemetry, s.plugin, s.tenant, start_ns, end_ns, pivots=tuple(self.pivots))
+            try:
+                async for batch in pages:
+                    view.add(batch.entries, batch.gaps)
+            except BackendError as e:
+                view.border_subtitle = Content(inert(f"loki: {e.message}", 100))
+                view.set_mode(f"{span} (incomplete)")
+                return
+            view.border_subtitle = ""
+            view.set_mode(span)
+            return
+        view.reset("following", self._logs_label())
+        self.follower = tenant_follower(
+            loki, s.ctx.telemetry, s.plugin, s.tenant, start_ns, pivots=tuple(self.pivots), clock=s.clock
+        )
+        async for batch in follow(self.follower, s.tail_every):
+            if batch.error is not None:
+                note = f"loki: {batch.error.message} · retrying every {s.tail_every:.0f}s"
+                view.border_subtitle = Content(inert(note, 100))
+            else:
+                view.border_subtitle = ""
+            if batch.entries or batch.gaps:
+                view.add(batch.entries, batch.gaps)
+
+    def _watch_loki(self) -> None:
+        """Says when Loki stops answering the tail (after a few seconds, not when the timeout gives up)."""
+        f = self.follower
+        waited = f.waited() if f is not None else 0.0
+        if waited >= FROZEN_S:
+            view = self.query_one("#logs", LogView)
+            since = hhmmss(self.session.clock() - waited)
+            view.border_subtitle = Content(f"loki not answering since {since}")
+
+    def on_log_view_pivot_requested(self, event: LogView.PivotRequested) -> None:
+        fields = fields_of(event.item)
+        if not fields:
+            self.notify("this line has no JSON fields to filter by", markup=False)
+            return
+
+        def chosen(pick: tuple[str, str] | None) -> None:
+            if pick is not None:
+                self.pivots.append(pick)
+                self.follow_logs()
+
+        self.push_screen(PivotScreen(fields), chosen)
+
+    def on_log_view_unpivot_requested(self, event: LogView.UnpivotRequested) -> None:
+        if self.pivots:
+            self.pivots.pop()
+            self.follow_logs()
+
+    def action_pause(self) -> None:
+        view = self.query_one("#logs", LogView)
+        view.pause(not view.paused)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        text = event.value
+        self.query_one("#logs", LogView).set_filter(text.removeprefix("!"), invert=text.startswith("!"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#filter", Input).remove_class("-shown")
+        self.query_one("#logs").focus()

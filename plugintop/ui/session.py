@@ -1,0 +1,25 @@
+"""Provides `Session`: what the screen looks at (context, plugin, tenant, range, clock, tail pacing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from plugintop.config.context import Context
+from plugintop.timerange import Clock, TimeRange, system_clock
+
+
+@dataclass
+class Session:
+    """What the screen looks at."""
+
+    ctx: Context
+    context_name: str
+    plugin: str
+    tenant: str
+    range: TimeRange
+    p99_target_s: float | None = None
+    clock: Clock = system_clock
+    tail_every: float = 2.0
+    tail_since: float = 300.0
+    reproduce_every: float = 5.0
+    urls: dict[str, str] = field(default_factory=dict)
