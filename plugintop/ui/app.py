@@ -29,6 +29,7 @@ from plugintop.ui.logs_pane import LogsPane
 from plugintop.ui.prompt import TraceIdPrompt
 from plugintop.ui.session import Session
 from plugintop.ui.widgets.cost import Cost
+from plugintop.ui.widgets.findings import FindingsView
 from plugintop.ui.widgets.flame import FlameView
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.percentiles import Percentiles
@@ -38,6 +39,8 @@ from plugintop.ui.widgets.waterfall import TraceView, Waterfall
 
 __all__ = ["PlugintopApp", "Session"]
 
+DETAIL = ("trace", "flame", "findings")
+"""The views that share the detail pane."""
 PANES = ("percentiles", "spans", "trace", "flame", "cost")
 PANE_BACKEND = {
     "percentiles": "prometheus",
@@ -73,6 +76,7 @@ class PlugintopApp(LogsPane):
         Binding("slash", "filter", "filter"),
         Binding("R", "reproduce", "reproduce"),
         Binding("T", "trace_by_id", "trace by id", show=False),
+        Binding("F", "detail('findings')", "findings"),
         Binding("6", "pane('business')", "business", show=False),
         *[Binding(str(i + 1), f"pane('{name}')", name, show=False) for i, name in enumerate(PANES)],
     ]
@@ -106,6 +110,7 @@ class PlugintopApp(LogsPane):
             with ContentSwitcher(id="detail", initial="trace", classes="pane"):
                 yield TraceView(id="trace")
                 yield FlameView(id="flame")
+                yield FindingsView(id="findings")
             yield Cost(id="cost", classes="pane")
         tail, schema = self.session.ctx.tail, self.session.ctx.telemetry
         yield LogView(
@@ -133,8 +138,8 @@ class PlugintopApp(LogsPane):
         for pane in ("percentiles", "spans", "cost"):
             self.query_one(f"#{pane}").set_class(pane == name, "-active")
         detail = self.query_one("#detail", ContentSwitcher)
-        detail.set_class(name in ("trace", "flame"), "-active")
-        if name in ("trace", "flame"):
+        detail.set_class(name in DETAIL, "-active")
+        if name in DETAIL:
             detail.current = name
 
     # ----- start-up -----------------------------------------------------------------------------
@@ -194,6 +199,7 @@ class PlugintopApp(LogsPane):
         self.query_one(Spans).show(r)
         self.query_one(Cost).show(r)
         self.query_one(FlameView).show(r.profile, r.flame_nodes)
+        self.query_one(FindingsView).show(r)
         if r.trace is not None:
             self.query_one(TraceView).show(r.trace)
             self.trace_label = r.trace.trace_id[:12]
@@ -208,8 +214,11 @@ class PlugintopApp(LogsPane):
 
     def _titles(self) -> None:
         detail = self.query_one("#detail", ContentSwitcher)
-        view = self.query_one(TraceView) if detail.current == "trace" else self.query_one(FlameView)
-        detail.border_title = plain(view.title)
+        titles = {
+            "flame": self.query_one(FlameView).title,
+            "findings": self.query_one(FindingsView).title,
+        }
+        detail.border_title = plain(titles.get(str(detail.current)) or self.query_one(TraceView).title)
 
     def _crumbs(self) -> None:
         self._titles()
@@ -239,6 +248,13 @@ class PlugintopApp(LogsPane):
         self.window = None
         self.span_label = None
         self.run_triage()
+
+    def on_findings_view_finding_chosen(self, event: FindingsView.FindingChosen) -> None:
+        """Every pane to the finding's tool and window; the log pane reads that window."""
+        f = event.finding
+        self.tool, self.window, self.span_label = f.tool, (f.start, f.end), None
+        self.run_triage()
+        self.follow_logs()
 
     def on_spans_span_chosen(self, event: Spans.SpanChosen) -> None:
         self.open_trace(event.sample.trace_id)
@@ -351,7 +367,7 @@ class PlugintopApp(LogsPane):
         self._set_active(name)
         self.query_one("#detail", ContentSwitcher).current = name
         self._titles()
-        self.query_one("#icicle" if name == "flame" else "#waterfall").focus()
+        self.query_one({"flame": "#icicle", "findings": "#findingtable"}.get(name, "#waterfall")).focus()
 
     def action_pane(self, name: str) -> None:
         self._set_active(name)
@@ -366,13 +382,13 @@ class PlugintopApp(LogsPane):
         self.set_focus(self.query_one(target))
 
     def action_go_back(self) -> None:
-        """Walks the breadcrumbs back: filter › flame › span › trace › spans › tool."""
+        """Walks the breadcrumbs back: filter › flame or findings › span › trace › spans › tool and window."""
         box = self.query_one("#filter", Input)
         focused = self.focused.id if self.focused else None
         if box.has_class("-shown"):
             box.remove_class("-shown")
             self.query_one("#logs").focus()
-        elif self.query_one("#detail", ContentSwitcher).current == "flame":
+        elif self.query_one("#detail", ContentSwitcher).current in ("flame", "findings"):
             self.action_detail("trace")
         elif focused == "waterfall":
             self.span_label = None
@@ -380,9 +396,10 @@ class PlugintopApp(LogsPane):
             self.action_pane("spans")
         elif focused in ("spantable", "models", "business", "logs"):
             self.action_pane("percentiles")
-        elif self.tool is not None:
-            self.tool = None
+        elif self.tool is not None or self.window is not None:
+            self.tool, self.window = None, None
             self.run_triage()
+            self.follow_logs()
 
     def _retarget(self, rng: TimeRange) -> None:
         self.session = replace(self.session, range=rng)

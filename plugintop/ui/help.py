@@ -17,7 +17,7 @@ from plugintop.ui.format import safe
 
 KEYS = """\
 keys   ↑↓/jk move  g/G first/last  enter open  esc back  tab next pane  1-5 pane (narrow)  6 business
-       f flame  t trace  T trace by id  [ ] shift range  + - zoom range  R reproduce (follow now)
+       F findings (enter: every pane to one)  f flame  t trace  T trace by id  [ ] shift range  + - zoom range  R reproduce (follow now)
        r refresh  / filter logs (! inverts)  p pause tail  = keep lines with a field's value  ⌫ drop it
        space/v whole log line (enter its trace, y copy)
        y copy trace id / queries  ? this help  q quit

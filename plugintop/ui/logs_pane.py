@@ -36,12 +36,16 @@ class LogsPane(App[int]):
     pivots: list[tuple[str, str]]
     """Fields of the log lines that must have a value (`=` on a line adds one, backspace drops one)."""
     follower: LogFollower | None
+    window: tuple[float, float] | None
+    """The window the screen looks at (a finding's), if any: the log pane reads it."""
 
     def _logs_range(self) -> tuple[int, int | None]:
         """Where the log pane reads: a range that ends now is followed (from `tail_since` ago at most,
         the buffer is bounded); a range in the past is read whole (None: no end, follow)."""
         s = self.session
         now = s.clock()
+        if self.window is not None and self.window[1] < now - LIVE_SLACK_S:
+            return to_ns(self.window[0]), to_ns(self.window[1])
         if s.range.end >= now - LIVE_SLACK_S:
             return to_ns(max(s.range.start, now - s.tail_since)), None
         return to_ns(s.range.start), to_ns(s.range.end)

@@ -1,0 +1,78 @@
+"""Provides `FindingsView`: every finding of the range, most severe first (the verdict is the first), with
+the highlighted one's evidence and log patterns beneath; `enter` re-targets the screen to its tool and
+window."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from plugintop.analysis import wording
+from plugintop.analysis.model import Finding, TriageResult
+from plugintop.ui.format import hhmm, safe
+from plugintop.ui.widgets.table import Table
+
+
+class FindingsView(Vertical):
+    """The findings list and the evidence of the highlighted finding."""
+
+    title = "Findings"
+
+    class FindingChosen(Message):
+        def __init__(self, finding: Finding) -> None:
+            super().__init__()
+            self.finding = finding
+
+    def compose(self) -> ComposeResult:
+        yield Table(id="findingtable")
+        with VerticalScroll(id="evidencebox"):
+            yield Static(id="evidence")
+
+    def on_mount(self) -> None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        for label in ("#", "kind", "tool", "window", "×", "cause"):
+            table.add_column(label)
+        self.findings: list[Finding] = []
+
+    def show(self, r: TriageResult) -> None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        table.clear()
+        self.findings = list(r.findings)
+        state = r.verdict.state if r.verdict else "running"
+        self.title = f"Findings ({len(self.findings)}) · verdict {state.replace('_', ' ')}"
+        for i, f in enumerate(self.findings):
+            scope = f.scope + (f" {f.version}" if f.version else "")
+            table.add_row(
+                Text(str(i + 1)),
+                Text(f.kind.upper(), style="bold" if i == 0 else ""),
+                safe(f.tool, 24),
+                Text(f"{hhmm(f.start)}–{hhmm(f.end)}"),
+                Text(wording.times(f.severity)),
+                safe(f"{f.cause} ({scope})", 30),
+            )
+        self._evidence(table.cursor_row)
+
+    def _evidence(self, row: int) -> None:
+        box = self.query_one("#evidence", Static)
+        if not 0 <= row < len(self.findings):
+            empty = "no finding: nothing crossed a line" if self.findings == [] else ""
+            box.update(Text(empty, style="dim"))
+            return
+        t = Text()
+        for line in wording.evidence_lines(self.findings[row]):
+            t.append("· ")
+            t.append_text(safe(line, 300))
+            t.append("\n")
+        box.update(t)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._evidence(event.cursor_row)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if 0 <= event.cursor_row < len(self.findings):
+            self.post_message(self.FindingChosen(self.findings[event.cursor_row]))
