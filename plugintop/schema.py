@@ -7,6 +7,13 @@ import re
 import msgspec
 
 
+def metric_name(text: str) -> str:
+    """`text` made a metric name, as the platform SDK's meter prefixes a plugin's metrics: every character
+    outside `[a-zA-Z0-9_:]` becomes `_`, and a leading digit gets a `_` before it."""
+    out = re.sub(r"[^a-zA-Z0-9_:]", "_", text)
+    return out if out and not out[0].isdigit() else "_" + out
+
+
 class Schema(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Metric, label, span, log and profile names; defaults follow the platform SDK."""
 
@@ -79,7 +86,7 @@ class Schema(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 
     def business_prefix_of(self, plugin: str) -> str:
         """The metric-name prefix of the plugin's business metrics (`recommender_`)."""
-        return self.business_prefix.replace("{plugin}", re.sub(r"[^a-zA-Z0-9_:]", "_", plugin))
+        return self.business_prefix.replace("{plugin}", metric_name(plugin))
 
     def service_name(self, plugin: str) -> str:
         return self.profile_service.replace("{plugin}", plugin)

@@ -104,6 +104,19 @@ def test_a_metric_that_did_not_move_makes_no_finding_and_platform_metrics_are_no
     assert not any(f.kind == "business" for f in r.findings)
 
 
-@pytest.mark.parametrize("plugin", ["recommender", "my-plugin.v2"])
-def test_the_prefix_is_the_plugin_made_a_metric_name(plugin: str) -> None:
-    assert Schema().business_prefix_of(plugin) == plugin.replace("-", "_").replace(".", "_") + "_"
+@pytest.mark.parametrize(
+    ("plugin", "prefix"), [("recommender", "recommender_"), ("my-plugin.v2", "my_plugin_v2_"), ("9lives", "_9lives_")]
+)
+def test_the_prefix_is_the_plugin_made_a_metric_name(plugin: str, prefix: str) -> None:
+    """The same name the demo (and the SDK) give the metrics: a leading digit is not a metric name."""
+    assert Schema().business_prefix_of(plugin) == prefix
+
+
+def test_a_plugin_named_with_a_leading_digit_still_finds_its_business_metrics() -> None:
+    import tomllib
+    from pathlib import Path
+
+    data = tomllib.loads((Path(__file__).parent.parent / "plugintop" / "demo" / "builtin.toml").read_text())
+    data["plugin"] = "9lives"
+    r = triage(data)
+    assert [m.name for m in r.business] == ["_9lives_courses_recommended_total"]

@@ -11,7 +11,7 @@ from plugintop.demo.gofmt import go_float
 from plugintop.demo.promql_parse import LabelMatcher
 from plugintop.demo.promql_values import SeriesData
 from plugintop.demo.world import BUCKETS, World
-from plugintop.schema import Schema
+from plugintop.schema import Schema, metric_name
 
 _NB = len(BUCKETS)
 # columns of a cumulative row: ok buckets, ok sum, err buckets, err sum, prompt, completion, cost, then one
@@ -29,12 +29,6 @@ class _Series:
     pair: tuple[int, int, int]
     """(tenant, tool, version) indices; only the duration histogram has a version of its own."""
     column: int
-
-
-def metric_name(text: str) -> str:
-    """`text` made a metric name: every character outside [a-zA-Z0-9_:] becomes `_`."""
-    out = "".join(c if c.isascii() and (c.isalnum() or c in "_:") else "_" for c in text)
-    return out if out and not out[0].isdigit() else "_" + out
 
 
 class MetricStore:
