@@ -134,6 +134,12 @@ from plugintop.config.context import context_from
 from plugintop.timerange import TimeRange
 from plugintop.ui.app import PlugintopApp, Session
 urls = dict(a.split("=", 1) for a in sys.argv[1:])
+stack = None
+if not urls:  # the demo stack in this process, as `plugintop --demo` runs it
+    from plugintop.demo.scenario import load_scenario
+    from plugintop.demo.stack import DemoStack
+    stack = DemoStack(load_scenario(None)).start()
+    urls = stack.urls
 ctx = context_from({k: {"url": u} for k, u in urls.items()})
 now = time.time()
 app = PlugintopApp(Session(ctx, "bench", "recommender", "acme", TimeRange(now - 3600, now), 2.0))
@@ -143,26 +149,8 @@ async def main():
         await pilot.pause()
         print(time.perf_counter() - t0, flush=True)  # the parent stops its clock at this line
 asyncio.run(main())
-"""
-DEMO_FIRST_PAINT = """
-import asyncio, sys, time
-t0 = time.perf_counter()
-from plugintop.config.context import context_from
-from plugintop.demo.scenario import load_scenario
-from plugintop.demo.stack import DemoStack
-from plugintop.timerange import TimeRange
-from plugintop.ui.app import PlugintopApp, Session
-stack = DemoStack(load_scenario(None)).start()  # in this process, as `plugintop --demo` runs it
-ctx = context_from({k: {"url": u} for k, u in stack.urls.items()})
-now = time.time()
-app = PlugintopApp(Session(ctx, "demo", "recommender", "acme", TimeRange(now - 3600, now), 2.0))
-async def main():
-    async with app.run_test(size=(160, 48)) as pilot:
-        await app.triage_done.wait()
-        await pilot.pause()
-        print(time.perf_counter() - t0, flush=True)
-asyncio.run(main())
-stack.close()
+if stack is not None:
+    stack.close()
 """
 
 
@@ -180,7 +168,7 @@ def painted_after(script: str, args: list[str]) -> float:
 def first_paint(urls: dict[str, str]) -> None:
     args = [f"{k}={u}" for k, u in urls.items()]
     out("first_paint_s", statistics.median(painted_after(FIRST_PAINT, args) for _ in range(RUNS)), "s")
-    out("demo_first_paint_s", statistics.median(painted_after(DEMO_FIRST_PAINT, []) for _ in range(RUNS)), "s")
+    out("demo_first_paint_s", statistics.median(painted_after(FIRST_PAINT, []) for _ in range(RUNS)), "s")
     helps = []
     for _ in range(5):
         t = time.perf_counter()

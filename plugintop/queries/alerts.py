@@ -5,6 +5,7 @@ ready for the platform's `custom-alerts.yaml`. Every value in a query goes throu
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 
 from plugintop.errors import UsageError
@@ -72,8 +73,6 @@ def literal(text: str) -> str:
 
 def _shell(word: str) -> str:
     """A word for the `triage` command line, quoted for a POSIX shell when it needs to be."""
-    import shlex
-
     return shlex.quote(word)
 
 

@@ -90,7 +90,7 @@ class LogFollower:
                     self.failing_since = start_ns / 1e9
                 self.last_error = f"{e.kind}: {e.message}"
                 batch.error = e
-                return self._commit(batch, start_ns, end_ns)
+                return batch  # the cursor stays: the next poll asks again from it
             finally:
                 self.waiting_since = None
             if self.failing_since is not None or time.monotonic() - sent >= FROZEN_S:
@@ -104,18 +104,19 @@ class LogFollower:
                     batch.entries.append(entry)
             if not page.limit_reached or not page.entries:
                 self.resume_ns = None
-                return self._commit(batch, end_ns, end_ns)
+                self._commit(end_ns, end_ns)
+                return batch
             last = page.entries[-1].ts_ns
             if last == start_ns:  # a page of one timestamp: more share it than a page holds
                 at = last / 1e9
                 batch.gaps.append(Gap(at, at, "more lines share one timestamp than a page holds; some were skipped"))
                 last += 1
             start_ns = self.resume_ns = last
-            self._commit(batch, start_ns, end_ns)
+            self._commit(start_ns, end_ns)
         batch.behind = batch.error is None
         return batch
 
-    def _commit(self, batch: Batch, read_to: int, end_ns: int) -> Batch:
+    def _commit(self, read_to: int, end_ns: int) -> None:
         """Moves the cursor to what is read for good: up to `read_to`, but the last `settle` seconds
         are read again next time (a line can reach Loki after newer ones)."""
         to = min(read_to, end_ns - self.settle_ns)
@@ -124,7 +125,6 @@ class LogFollower:
             recent = self.recent  # pruned in place: `poll` holds it
             for k in [k for k, ts in recent.items() if ts < to]:
                 del recent[k]
-        return batch
 
 
 async def follow(follower: LogFollower, every: float = 1.0, busy: float = 0.2) -> AsyncIterator[Batch]:

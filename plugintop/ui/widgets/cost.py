@@ -68,12 +68,13 @@ class Cost(Vertical):
             head.update(Text("Business: no metric of the plugin's own for this tenant", style="dim"))
             return
         head.update(Text("Business: the plugin's own metrics (tenant; rest of the fleet)", style="bold"))
+        moved = any(f.kind == "business" for f in r.findings)
         for m in r.business:
             change = wording.signed_change(m.window, m.baseline)
             table.add_row(
                 safe(m.name, 40),
                 Text(wording.number(m.window) + m.unit),
                 Text(wording.number(m.baseline) + m.unit),
-                Text(change, style="bold" if any(f.kind == "business" for f in r.findings) and change != "-" else ""),
+                Text(change, style="bold" if moved and change != "-" else ""),
                 Text(wording.signed_change(m.fleet_window, m.fleet_baseline)),
             )
