@@ -11,6 +11,9 @@ from plugintop.models.pyroscope import FlameGraph
 
 OTHER = "other"
 """Pyroscope's name for the subtrees collapsed by `maxNodes`."""
+NOISE = 0.01
+"""A function's self share must move by at least this (1 point of CPU) against the baseline to count as
+hotter or colder: smaller moves are sampling noise (a 10 s profile at 100 Hz holds 1,000 samples)."""
 
 
 def decode(fg: FlameGraph) -> list[FlameNode]:
@@ -122,8 +125,39 @@ def self_totals(nodes: list[FlameNode]) -> dict[str, int]:
     return out
 
 
-def _top(d: dict[str, float], n: int) -> list[FunctionShare]:
-    return [FunctionShare(f, v) for f, v in heapq.nlargest(n, d.items(), key=itemgetter(1)) if v > 0]
+def _top(d: dict[str, float], n: int, floor: float = 0.0) -> list[FunctionShare]:
+    return [FunctionShare(f, v) for f, v in heapq.nlargest(n, d.items(), key=itemgetter(1)) if v > floor]
+
+
+def subtree(nodes: list[FlameNode], root: int) -> list[FlameNode]:
+    """The nodes under `root` (itself first), in level order, parents re-indexed: what a zoom shows."""
+    if not 0 <= root < len(nodes):
+        return []
+    keep = {root: 0}
+    out = [FlameNode(nodes[root].name, 0, nodes[root].x, nodes[root].total, nodes[root].self, -1)]
+    for i in range(root + 1, len(nodes)):
+        n = nodes[i]
+        if n.parent in keep:
+            keep[i] = len(out)
+            out.append(FlameNode(n.name, n.level, n.x, n.total, n.self, keep[n.parent]))
+    return out
+
+
+def matches(nodes: list[FlameNode], text: str) -> tuple[list[int], float]:
+    """The frames whose name holds `text` (any case), and their share of the whole profile, each stack
+    counted once (a match under a match adds nothing)."""
+    needle = text.casefold()
+    if not needle or not nodes:
+        return [], 0.0
+    hit = [needle in n.name.casefold() for n in nodes]
+    covered = [False] * len(nodes)
+    share = 0
+    for i, n in enumerate(nodes):
+        up = covered[n.parent] if n.parent >= 0 else False
+        covered[i] = up or hit[i]
+        if hit[i] and not up:
+            share += n.total
+    return [i for i, h in enumerate(hit) if h], share / max(1, nodes[0].total)
 
 
 def summarise(
@@ -147,6 +181,7 @@ def summarise(
     self_share = _shares(self_w, grand, skip)
     total_share = _shares(total_w, grand, skip)
     hotter: list[FunctionShare] = []
+    colder: list[FunctionShare] = []
     base_grand = 0
     truncated = any(n.name == OTHER for n in nodes) or (window.max_nodes > 0 and len(nodes) >= window.max_nodes)
     if baseline is not None:
@@ -155,12 +190,14 @@ def summarise(
         if base_grand > 0 and grand > 0:
             get = base_share.get
             deltas = {f: s - get(f, 0.0) for f, s in self_share.items() if f != OTHER}
-            hotter = _top(deltas, top)
+            hotter = _top(deltas, top, NOISE)
+            colder = _top({f: -d for f, d in deltas.items()}, top, NOISE)
         truncated = truncated or OTHER in base_self
     return ProfileSummary(
         top_self=_top(self_share, top),
         top_total=_top(total_share, 200),
         hotter=hotter,
+        colder=colder,
         total_s=grand / sample_rate,
         baseline_total_s=base_grand / sample_rate,
         truncated=truncated,

@@ -27,6 +27,8 @@ class ToolStats(msgspec.Struct, frozen=True, kw_only=True):
     fleet_p99_series: Points = msgspec.field(default_factory=list)
     p50_series: Points = msgspec.field(default_factory=list)
     rate_series: Points = msgspec.field(default_factory=list)
+    error_series: Points = msgspec.field(default_factory=list)
+    """The tenant's failed share of calls over time (failure rate / request rate, where there were calls)."""
 
 
 class SlowWindow(msgspec.Struct, frozen=True, kw_only=True):
@@ -119,12 +121,15 @@ class ProfileSummary(msgspec.Struct, frozen=True):
     top_self: list[FunctionShare]
     top_total: list[FunctionShare]
     hotter: list[FunctionShare]
-    """`share` holds the growth in self share against the baseline (percentage points / 100)."""
+    """`share` holds the growth in self share against the baseline (percentage points / 100), at least
+    `analysis.flame.NOISE`."""
     total_s: float
     baseline_total_s: float
     truncated: bool
     window: tuple[float, float]
     baseline: tuple[float, float]
+    colder: list[FunctionShare] = msgspec.field(default_factory=list)
+    """`share` holds the fall in self share (positive), at least `analysis.flame.NOISE`."""
 
 
 class ModelCost(msgspec.Struct, frozen=True):

@@ -52,6 +52,13 @@ def between(points: Points, start: float, end: float) -> Points:
     return [(t, v) for t, v in points if start <= t <= end]
 
 
+def ratio(num: Points, den: Points) -> Points:
+    """num / den at the times both have, where den > 0 (a failure rate over a request rate); a time with
+    calls and no failure point counts as 0."""
+    top = dict(num)
+    return [(t, (top.get(t, 0.0) / d)) for t, d in den if math.isfinite(d) and d > 0 and math.isfinite(top.get(t, 0.0))]
+
+
 def quantile(values: list[float], q: float) -> float:
     """The q-quantile of values (linear interpolation); values must not be empty."""
     s = sorted(values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -39,6 +40,20 @@ async def _progress(waiting: Callable[[], Mapping[str, float]], after: float = 2
                 print(f"plugintop: waiting for {backend} ({waited:.0f} s so far)…", file=sys.stderr, flush=True)
 
 
+MIN_WIDTH = 40
+PIPE_WIDTH = 80
+
+
+def text_width(columns: str | None, tty: bool) -> int:
+    """The text report's width: `COLUMNS` when set (a pipe too), else the terminal's, else 80 columns
+    (a pipe to a ticket or a mail); never under 40."""
+    if columns is not None and columns.strip().isdigit():
+        return max(MIN_WIDTH, int(columns))
+    if tty:
+        return max(MIN_WIDTH, shutil.get_terminal_size((PIPE_WIDTH, 24)).columns)
+    return PIPE_WIDTH
+
+
 def run(ns: argparse.Namespace) -> int:
     from plugintop.report import exit_code, render
     from plugintop.timerange import parse_duration, resolve_range
@@ -46,7 +61,7 @@ def run(ns: argparse.Namespace) -> int:
     from plugintop.triage.connections import open_backends
 
     fmt = ns.format or ("text" if sys.stdout.isatty() else "json")
-    width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
+    width = text_width(os.environ.get("COLUMNS"), sys.stdout.isatty())
     rng = resolve_range(ns.since, ns.start, ns.end)
     deadline = parse_duration(ns.deadline)
 

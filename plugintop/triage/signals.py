@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from plugintop.analysis.model import Points, SLOStatus, ToolStats
 from plugintop.analysis.signals import Sig, ToolSignals
 from plugintop.analysis.slo import BURN_WINDOWS, alerts_firing
-from plugintop.analysis.window import between
+from plugintop.analysis.window import between, ratio
 from plugintop.models.prometheus import QueryResult
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.schema import Schema
@@ -181,6 +181,7 @@ def _sorted(
                 fleet_p99_series=fleet.get(t, []),
                 p50_series=p50.get(t, []),
                 rate_series=in_range,
+                error_series=ratio(between(own.failures, start, end), in_range) if r["fail_tt"] is not None else [],
             )
         )
     series_keys = ("p50", "fleet_p99", "p99_t", "rate_tt", "fail_tt", "rate_tv", "fail_tv")

@@ -1,21 +1,21 @@
-"""Provides `PlugintopApp`: the one screen. It starts the triage and the tail as workers, renders
-each phase as it lands, and re-targets every pane when the tool, window or range changes (the
-previous workers are cancelled). It builds no queries and parses no HTTP."""
+"""Provides `PlugintopApp`: the one screen. What it looks at is one `View` (the `view` reactive):
+actions replace it, and its watcher re-targets the panes that depend on what changed (the previous
+workers are cancelled) and redraws the header, titles and footer from it. Workers post typed
+messages (`ui.state`) and touch no widget. It builds no queries and parses no HTTP."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import ClassVar
 
 from textual import events, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Grid
 from textual.widgets import ContentSwitcher, Footer, Input
 
 from plugintop.analysis.health import PillarHealth
-from plugintop.analysis.model import TriageResult
+from plugintop.analysis.model import TraceAnalysis, TriageResult
 from plugintop.errors import BackendError, PlugintopError
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_spans
@@ -24,24 +24,25 @@ from plugintop.triage.follow import LogFollower
 from plugintop.triage.health import pillar_health
 from plugintop.ui.format import hhmm, plain
 from plugintop.ui.help import HelpScreen
+from plugintop.ui.keys import SCREEN, bindings
 from plugintop.ui.linedetail import LineDetail
 from plugintop.ui.logs_pane import LogsPane
 from plugintop.ui.prompt import TraceIdPrompt
 from plugintop.ui.session import Session
+from plugintop.ui.state import HealthLanded, SlowSpansFound, TraceLoaded, TriageLanded, View
 from plugintop.ui.widgets.cost import Cost
 from plugintop.ui.widgets.findings import FindingsView
 from plugintop.ui.widgets.flame import FlameView
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.percentiles import Percentiles
 from plugintop.ui.widgets.spans import Spans
-from plugintop.ui.widgets.summary import Summary
+from plugintop.ui.widgets.summary import Summary, crumbs
 from plugintop.ui.widgets.waterfall import TraceView, Waterfall
 
 __all__ = ["PlugintopApp", "Session"]
 
 DETAIL = ("trace", "flame", "findings")
 """The views that share the detail pane."""
-PANES = ("percentiles", "spans", "trace", "flame", "cost")
 PANE_BACKEND = {
     "percentiles": "prometheus",
     "spans": "tempo",
@@ -59,47 +60,22 @@ class PlugintopApp(LogsPane):
 
     CSS_PATH = "app.tcss"
     TITLE = "plugintop"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "quit"),
-        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
-        Binding("question_mark", "help", "help"),
-        Binding("f", "detail('flame')", "flame"),
-        Binding("t", "detail('trace')", "trace", show=False),
-        Binding("escape", "go_back", "back", show=False),
-        Binding("left_square_bracket", "shift(-1)", "earlier", show=False),
-        Binding("right_square_bracket", "shift(1)", "later", show=False),
-        Binding("plus,equals_sign", "zoom(0.5)", "zoom in", show=False),
-        Binding("minus", "zoom(2)", "zoom out", show=False),
-        Binding("r", "refresh_all", "refresh"),
-        Binding("y", "copy", "copy", show=False),
-        Binding("p", "pause", "pause tail"),
-        Binding("slash", "filter", "filter"),
-        Binding("R", "reproduce", "reproduce"),
-        Binding("T", "trace_by_id", "trace by id", show=False),
-        Binding("F", "detail('findings')", "findings"),
-        Binding("6", "pane('business')", "business", show=False),
-        *[Binding(str(i + 1), f"pane('{name}')", name, show=False) for i, name in enumerate(PANES)],
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(SCREEN)
 
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        self.set_reactive(PlugintopApp.view, View(range=session.range, utc=session.utc))
         self.backends: Backends | None = None
         self.result: TriageResult | None = None
-        self.tool: str | None = None
-        self.window: tuple[float, float] | None = None
-        self.trace_label: str | None = None
-        self.span_label: str | None = None
-        self.active = "percentiles"
         self.triage_done = asyncio.Event()
-        self.reproducing = False
-        self.repro_note = ""
-        self.status = ""
-        self.pivots: list[tuple[str, str]] = []
-        """Fields of the log lines that must have a value (`=` on a line adds one, backspace drops one)."""
+        self._seq = 0
+        """The triage run whose phases are shown (a cancelled run's late messages are dropped)."""
         self.follower: LogFollower | None = None
         self.health: list[PillarHealth] = []
         """The telemetry of each pillar (the strip under the title), asked at start and every minute."""
+        self.seen: set[str] = set()
+        """Reproduce mode: the slow spans already listed."""
 
     # ----- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -116,12 +92,12 @@ class PlugintopApp(LogsPane):
         yield LogView(
             limit=tail.buffer_lines,
             template=tail.template.split(),
-            label=f"Logs {{plugin={self.session.plugin!r}, tenant={self.session.tenant!r}}}",
+            label=self._logs_label(),
             trace_field=schema.log_trace_field,
             level_field=schema.log_level_field,
             id="logs",
         )
-        yield Input(id="filter", placeholder="filter logs (regex; start with ! to invert), enter to keep")
+        yield Input(id="filter", placeholder="filter logs (regex; start with ! to invert), enter keeps, esc clears")
         yield Footer()
 
     def on_resize(self, event: events.Resize | None = None) -> None:
@@ -129,24 +105,59 @@ class PlugintopApp(LogsPane):
         width = event.size.width if event is not None else self.size.width
         narrow = width < NARROW
         self.screen.set_class(narrow, "-narrow")
-        # at 80 columns the palette's hint covers the last key (`R reproduce`); ctrl+p still opens it
-        self.query_one(Footer).show_command_palette = not narrow
+        footer = self.query_one(Footer)
+        footer.compact = narrow
+        # at 80 columns the palette's hint covers the last keys; ctrl+p still opens it
+        footer.show_command_palette = not narrow
 
-    def _set_active(self, name: str) -> None:
-        name = "cost" if name == "business" else name  # the business table is in the cost pane
-        self.active = name
+    # ----- the view -----------------------------------------------------------------------------
+    def watch_view(self, old: View, new: View) -> None:
+        if self.backends is not None:
+            if old.target != new.target:
+                self.run_triage()
+            if old.logs_target != new.logs_target:
+                self.follow_logs()
+            if new.reproducing and not old.reproducing:
+                self.seen = set()
+                self.watch_slow_spans(new.range.end)
+            elif old.reproducing and not new.reproducing:
+                self.workers.cancel_group(self, "reproduce")
+        if old.utc != new.utc and self.result is not None:
+            self.show(self.result)
+        self._chrome()
+
+    def _chrome(self) -> None:
+        """The active pane, every title, the header and the footer, from the view."""
+        v = self.view
         for pane in ("percentiles", "spans", "cost"):
-            self.query_one(f"#{pane}").set_class(pane == name, "-active")
+            self.query_one(f"#{pane}").set_class(pane == v.pane, "-active")
         detail = self.query_one("#detail", ContentSwitcher)
-        detail.set_class(name in DETAIL, "-active")
-        if name in DETAIL:
-            detail.current = name
+        detail.set_class(v.pane in DETAIL, "-active")
+        detail.current = v.detail
+        title = {"flame": self.query_one(FlameView).title, "findings": self.query_one(FindingsView).title}.get(v.detail)
+        if title is None:
+            trace = self.query_one(TraceView).title
+            title = f"Trace {v.trace_id[:12]}… {v.trace_note}" if v.trace_id and v.trace_note else trace
+        detail.border_title = plain(title)
+        self.query_one("#logs", LogView).set_label(self._logs_label())
+        r = self.result
+        insecure = any(self.session.ctx.backend(b).tls.insecure for b in PANE_BACKEND.values())
+        self.query_one(Summary).show(
+            r or TriageResult(self.session.plugin, self.session.tenant, v.range.start, v.range.end),
+            self.session.context_name,
+            crumbs(v, r),
+            "loading…" if v.loading else "",
+            insecure,
+            self.health,
+            v.utc,
+        )
+        self.refresh_bindings()
 
     # ----- start-up -----------------------------------------------------------------------------
     async def on_mount(self) -> None:
         self.on_resize()
         self.query_one("#logs", LogView).action_follow()
-        self._crumbs()
+        self._chrome()
         try:
             self.backends = await open_backends(self.session.ctx)
         except PlugintopError as e:
@@ -166,95 +177,69 @@ class PlugintopApp(LogsPane):
 
     # ----- triage -------------------------------------------------------------------------------
     def _request(self) -> TriageRequest:
-        s = self.session
+        s, v = self.session, self.view
         return TriageRequest(
-            plugin=s.plugin,
-            tenant=s.tenant,
-            range=s.range,
-            p99_target_s=s.p99_target_s,
-            tool=self.tool,
-            window=self.window,
+            plugin=s.plugin, tenant=s.tenant, range=v.range, p99_target_s=s.p99_target_s, tool=v.tool, window=v.window
         )
 
-    @work(exclusive=True, group="triage", exit_on_error=False)
-    async def run_triage(self) -> None:
-        assert self.backends is not None
+    def run_triage(self) -> None:
+        """Starts a triage of what the view looks at (the previous run is cancelled)."""
+        self._seq += 1
         self.triage_done.clear()
-        self.status = "loading…"
-        self._crumbs()
-        triage = Triage(self.backends, self.session.ctx, self._request())
+        if not self.view.loading:
+            self.look(loading=True)
+        self._triage(self._seq, self._request())
+
+    @work(exclusive=True, group="triage", exit_on_error=False)
+    async def _triage(self, seq: int, request: TriageRequest) -> None:
+        assert self.backends is not None
+        triage = Triage(self.backends, self.session.ctx, request)
         try:
             async for result in triage.stream():
-                self.show(result)
+                self.post_message(TriageLanded(seq, result))
         finally:
-            self.status = ""
-            self.show(self.result or triage.result)
+            self.post_message(TriageLanded(seq, triage.result, final=True))
+
+    def on_triage_landed(self, message: TriageLanded) -> None:
+        if message.seq != self._seq:
+            return
+        if message.final:
+            self.look(loading=False)
             self.triage_done.set()
+        self.show(message.result)
 
     def show(self, r: TriageResult) -> None:
+        """Every pane from one phase of the triage."""
         self.result = r
-        if self.window is None and r.slow_window is not None:
-            self.trace_label = None
-        self.query_one(Percentiles).show(r, self.tool or (r.slow_window.tool if r.slow_window else None))
-        self.query_one(Spans).show(r)
+        v = self.view
+        self.query_one(Percentiles).show(r, v.tool or (r.slow_window.tool if r.slow_window else None), v.utc)
+        self.query_one(Spans).show(r, v.utc)
         self.query_one(Cost).show(r)
         self.query_one(FlameView).show(r.profile, r.flame_nodes)
         self.query_one(FindingsView).show(r)
-        if r.trace is not None:
-            self.query_one(TraceView).show(r.trace)
-            self.trace_label = r.trace.trace_id[:12]
-        else:
-            self.query_one(TraceView).show(None)
+        if v.trace_id is None or v.trace_id == (r.trace.trace_id if r.trace else None):
+            self._show_trace(r.trace)
         failed = {e.backend: e.message for e in r.errors}
         for pane, backend in PANE_BACKEND.items():
             widget = self.query_one("#detail" if pane in ("trace", "flame") else f"#{pane}")
             msg = failed.get(backend)
             widget.border_subtitle = plain(f"{backend}: {msg}", 100) if msg else ""
-        self._crumbs()
+        self._chrome()
 
-    def _titles(self) -> None:
-        detail = self.query_one("#detail", ContentSwitcher)
-        titles = {
-            "flame": self.query_one(FlameView).title,
-            "findings": self.query_one(FindingsView).title,
-        }
-        detail.border_title = plain(titles.get(str(detail.current)) or self.query_one(TraceView).title)
-
-    def _crumbs(self) -> None:
-        self._titles()
-        r = self.result
-        w = r.slow_window if r else None
-        crumbs = [self.tool or (w.tool if w else "all tools")]
-        if w:
-            crumbs.append(f"window {hhmm(w.start)}–{hhmm(w.end)}")
-        if self.trace_label:
-            crumbs.append(f"trace {self.trace_label}…")
-        if self.span_label:
-            crumbs.append(self.span_label)
-        insecure = any(self.session.ctx.backend(b).tls.insecure for b in PANE_BACKEND.values())
-        self.query_one(Summary).show(
-            r
-            or TriageResult(self.session.plugin, self.session.tenant, self.session.range.start, self.session.range.end),
-            self.session.context_name,
-            crumbs,
-            self.status,
-            insecure,
-            self.health,
-        )
+    def _show_trace(self, trace: TraceAnalysis | None) -> None:
+        self.query_one(TraceView).show(trace)
+        trace_id = trace.trace_id if trace else None
+        if trace_id != self.view.trace_id or self.view.trace_note:
+            self.look(trace_id=trace_id, trace_note="", span=None)
 
     # ----- drill-down ---------------------------------------------------------------------------
     def on_percentiles_tool_chosen(self, event: Percentiles.ToolChosen) -> None:
-        self.tool = event.tool
-        self.window = None
-        self.span_label = None
-        self.run_triage()
+        self.look(tool=event.tool, window=None, span=None, trace_id=None)
 
     def on_findings_view_finding_chosen(self, event: FindingsView.FindingChosen) -> None:
         """Every pane to the finding's tool and window; the log pane reads that window."""
         f = event.finding
-        self.tool, self.window, self.span_label = f.tool, (f.start, f.end), None
-        self.run_triage()
-        self.follow_logs()
+        self.look(tool=f.tool, window=(f.start, f.end), span=None, trace_id=None)
 
     def on_spans_span_chosen(self, event: Spans.SpanChosen) -> None:
         self.open_trace(event.sample.trace_id)
@@ -265,41 +250,46 @@ class PlugintopApp(LogsPane):
     def on_log_view_trace_requested(self, event: LogView.TraceRequested) -> None:
         self.open_trace(event.trace_id)
 
+    def open_trace(self, trace_id: str) -> None:
+        """Shows `trace_id` in the detail pane (loading, then the waterfall or why not)."""
+        self.look(pane="trace", detail="trace", trace_id=trace_id, trace_note="loading", span=None)
+        self._load_trace(trace_id)
+
     @work(exclusive=True, group="trace", exit_on_error=False)
-    async def open_trace(self, trace_id: str) -> None:
+    async def _load_trace(self, trace_id: str) -> None:
         assert self.backends is not None
-        view = self.query_one(TraceView)
-        self._set_active("trace")
-        self.query_one("#detail", ContentSwitcher).current = "trace"
-        view.title = f"Trace {trace_id[:12]}… loading"
-        self._titles()
-        r = self.result
+        r, v = self.result, self.view
         near = (r.slow_window.start, r.slow_window.end) if r and r.slow_window else None
         try:
-            trace = await analyse_trace(self.backends, self.session.ctx, self.session.plugin, self.tool, trace_id, near)
+            trace = await analyse_trace(self.backends, self.session.ctx, self.session.plugin, v.tool, trace_id, near)
         except BackendError as e:
-            view.show(None, f"{e.backend}: {e.message}")
-            view.title = f"Trace {trace_id[:12]}… not opened"
-            self._titles()
+            self.post_message(TraceLoaded(trace_id, None, f"{e.backend}: {e.message}"))
             return
-        view.show(trace)
-        self.trace_label = trace_id[:12]
-        self.span_label = None
-        self._crumbs()
+        self.post_message(TraceLoaded(trace_id, trace))
+
+    def on_trace_loaded(self, message: TraceLoaded) -> None:
+        if message.trace_id != self.view.trace_id:
+            return  # the user moved on
+        if message.trace is None:
+            self.query_one(TraceView).show(None, message.error)
+            self.look(trace_note="not opened")
+            return
+        self._show_trace(message.trace)
         self.query_one("#waterfall").focus()
 
-    def on_waterfall_span_selected(self, event: object) -> None:
-        span = getattr(event, "span", None)
-        self.span_label = span.name[:30] if span is not None else None
-        self._crumbs()
+    def on_waterfall_span_selected(self, event: Waterfall.SpanSelected) -> None:
+        self.look(span=event.span.name[:30])
 
     @work(exclusive=True, group="health", exit_on_error=False)
     async def check_health(self) -> None:
         """The telemetry strip: each pillar's newest datum (a short query per backend)."""
         assert self.backends is not None
         s = self.session
-        self.health = await pillar_health(self.backends, s.ctx, s.plugin, s.clock())
-        self._crumbs()
+        self.post_message(HealthLanded(await pillar_health(self.backends, s.ctx, s.plugin, s.clock())))
+
+    def on_health_landed(self, message: HealthLanded) -> None:
+        self.health = message.health
+        self._chrome()
 
     def action_trace_by_id(self) -> None:
         def chosen(trace_id: str | None) -> None:
@@ -308,53 +298,56 @@ class PlugintopApp(LogsPane):
 
         self.push_screen(TraceIdPrompt(), chosen)
 
+    def action_window_trace(self) -> None:
+        """t: the waterfall of the window (the triage's trace), not the last one opened."""
+        self.look(pane="trace", detail="trace")
+        r = self.result
+        self._show_trace(r.trace if r else None)
+        self.query_one("#waterfall").focus()
+
     # ----- reproduce mode -----------------------------------------------------------------------
     def action_reproduce(self) -> None:
         """Pins the range's end to now and watches for new slow spans; a second press stops."""
-        if self.reproducing:
-            self.reproducing = False
-            self.workers.cancel_group(self, "reproduce")
-            self.repro_note = ""
-            self._crumbs()
+        if self.view.reproducing:
+            self.look(reproducing=False, repro_note="")
             return
-        self.reproducing = True
-        s = self.session
-        now = s.clock()
-        self.session = replace(s, range=TimeRange(now - s.range.duration, now))
-        self.window = None
-        self.run_triage()
-        self.follow_logs()
-        self.watch_slow_spans(now)
+        now = self.session.clock()
+        note = f"● reproducing since {hhmm(now, self.view.utc)}"
+        self.look(range=TimeRange(now - self.view.range.duration, now), window=None, reproducing=True, repro_note=note)
 
     @work(exclusive=True, group="reproduce", exit_on_error=False)
     async def watch_slow_spans(self, since: float) -> None:
         assert self.backends is not None
         s = self.session
-        opened = False
-        seen: set[str] = set()
-        while self.reproducing:
-            r = self.result
-            tool = self.tool or (r.slow_window.tool if r and r.slow_window else None)
+        while True:
+            r, v = self.result, self.view
+            tool = v.tool or (r.slow_window.tool if r and r.slow_window else None)
             ts = next((t for t in r.tools if t.tool == tool), None) if r else None
             threshold = s.p99_target_s or (ts.p99_s if ts else None) or 1.0
-            self.repro_note = f"● reproducing since {hhmm(since)}: watching for spans > {threshold:.2f}s"
-            self._crumbs()
+            note = f"● reproducing since {hhmm(since, v.utc)}: watching for spans > {threshold:.2f}s"
             try:
                 found = await new_slow_spans(
                     self.backends, s.ctx, s.plugin, s.tenant, tool, threshold, since, s.clock()
                 )
+                self.post_message(SlowSpansFound(found, note))
             except BackendError as e:
-                self.query_one("#spans").border_subtitle = plain(f"tempo: {e.message}", 100)
-                found = []
-            fresh = [f for f in found if f.trace_id not in seen]
-            if fresh and self.result is not None:
-                seen.update(f.trace_id for f in fresh)
-                self.result.spans = fresh + [x for x in self.result.spans if x.trace_id not in seen]
-                self.query_one(Spans).show(self.result)
-                if not opened:
-                    opened = True
-                    self.open_trace(fresh[0].trace_id)
+                self.post_message(SlowSpansFound([], note, f"tempo: {e.message}"))
             await asyncio.sleep(s.reproduce_every)
+
+    def on_slow_spans_found(self, message: SlowSpansFound) -> None:
+        if not self.view.reproducing:
+            return
+        if message.error:
+            self.query_one("#spans").border_subtitle = plain(message.error, 100)
+        fresh = [f for f in message.spans if f.trace_id not in self.seen]
+        if fresh and self.result is not None:
+            first = not self.seen
+            self.seen.update(f.trace_id for f in fresh)
+            self.result.spans = fresh + [x for x in self.result.spans if x.trace_id not in self.seen]
+            self.query_one(Spans).show(self.result, self.view.utc)
+            if first:
+                self.open_trace(fresh[0].trace_id)
+        self.look(repro_note=message.note + (f" · {len(self.seen)} new" if self.seen else ""))
 
     # ----- navigation ---------------------------------------------------------------------------
     def action_help(self) -> None:
@@ -364,13 +357,12 @@ class PlugintopApp(LogsPane):
         )
 
     def action_detail(self, name: str) -> None:
-        self._set_active(name)
-        self.query_one("#detail", ContentSwitcher).current = name
-        self._titles()
+        self.look(pane=name, detail=name)
         self.query_one({"flame": "#icicle", "findings": "#findingtable"}.get(name, "#waterfall")).focus()
 
     def action_pane(self, name: str) -> None:
-        self._set_active(name)
+        pane = "cost" if name == "business" else name  # the business table is in the cost pane
+        self.look(pane=pane, detail=pane if pane in DETAIL else self.view.detail)
         target = {
             "percentiles": "#tools",
             "spans": "#spantable",
@@ -381,49 +373,64 @@ class PlugintopApp(LogsPane):
         }[name]
         self.set_focus(self.query_one(target))
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """tab (or a click) into a pane makes it the active one."""
+        for pane in ("percentiles", "spans", "cost", "detail"):
+            if event.widget is self.query_one(f"#{pane}") or self.query_one(f"#{pane}") in event.widget.ancestors:
+                name = self.view.detail if pane == "detail" else pane
+                if name != self.view.pane:
+                    self.look(pane=name)
+
     def action_go_back(self) -> None:
-        """Walks the breadcrumbs back: filter › flame or findings › span › trace › spans › tool and window."""
+        """Walks the breadcrumbs back: search or filter › flame or findings › span › trace › spans ›
+        tool and window."""
         box = self.query_one("#filter", Input)
         focused = self.focused.id if self.focused else None
-        if box.has_class("-shown"):
+        flame = self.query_one(FlameView)
+        if (flame.query_text and self.view.detail == "flame") or flame.query_one("#flamesearch").has_class("-shown"):
+            flame.clear_search()
+        elif box.has_class("-shown"):
+            box.value = ""  # esc clears the filter; enter keeps it
             box.remove_class("-shown")
             self.query_one("#logs").focus()
-        elif self.query_one("#detail", ContentSwitcher).current in ("flame", "findings"):
+        elif self.view.detail in ("flame", "findings"):
             self.action_detail("trace")
         elif focused == "waterfall":
-            self.span_label = None
-            self._crumbs()
+            self.look(span=None)
             self.action_pane("spans")
         elif focused in ("spantable", "models", "business", "logs"):
             self.action_pane("percentiles")
-        elif self.tool is not None or self.window is not None:
-            self.tool, self.window = None, None
-            self.run_triage()
-            self.follow_logs()
-
-    def _retarget(self, rng: TimeRange) -> None:
-        self.session = replace(self.session, range=rng)
-        self.window = None
-        self.run_triage()
-        self.follow_logs()
+        elif self.view.tool is not None or self.view.window is not None:
+            self.look(tool=None, window=None, trace_id=None)
 
     def action_shift(self, direction: int) -> None:
-        r = self.session.range
-        self._retarget(r.shifted(direction * r.duration / 2))
+        r = self.view.range
+        self.look(range=r.shifted(direction * r.duration / 2), window=None)
 
     def action_zoom(self, factor: float) -> None:
-        self._retarget(self.session.range.zoomed(factor))
+        self.look(range=self.view.range.zoomed(factor), window=None)
 
     def action_refresh_all(self) -> None:
         self.run_triage()
+
+    def action_utc(self) -> None:
+        self.look(utc=not self.view.utc)
+
+    def action_filter(self) -> None:
+        """/: searches the flame graph when it has the focus, filters the log lines otherwise."""
+        flame = self.query_one(FlameView)
+        if self.focused is not None and (self.focused is flame or flame in self.focused.ancestors):
+            flame.action_search()
+        else:
+            super().action_filter()
 
     def action_copy(self) -> None:
         view = self.query_one("#logs", LogView)
         if view.has_focus and view.selected() is not None:
             row = view.selected()
             text = row.raw if row else ""
-        elif (shown := self.query_one(Waterfall).trace) is not None:  # the trace on screen, not the triage's
-            text = shown.trace_id
+        elif self.view.trace_id is not None:  # the trace on screen, not the triage's
+            text = self.view.trace_id
         else:
             text = "\n".join(q for qs in (self.result.queries.values() if self.result else []) for q in qs)
         self.copy_to_clipboard(text)

@@ -1,4 +1,4 @@
-"""Provides `HelpScreen`: the keys, and the exact queries each pane ran (PromQL, LogQL, TraceQL,
+"""Provides `HelpScreen`: every key (from the one key table), and the exact queries each pane ran (PromQL, LogQL, TraceQL,
 Pyroscope) with the equivalent `promtool` / `logcli` / `tempo-cli` / `profilecli` commands and
 Grafana Explore links; `y` copies them."""
 
@@ -14,15 +14,11 @@ from textual.widgets import Static
 from plugintop.analysis.commands import commands, dashboard_link, explore_link
 from plugintop.analysis.model import TriageResult
 from plugintop.ui.format import safe
+from plugintop.ui.keys import help_lines
 
-KEYS = """\
-keys   ↑↓/jk move  g/G first/last  enter open  esc back  tab next pane  1-5 pane (narrow)  6 business
-       F findings (enter: every pane to one)  f flame  t trace  T trace by id  [ ] shift range  + - zoom range  R reproduce (follow now)
-       r refresh  / filter logs (! inverts)  p pause tail  = keep lines with a field's value  ⌫ drop it
-       space/v whole log line (enter its trace, y copy)
-       y copy trace id / queries  ? this help  q quit
-marks  ▶ selected  ★ critical path  ◆ model call  ✗ error  ▲ hotter than baseline  ● alert firing
-"""
+MARKS = (
+    "marks  ▶ selected  ★ critical path  ◆ model call  ✗ error  ▲ ▼ hotter, colder than the baseline  ● alert firing"
+)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -52,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
         return "\n".join(lines)
 
     def compose(self) -> ComposeResult:
-        t = Text(KEYS)
+        t = Text("\n".join(help_lines()) + "\n" + MARKS + "\n")
         t.append("\nqueries this screen ran (y copies them):\n", style="bold")
         if self.result is None:
             t.append("none yet", style="dim")

@@ -4,20 +4,23 @@ pivots on a field of a line, pauses and filters."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Input
 
 from plugintop.errors import BackendError
 from plugintop.textsafe import inert
-from plugintop.timerange import to_ns
+from plugintop.timerange import TimeRange, to_ns
 from plugintop.triage.follow import FROZEN_S, LogFollower, follow, tenant_follower, tenant_range
 from plugintop.ui.format import hhmm, hhmmss
 from plugintop.ui.pivot import PivotScreen
 from plugintop.ui.session import Session
+from plugintop.ui.state import View
 from plugintop.ui.widgets.loglines import fields_of
 from plugintop.ui.widgets.logview import LogView
 
@@ -29,30 +32,32 @@ LIVE_SLACK_S = 60.0
 
 
 class LogsPane(App[int]):
-    """The log pane's part of `PlugintopApp` (its state: the session, the pivots and the follower)."""
+    """The log pane's part of `PlugintopApp`, and the screen's `view` (what it looks at)."""
 
+    view: reactive[View] = reactive(View(range=TimeRange(0.0, 1.0)), init=False)
+    """What the screen looks at: the one place the header, titles, footer and `y` read."""
     session: Session
     backends: Backends | None
-    pivots: list[tuple[str, str]]
-    """Fields of the log lines that must have a value (`=` on a line adds one, backspace drops one)."""
     follower: LogFollower | None
-    window: tuple[float, float] | None
-    """The window the screen looks at (a finding's), if any: the log pane reads it."""
+
+    def look(self, **changes: object) -> None:
+        """Changes what the screen looks at (`PlugintopApp.watch_view` does the rest)."""
+        self.view = replace(self.view, **changes)  # type: ignore[arg-type]
 
     def _logs_range(self) -> tuple[int, int | None]:
         """Where the log pane reads: a range that ends now is followed (from `tail_since` ago at most,
         the buffer is bounded); a range in the past is read whole (None: no end, follow)."""
-        s = self.session
+        s, v = self.session, self.view
         now = s.clock()
-        if self.window is not None and self.window[1] < now - LIVE_SLACK_S:
-            return to_ns(self.window[0]), to_ns(self.window[1])
-        if s.range.end >= now - LIVE_SLACK_S:
-            return to_ns(max(s.range.start, now - s.tail_since)), None
-        return to_ns(s.range.start), to_ns(s.range.end)
+        if v.window is not None and v.window[1] < now - LIVE_SLACK_S:
+            return to_ns(v.window[0]), to_ns(v.window[1])
+        if v.range.end >= now - LIVE_SLACK_S:
+            return to_ns(max(v.range.start, now - s.tail_since)), None
+        return to_ns(v.range.start), to_ns(v.range.end)
 
     def _logs_label(self) -> str:
         s = self.session
-        pivots = "".join(f" · {k}={v}" for k, v in self.pivots)
+        pivots = "".join(f" · {k}={v}" for k, v in self.view.pivots)
         return f"Logs {{plugin={s.plugin!r}, tenant={s.tenant!r}}}{pivots}"
 
     @work(exclusive=True, group="tail", exit_on_error=False)
@@ -68,10 +73,11 @@ class LogsPane(App[int]):
         s = self.session
         start_ns, end_ns = self._logs_range()
         if end_ns is not None:
-            span = f"range {hhmm(start_ns / 1e9)}–{hhmm(end_ns / 1e9)}"
+            utc = self.view.utc
+            span = f"range {hhmm(start_ns / 1e9, utc)}–{hhmm(end_ns / 1e9, utc)}"
             view.reset(f"{span} (reading)", self._logs_label())
             self.follower = None
-            pages = tenant_range(loki, s.ctx.telemetry, s.plugin, s.tenant, start_ns, end_ns, pivots=tuple(self.pivots))
+            pages = tenant_range(loki, s.ctx.telemetry, s.plugin, s.tenant, start_ns, end_ns, pivots=self.view.pivots)
             try:
                 async for batch in pages:
                     view.add(batch.entries, batch.gaps)
@@ -84,7 +90,7 @@ class LogsPane(App[int]):
             return
         view.reset("following", self._logs_label())
         self.follower = tenant_follower(
-            loki, s.ctx.telemetry, s.plugin, s.tenant, start_ns, pivots=tuple(self.pivots), clock=s.clock
+            loki, s.ctx.telemetry, s.plugin, s.tenant, start_ns, pivots=self.view.pivots, clock=s.clock
         )
         async for batch in follow(self.follower, s.tail_every):
             if batch.error is not None:
@@ -101,7 +107,7 @@ class LogsPane(App[int]):
         waited = f.waited() if f is not None else 0.0
         if waited >= FROZEN_S:
             view = self.query_one("#logs", LogView)
-            since = hhmmss(self.session.clock() - waited)
+            since = hhmmss(self.session.clock() - waited, self.view.utc)
             view.border_subtitle = Content(f"loki not answering since {since}")
 
     def on_log_view_pivot_requested(self, event: LogView.PivotRequested) -> None:
@@ -112,15 +118,13 @@ class LogsPane(App[int]):
 
         def chosen(pick: tuple[str, str] | None) -> None:
             if pick is not None:
-                self.pivots.append(pick)
-                self.follow_logs()
+                self.look(pivots=(*self.view.pivots, pick))
 
         self.push_screen(PivotScreen(fields), chosen)
 
     def on_log_view_unpivot_requested(self, event: LogView.UnpivotRequested) -> None:
-        if self.pivots:
-            self.pivots.pop()
-            self.follow_logs()
+        if self.view.pivots:
+            self.look(pivots=self.view.pivots[:-1])
 
     def action_pause(self) -> None:
         view = self.query_one("#logs", LogView)

@@ -23,3 +23,5 @@ class Session:
     tail_since: float = 300.0
     reproduce_every: float = 5.0
     urls: dict[str, str] = field(default_factory=dict)
+    utc: bool = False
+    """Times in UTC at start (`u` toggles), else local time."""

@@ -39,5 +39,6 @@ def demo_app(
             clock=lambda: t[0],
             tail_every=3600.0,
             reproduce_every=0.1,
+            utc=True,  # snapshots the same in every time zone (local time: tests/test_chart.py)
         )
         yield PlugintopApp(session)

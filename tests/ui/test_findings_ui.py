@@ -31,7 +31,7 @@ async def test_the_findings_list_shows_evidence_and_enter_retargets_every_pane()
             app.triage_done.clear()
             await pilot.press("enter")
             await asyncio.wait_for(app.triage_done.wait(), 60)
-            assert app.tool == cost.tool and app.window == (cost.start, cost.end)
+            assert app.view.tool == cost.tool and app.view.window == (cost.start, cost.end)
             logs = app.query_one(LogView)
             for _ in range(200):
                 if "range" in str(logs.border_title) and "reading" not in str(logs.border_title):

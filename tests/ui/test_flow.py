@@ -39,18 +39,18 @@ async def test_select_tool_open_span_waterfall_flame_back() -> None:
             await settle(app)
             await pilot.press("1", "down", "enter")  # select search_catalog
             await settle(app)
-            assert app.tool == "search_catalog"
+            assert app.view.tool == "search_catalog"
             assert app.result is not None and all(s.tool == "search_catalog" for s in app.result.spans)
             await pilot.press("escape")  # back to all tools
             await settle(app)
-            assert app.tool is None
+            assert app.view.tool is None
             await pilot.press("2", "enter")  # open the slowest span
             await settle(app)
             wf = app.query_one(Waterfall)
             assert wf.trace is not None and wf.trace.trace_id == app.result.spans[0].trace_id
             await pilot.press("down", "down", "down", "down", "enter")  # the model-call span's attributes
             await pilot.pause()
-            assert "chat" in (app.span_label or "")
+            assert "chat" in (app.view.span or "")
             await pilot.press("f")
             assert app.query_one("#detail").current == "flame"
             await pilot.press("escape")
@@ -82,7 +82,7 @@ async def test_reproduce_mode_opens_the_first_new_slow_span() -> None:
             await pilot.press("R")
             await settle(app)
             await pilot.pause()
-            assert app.reproducing and "reproducing" in app.repro_note
+            assert app.view.reproducing and "reproducing" in app.view.repro_note
             clock[0] += 120  # two minutes of reproduction
             for _ in range(100):
                 await asyncio.sleep(0.05)
@@ -93,4 +93,4 @@ async def test_reproduce_mode_opens_the_first_new_slow_span() -> None:
             assert new and all(s.start >= 1_800_000_000.0 and s.duration_s > 2.0 for s in new)
             assert app.query_one(Waterfall).trace.trace_id == new[0].trace_id  # type: ignore[union-attr]
             await pilot.press("R")
-            assert not app.reproducing
+            assert not app.view.reproducing

@@ -9,6 +9,7 @@ import pytest
 
 from plugintop.ui.app import PlugintopApp
 from plugintop.ui.widgets.logview import LogView
+from plugintop.ui.widgets.waterfall import Waterfall
 from tests.ui.harness import demo_app
 
 
@@ -99,7 +100,12 @@ async def test_y_copies_the_trace_on_screen_and_a_missing_trace_says_so() -> Non
             await ready(app)
             assert app.result is not None and len(app.result.spans) > 1
             other = app.result.spans[-1].trace_id
-            await app.open_trace(other).wait()
+            app.open_trace(other)
+            for _ in range(100):
+                if app.query_one(Waterfall).trace is not None and app.view.trace_note == "":
+                    break
+                await asyncio.sleep(0.05)
+            assert app.view.trace_id == other and app.query_one(Waterfall).trace.trace_id == other  # type: ignore[union-attr]
             copied: list[str] = []
             app.copy_to_clipboard = copied.append  # type: ignore[method-assign, assignment]
             app.query_one("#tools").focus()

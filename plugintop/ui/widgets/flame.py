@@ -1,32 +1,39 @@
-"""Provides `FlameView`: the window's CPU profile — the top table (self, total, Δ against the
-baseline), a navigable icicle of the merged stacks (hotter frames marked ▲), and zoom."""
+"""Provides `FlameView`: the window's CPU profile across the whole pane — the selected frame's line
+(full name, self, total, Δ against the baseline), a navigable icicle of the merged stacks (▲ hotter,
+▼ colder by at least `analysis.flame.NOISE`), search (`/`, `n`), zoom, and the top table of the zoomed
+frame."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input, Static
 
+from plugintop.analysis.flame import NOISE, function_totals, matches, subtree
 from plugintop.analysis.model import FlameNode, ProfileSummary
-from plugintop.ui.format import pct, safe
+from plugintop.ui.format import pct, plain, safe
+from plugintop.ui.keys import FLAME, LISTS, bindings
 from plugintop.ui.widgets.table import Table
+
+SELECTED = Style(reverse=True)
+MATCH = Style(bold=True, underline=True, italic=True)
+FRAME = Style(underline=True)
 
 
 class Icicle(Widget, can_focus=True):
     """The stacks from the (zoomed) root down; arrows move, enter zooms in, backspace zooms out."""
 
-    BINDINGS = [
-        Binding("up,k", "parent", "parent", show=False),
-        Binding("down,j", "child", "child", show=False),
-        Binding("left,h", "sibling(-1)", show=False),
-        Binding("right,l", "sibling(1)", show=False),
-        Binding("enter", "zoom", "zoom"),
-        Binding("backspace", "unzoom", "zoom out"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(LISTS, skip=("choose", "page")) + bindings(FLAME)
+
+    class Moved(Message):
+        """The selection or the zoom changed."""
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
@@ -35,51 +42,95 @@ class Icicle(Widget, can_focus=True):
         self.root = 0
         self.sel = 0
         self.hot: set[str] = set()
+        self.cold: set[str] = set()
+        self.found: list[int] = []
+        """The frames matching the search, in level order."""
 
-    def set_nodes(self, nodes: list[FlameNode], hot: set[str]) -> None:
-        self.nodes, self.hot = nodes, hot
+    def set_nodes(self, nodes: list[FlameNode], hot: set[str], cold: set[str] | None = None) -> None:
+        self.nodes, self.hot, self.cold = nodes, hot, cold or set()
         self.kids = {}
         for i, n in enumerate(nodes):
             if n.parent >= 0:
                 self.kids.setdefault(n.parent, []).append(i)
         self.root = self.sel = 0
+        self.found = []
+        self._moved()
+
+    def _moved(self) -> None:
         self.refresh()
+        self.post_message(self.Moved())
 
-    def action_parent(self) -> None:
-        if self.nodes and self.nodes[self.sel].parent >= 0:
-            self.sel = self.nodes[self.sel].parent
-            self.refresh()
+    def _select(self, i: int) -> None:
+        self.sel = i
+        if not self._under(i, self.root):  # a frame outside the zoom: zoom out to show it
+            self.root = 0
+        self._moved()
 
-    def action_child(self) -> None:
-        kids = self.kids.get(self.sel, [])
-        if kids:
-            self.sel = max(kids, key=lambda i: self.nodes[i].total)
-            self.refresh()
+    def _under(self, i: int, root: int) -> bool:
+        while i >= 0 and i != root:
+            i = self.nodes[i].parent
+        return i == root
+
+    def action_move(self, d: int) -> None:
+        """Up: the parent; down: the hottest child."""
+        if not self.nodes:
+            return
+        if d < 0 and self.nodes[self.sel].parent >= 0:
+            self._select(self.nodes[self.sel].parent)
+        elif d > 0 and (kids := self.kids.get(self.sel, [])):
+            self._select(max(kids, key=lambda i: self.nodes[i].total))
+
+    def action_first(self) -> None:
+        if self.nodes:
+            self._select(self.root)
+
+    def action_last(self) -> None:
+        """The hottest path down to its leaf."""
+        i = self.sel
+        while self.nodes and (kids := self.kids.get(i)):
+            i = max(kids, key=lambda k: self.nodes[k].total)
+        self._select(i)
 
     def action_sibling(self, d: int) -> None:
         if not self.nodes or self.nodes[self.sel].parent < 0:
             return
         sibs = self.kids[self.nodes[self.sel].parent]
-        self.sel = sibs[(sibs.index(self.sel) + d) % len(sibs)]
-        self.refresh()
+        self._select(sibs[(sibs.index(self.sel) + d) % len(sibs)])
 
     def action_zoom(self) -> None:
         self.root = self.sel
-        self.refresh()
+        self._moved()
 
     def action_unzoom(self) -> None:
         if self.nodes and self.nodes[self.root].parent >= 0:
             self.root = self.nodes[self.root].parent
-            self.refresh()
+            self._moved()
+
+    def search(self, text: str) -> float:
+        """Marks the frames matching `text` and selects the first; returns their share of the profile."""
+        self.found, share = matches(self.nodes, text)
+        if self.found:
+            self._select(self.found[0])
+        else:
+            self._moved()
+        return share
+
+    def action_next_match(self) -> None:
+        if self.found:
+            later = [i for i in self.found if i > self.sel]
+            self._select(later[0] if later else self.found[0])
 
     def render(self) -> Text:
         if not self.nodes:
             return Text("no profile for the window", style="dim")
         width = max(10, self.size.width)
+        found = set(self.found)
         rows: list[Text] = []
         level = [(self.root, 0, width)]
         total = max(1, self.nodes[self.root].total)
-        while level and len(rows) < max(1, self.size.height):
+        height = max(1, self.size.height)
+        depth = self.nodes[self.sel].level - self.nodes[self.root].level
+        while level and len(rows) < max(height, depth + 2):  # deep enough to show the selection
             row = Text(no_wrap=True)
             cursor = 0
             nxt: list[tuple[int, int, int]] = []
@@ -87,10 +138,10 @@ class Icicle(Widget, can_focus=True):
                 if x > cursor:
                     row.append(" " * (x - cursor))
                 n = self.nodes[i]
-                mark = "▲" if n.name in self.hot else ""
+                mark = "▲" if n.name in self.hot else "▼" if n.name in self.cold else ""
                 label = safe(mark + n.name, max(0, w - 1)) if w > 1 else Text("")
                 label.pad_right(max(0, w - label.cell_len))
-                label.stylize(Style(reverse=True) if i == self.sel else Style(underline=True))
+                label.stylize(SELECTED if i == self.sel else MATCH if i in found else FRAME)
                 row.append_text(label)
                 cursor = x + w
                 cx = x
@@ -101,41 +152,128 @@ class Icicle(Widget, can_focus=True):
                     cx += cw
             rows.append(row)
             level = nxt
-        return Text("\n").join(rows)
+        skip = max(0, min(depth + 2, len(rows)) - height)  # a short pane scrolls down to the selection
+        return Text("\n").join(rows[skip : skip + height])
 
 
-class FlameView(Horizontal):
-    """Top functions beside the icicle."""
+class FlameView(Vertical):
+    """The selected frame's line and the search above the icicle, the zoomed frame's top table below."""
 
+    DEFAULT_CSS = """
+    FlameView #flameinfo { height: 2; padding: 0 1; }
+    FlameView #flamesearch { display: none; height: 1; border: none; }
+    FlameView #flamesearch.-shown { display: block; }
+    FlameView #icicle { height: 1fr; min-height: 3; }
+    FlameView #top { height: auto; max-height: 6; }
+    Screen.-narrow FlameView #top { max-height: 4; }
+    """
     title = "Flame"
 
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.profile: ProfileSummary | None = None
+        self.query_text = ""
+        self.share = 0.0
+
     def compose(self) -> ComposeResult:
-        yield Table(id="top")
+        yield Static(id="flameinfo")
+        yield Input(id="flamesearch", placeholder="search frames (any case), enter to keep, esc to clear")
         yield Icicle(id="icicle")
+        yield Table(id="top")
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one("#top", DataTable)
-        for label in ("function", "self", "total", "Δ"):
+        for label in ("function", "self", "total", "Δ self"):
             table.add_column(label, key=label)
         self.title = "Flame (window vs baseline, whole plugin)"
 
     def show(self, profile: ProfileSummary | None, nodes: list[FlameNode]) -> None:
+        self.profile = profile
+        hot = {f.function for f in profile.hotter} if profile else set()
+        cold = {f.function for f in profile.colder} if profile else set()
+        self.query_one(Icicle).set_nodes(nodes if profile else [], hot, cold)
+        if profile is not None:
+            note = " (truncated: small frames in 'other')" if profile.truncated else ""
+            self.title = f"Flame: CPU {profile.total_s:.0f}s in the window, whole plugin{note}"
+
+    def _delta(self, name: str) -> float | None:
+        """The function's move in self share against the baseline (None: within the noise)."""
+        p = self.profile
+        if p is None:
+            return None
+        d = {f.function: f.share for f in p.hotter} | {f.function: -f.share for f in p.colder}
+        return d.get(name)
+
+    def _delta_text(self, name: str) -> str:
+        d = self._delta(name)
+        if self.profile is None or self.profile.baseline_total_s <= 0:
+            return "no baseline"
+        return f"Δ self {d * 100:+.1f} pts" if d is not None else f"Δ self within ±{NOISE * 100:.0f} pt"
+
+    def on_icicle_moved(self, event: Icicle.Moved) -> None:
+        event.stop()
+        ice = self.query_one(Icicle)
+        info = self.query_one("#flameinfo", Static)
+        if not ice.nodes:
+            info.update(Text("no profile for the window", style="dim"))
+            self.query_one("#top", DataTable).clear()
+            return
+        whole = max(1, ice.nodes[0].total)
+        n = ice.nodes[ice.sel]
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append("▶ ")
+        t.append_text(safe(n.name, 300, "bold"))
+        t.append(f"  self {pct(n.self / whole, 1)} · total {pct(n.total / whole, 1)} · {self._delta_text(n.name)}")
+        t.append("\n")
+        if self.query_text:
+            t.append("/ ")
+            t.append_text(safe(self.query_text, 60, "bold"))
+            t.append(f": {len(ice.found)} frames, {pct(self.share, 1)} of CPU · n next", style="")
+        else:
+            t.append(f"/ search · enter zoom · ⌫ out · ▲▼ Δ self ≥ {NOISE * 100:.0f} pt", style="dim")
+        info.update(t)
+        self._top(ice, whole)
+
+    def _top(self, ice: Icicle, whole: int) -> None:
+        """The zoomed frame's top functions by self, as shares of the whole profile."""
         table: DataTable[Text] = self.query_one("#top", DataTable)
         table.clear()
-        if profile is None:
-            self.query_one(Icicle).set_nodes([], set())
-            return
-        totals = {f.function: f.share for f in profile.top_total}
-        deltas = {f.function: f.share for f in profile.hotter}
-        for f in profile.top_self:
-            d = deltas.get(f.function)
+        sub = subtree(ice.nodes, ice.root)
+        self_by, total_by = function_totals(sub)
+        for name, own in sorted(self_by.items(), key=lambda kv: -kv[1])[:12]:
+            if own <= 0:
+                break
+            d = self._delta(name)
             table.add_row(
-                safe(("▲" if d else " ") + f.function, 30),
-                Text(pct(f.share, 0)),
-                Text(pct(totals.get(f.function), 0)),
-                Text(f"+{d * 100:.0f}" if d else ""),
-                key=f.function,
+                safe(("▲" if d and d > 0 else "▼" if d else " ") + name, 40),
+                Text(pct(own / whole, 1)),
+                Text(pct(total_by[name] / whole, 1)),
+                Text(f"{d * 100:+.1f}" if d is not None else ""),
             )
-        self.query_one(Icicle).set_nodes(nodes, set(deltas))
-        note = " (truncated: small frames in 'other')" if profile.truncated else ""
-        self.title = f"Flame: CPU {profile.total_s:.0f}s in the window, whole plugin{note}"
+        root = ice.nodes[ice.root].name
+        table.border_title = plain(f"top in {root}") if ice.root else None
+
+    def action_search(self) -> None:
+        box = self.query_one("#flamesearch", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "flamesearch":
+            event.stop()
+            self.query_text = event.value
+            self.share = self.query_one(Icicle).search(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "flamesearch":
+            event.stop()
+            event.input.remove_class("-shown")
+            self.query_one(Icicle).focus()
+
+    def clear_search(self) -> None:
+        box = self.query_one("#flamesearch", Input)
+        box.value = ""
+        box.remove_class("-shown")
+        self.query_text = ""
+        self.share = self.query_one(Icicle).search("")
+        self.query_one(Icicle).focus()

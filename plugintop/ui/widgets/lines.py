@@ -8,10 +8,14 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from plugintop.ui.keys import LISTS, bindings
+
+CHOOSE = bindings(LISTS, only=("choose",))
 
 JUMP = 1_000_000_000
 """A move far enough to reach either end."""
@@ -42,14 +46,8 @@ class LineList(ScrollView, can_focus=True):
         text-style: none;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "move(-1)", show=False),
-        Binding("down,j", "move(1)", show=False),
-        Binding("pageup", "page(-1)", show=False),
-        Binding("pagedown", "page(1)", show=False),
-        Binding("home,g", f"move({-JUMP})", show=False),
-        Binding("end,G", "end", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(LISTS, skip=("choose",))
+    """The list keys; a list whose rows open something adds `CHOOSE`."""
     show_cursor: ClassVar[bool] = True
 
     def __init__(self, **kw: object) -> None:
@@ -99,8 +97,14 @@ class LineList(ScrollView, can_focus=True):
     def action_page(self, pages: int) -> None:
         self.action_move(pages * max(1, self.size.height - 1))
 
-    def action_end(self) -> None:
+    def action_first(self) -> None:
+        self.action_move(-JUMP)
+
+    def action_last(self) -> None:
         self.action_move(JUMP)
+
+    def action_choose(self) -> None:
+        """enter (where `CHOOSE` is bound): what a row opens."""
 
     def on_focus(self) -> None:
         self.refresh_line(self.cursor)

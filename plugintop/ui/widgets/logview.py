@@ -17,7 +17,7 @@ from time import monotonic
 from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
@@ -25,7 +25,8 @@ from textual.strip import Strip
 
 from plugintop.models.loki import Gap, LogEntry
 from plugintop.textsafe import inert
-from plugintop.ui.widgets.lines import LineList
+from plugintop.ui.keys import LOGS, bindings
+from plugintop.ui.widgets.lines import CHOOSE, LineList
 from plugintop.ui.widgets.loglines import (
     DEFAULT_TEMPLATE,
     LEVEL_CLASS,
@@ -60,13 +61,7 @@ class LogView(LineList):
     LogView > .logview--debug { text-style: dim; }
     LogView > .logview--gap { color: $warning; text-style: bold; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("end,G", "follow", "follow", show=False),
-        Binding("enter", "open", "open trace", show=False),
-        Binding("space,v", "detail", "whole line", show=False),
-        Binding("equals_sign", "pivot", "filter by a field", show=False),
-        Binding("backspace", "unpivot", "drop the last field filter", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = CHOOSE + bindings(LOGS)
 
     class TraceRequested(Message):
         def __init__(self, trace_id: str) -> None:
@@ -189,6 +184,12 @@ class LogView(LineList):
         self.cursor = -1
         self._repaint()
 
+    def set_label(self, label: str) -> None:
+        """What the pane shows (plugin, tenant, field filters)."""
+        if label != self.label:
+            self.label = label
+            self._title()
+
     def set_mode(self, mode: str) -> None:
         """What the rows are now (a range read whole, say)."""
         self.mode = mode
@@ -297,7 +298,12 @@ class LogView(LineList):
         self.following = True
         self._repaint()
 
-    def action_open(self) -> None:
+    def action_last(self) -> None:
+        """G: the newest line, following."""
+        self.action_follow()
+
+    def action_choose(self) -> None:
+        """enter: the line's trace, or the whole line when it has none."""
         row = self._row(self.cursor)
         if row is not None and row.trace_id:
             self.post_message(self.TraceRequested(row.trace_id))

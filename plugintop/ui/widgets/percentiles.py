@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from plugintop.analysis.chart import sparkline, window_ruler
-from plugintop.analysis.model import TriageResult
+from plugintop.analysis.chart import cells_over, level, nice_top, sparkline, time_axis, window_ruler
+from plugintop.analysis.model import Points, ToolStats, TriageResult
 from plugintop.ui.format import hhmm, pct, safe, secs
 from plugintop.ui.widgets.table import Table
 
@@ -35,9 +35,8 @@ class Percentiles(Vertical):
         for label in ("tool", "p50", "p90", "p99", "rate", "ok%", "fleet"):
             table.add_column(label, key=label)
         self.border_title = "Percentiles"
-        self._tools: list[str] = []
 
-    def show(self, r: TriageResult, selected: str | None) -> None:
+    def show(self, r: TriageResult, selected: str | None, utc: bool = False) -> None:
         table: DataTable[Text] = self.query_one("#tools", DataTable)
         rows = [
             (
@@ -54,17 +53,15 @@ class Percentiles(Vertical):
             )
             for t in r.tools
         ]
-        if [t for t, _ in rows] != self._tools or True:
-            cursor = table.cursor_row
-            table.clear()
-            for tool, cells in rows:
-                table.add_row(*cells, key=tool)
-            self._tools = [t for t, _ in rows]
-            if rows:
-                table.move_cursor(row=min(cursor, len(rows) - 1))
-        self._chart(r, selected)
+        cursor = table.cursor_row
+        table.clear()
+        for tool, cells in rows:
+            table.add_row(*cells, key=tool)
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
+        self._chart(r, selected, utc)
 
-    def _chart(self, r: TriageResult, selected: str | None) -> None:
+    def _chart(self, r: TriageResult, selected: str | None, utc: bool) -> None:
         chart: Static = self.query_one("#chart", Static)
         w = r.slow_window
         tool = selected or (w.tool if w else None) or (r.tools[0].tool if r.tools else None)
@@ -72,29 +69,56 @@ class Percentiles(Vertical):
         if ts is None:
             chart.update(Text("no data for this plugin and tenant in the range" if not r.tools else ""))
             return
-        width = max(10, (self.size.width or 60) - 8)
-        finite = [v for _, v in ts.p99_series + ts.fleet_p99_series if math.isfinite(v)]
-        target = w.target_s if w else None
-        top = max([*finite, target or 0.0, 1e-9])
-        t = Text(no_wrap=True)
-        t.append("p99   ")
-        t.append(sparkline(ts.p99_series, r.start, r.end, width, top), style="bold")
-        t.append("\nfleet ")
-        t.append(sparkline(ts.fleet_p99_series, r.start, r.end, width, top), style="dim")
-        t.append("\n      ")
-        if w is not None:
-            ruler = window_ruler(r.start, r.end, w.start, w.end, width, "═")
-            t.append(ruler, style="bold")
-            t.append(f"\n      slow {hhmm(w.start)}–{hhmm(w.end)}  max {secs(w.p99_s)}")
-            if target:
-                t.append(f"  target {secs(target)}")
-        else:
-            t.append(f"{hhmm(r.start)} … {hhmm(r.end)}  no slow window", style="dim")
-        t.append("\n")
-        t.append_text(safe(ts.tool, 40, "italic"))
-        chart.update(t)
+        chart.update(chart_text(r, ts, max(10, (self.size.width or 60) - 8), utc))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value:
             self.post_message(self.ToolChosen(str(event.row_key.value)))
+
+
+def _marked(t: Text, points: Points, r: TriageResult, width: int, top: float, line: float | None, style: str) -> None:
+    """A sparkline with the cells above `line` in bold red (bold alone without colour)."""
+    spark = sparkline(points, r.start, r.end, width, top)
+    over = cells_over(points, r.start, r.end, width, line) if line is not None else [False] * len(spark)
+    for ch, hot in zip(spark, over, strict=False):
+        t.append(ch, style="bold red" if hot else style)
+
+
+def chart_text(r: TriageResult, ts: ToolStats, width: int, utc: bool) -> Text:
+    """The chart under the table: p99 and the fleet's on one scale, the error ratio against the SLO, the
+    slow window marked, a time axis (local or UTC) and a legend saying what each level means."""
+    w = r.slow_window
+    target = w.target_s if w else None
+    finite = [v for _, v in ts.p99_series + ts.fleet_p99_series if math.isfinite(v)]
+    top = nice_top(max([*finite, target or 0.0, 1e-9]))
+    budget = 1 - r.slo.target if r.slo is not None else None
+    errors = [v for _, v in ts.error_series if math.isfinite(v)]
+    err_top = 2 * budget if budget else nice_top(max([*errors, 1e-9]))
+    t = Text(no_wrap=True, overflow="ellipsis")
+    t.append("p99   ")
+    _marked(t, ts.p99_series, r, width, top, target, "bold")
+    t.append("\nfleet ")
+    t.append(sparkline(ts.fleet_p99_series, r.start, r.end, width, top), style="dim")
+    t.append("\nerr   ")
+    if ts.error_series:
+        _marked(t, ts.error_series, r, width, err_top, budget, "")
+    else:
+        t.append("no error series", style="dim")
+    if w is not None:
+        t.append("\n      ")
+        t.append(window_ruler(r.start, r.end, w.start, w.end, width, "═"), style="bold")
+    t.append("\nUTC   " if utc else "\nlocal ", style="dim")
+    t.append(time_axis(r.start, r.end, width, utc), style="dim")
+    t.append("\n")
+    t.append_text(safe(ts.tool, 30, "italic"))
+    if w is not None:
+        t.append(f"  slow {hhmm(w.start, utc)}–{hhmm(w.end, utc)} max {secs(w.p99_s)}")
+    t.append("\n")
+    legend = [f"scale 0–{secs(top)}"]
+    if target:
+        legend.append(f"target {secs(target)} = {level(target, top)}")
+    if budget:
+        legend.append(f"err {level(budget, err_top)} = SLO {pct(budget, 2)}")
+    t.append(" · ".join(legend), style="dim")
+    return t

@@ -31,7 +31,7 @@ class Spans(Vertical):
         self.border_title = "Slow spans"
         self._samples: dict[str, SpanSample] = {}
 
-    def show(self, r: TriageResult) -> None:
+    def show(self, r: TriageResult, utc: bool = False) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
         w = r.slow_window
         self.border_title = plain(f"Slow spans {w.tool}" if w else "Slow spans")
@@ -45,9 +45,9 @@ class Spans(Vertical):
             table.add_row(
                 Text(secs(s.duration_s), style="bold"),
                 Text(s.trace_id[:12] + "…"),
-                Text(hhmmss(s.start) if s.start else "-"),
+                Text(hhmmss(s.start, utc) if s.start else "-"),
                 safe(s.tool, 24),
-                Text(s.source[:7]),
+                Text(s.source),  # `exemplar` or `search`, whole
                 key=key,
             )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -9,6 +11,9 @@ from plugintop.analysis.health import PillarHealth, strip
 from plugintop.analysis.model import TriageResult
 from plugintop.analysis.slo import slo_state
 from plugintop.ui.format import hhmm, pct, safe
+
+if TYPE_CHECKING:
+    from plugintop.ui.state import View
 
 STATE_MARKS = {"incident": "▶ ", "healthy": "✓ ", "unknown": "? ", "no_data": "∅ "}
 
@@ -24,6 +29,7 @@ class Summary(Static):
         status: str = "",
         insecure: bool = False,
         health: list[PillarHealth] | None = None,
+        utc: bool = True,
     ) -> None:
         t = Text(no_wrap=True, overflow="ellipsis")
         if r is not None:
@@ -31,7 +37,10 @@ class Summary(Static):
             t.append_text(safe(r.plugin, 30, "bold"))
             t.append(" › ")
             t.append_text(safe(r.tenant, 30, "bold"))
-            t.append(f"  {hhmm(r.start)}–{hhmm(r.end)} UTC ({(r.end - r.start) / 3600:.3g}h)  ctx {context}")
+            zone = "UTC" if utc else "local"
+            t.append(
+                f"  {hhmm(r.start, utc)}–{hhmm(r.end, utc)} {zone} ({(r.end - r.start) / 3600:.3g}h)  ctx {context}"
+            )
             if health:
                 t.append("  ")
                 self._health(t, health)
@@ -90,3 +99,20 @@ class Summary(Static):
             return
         t.append("telemetry ", style="bold")
         t.append(strip(unwell), style="bold")
+
+
+def crumbs(v: View, r: TriageResult | None) -> list[str]:
+    """The breadcrumbs under the verdict: tool › window › trace › span › reproduce mode."""
+    w = r.slow_window if r else None
+    out = [v.tool or (w.tool if w else "all tools")]
+    if v.window:
+        out.append(f"window {hhmm(v.window[0], v.utc)}–{hhmm(v.window[1], v.utc)}")
+    elif w:
+        out.append(f"window {hhmm(w.start, v.utc)}–{hhmm(w.end, v.utc)}")
+    if v.trace_id:
+        out.append(f"trace {v.trace_id[:12]}…")
+    if v.span:
+        out.append(v.span)
+    if v.reproducing:
+        out.append(v.repro_note)
+    return out

@@ -1,23 +1,35 @@
-"""Provides `Table`: the panes' `DataTable` with the vi keys every list of the screen answers (`j`/`k`,
-`g`/`G`), row cursor."""
+"""Provides `Table`: the panes' `DataTable` answering the same list keys as every list of the screen
+(`j`/`k`, `g`/`G`, page keys, enter), from the one key table; row cursor."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import DataTable
+
+from plugintop.ui.keys import LISTS, bindings
 
 
 class Table(DataTable[Text]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", show=False),
-        Binding("k", "cursor_up", show=False),
-        Binding("g", "scroll_top", show=False),
-        Binding("G", "scroll_bottom", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(LISTS)
 
     def __init__(self, **kw: Any) -> None:
         kw.setdefault("cursor_type", "row")
         super().__init__(**kw)
+
+    def action_move(self, delta: int) -> None:
+        self.move_cursor(row=max(0, min(self.row_count - 1, self.cursor_row + delta)))
+
+    def action_page(self, pages: int) -> None:
+        self.action_move(pages * max(1, self.size.height - 2))
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=max(0, self.row_count - 1))
+
+    def action_choose(self) -> None:
+        self.action_select_cursor()

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.strip import Strip
@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from plugintop.analysis.model import SpanNode, TraceAnalysis
 from plugintop.ui.format import safe, secs
-from plugintop.ui.widgets.lines import LineList
+from plugintop.ui.widgets.lines import CHOOSE, LineList
 
 NAME_W = 34
 
@@ -38,7 +38,8 @@ class Waterfall(LineList):
     Waterfall > .waterfall--bar { text-style: dim; }
     Waterfall > .waterfall--llm { text-style: none; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "choose", "attributes")]
+
+    BINDINGS: ClassVar[list[BindingType]] = CHOOSE
 
     class SpanSelected(Message):
         def __init__(self, span: SpanNode) -> None:

@@ -1,0 +1,83 @@
+"""Provides `View`, what the screen looks at, held in one place (the app's `view` reactive): the header,
+every title, the footer and `y` read it, and a change to it re-targets the panes that depend on what
+changed. Also the typed messages the workers post instead of touching widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from plugintop.analysis.health import PillarHealth
+from plugintop.analysis.model import SpanSample, TraceAnalysis, TriageResult
+from plugintop.timerange import TimeRange
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What the screen looks at. Actions replace it; `PlugintopApp.watch_view` does the rest."""
+
+    range: TimeRange
+    tool: str | None = None
+    """The tool chosen (None: the triage's slow tool, or all)."""
+    window: tuple[float, float] | None = None
+    """A finding's window the panes look at (None: the range's slow window)."""
+    pane: str = "percentiles"
+    """The active pane (the one shown at 80 columns)."""
+    detail: str = "trace"
+    """What the detail pane shows: `trace`, `flame` or `findings`."""
+    trace_id: str | None = None
+    """The trace on screen (what `y` copies), not necessarily the triage's."""
+    trace_note: str = ""
+    """`loading`, `not opened` or "" (loaded)."""
+    span: str | None = None
+    """The span selected in the waterfall."""
+    pivots: tuple[tuple[str, str], ...] = ()
+    """Fields of the log lines that must have a value (`=` on a line adds one, backspace drops one)."""
+    reproducing: bool = False
+    repro_note: str = ""
+    loading: bool = False
+    utc: bool = False
+    """Times in UTC (`u`), else local time."""
+
+    @property
+    def target(self) -> tuple[TimeRange, str | None, tuple[float, float] | None]:
+        """What the triage depends on."""
+        return self.range, self.tool, self.window
+
+    @property
+    def logs_target(self) -> tuple[TimeRange, tuple[float, float] | None, tuple[tuple[str, str], ...]]:
+        """What the log pane depends on."""
+        return self.range, self.window, self.pivots
+
+
+class TriageLanded(Message):
+    """A phase of triage run `seq` landed (`final`: the last one)."""
+
+    def __init__(self, seq: int, result: TriageResult, final: bool = False) -> None:
+        super().__init__()
+        self.seq, self.result, self.final = seq, result, final
+
+
+class TraceLoaded(Message):
+    """A trace was opened (`trace`), or could not be (`error`)."""
+
+    def __init__(self, trace_id: str, trace: TraceAnalysis | None, error: str = "") -> None:
+        super().__init__()
+        self.trace_id, self.trace, self.error = trace_id, trace, error
+
+
+class HealthLanded(Message):
+    """Each pillar's newest datum."""
+
+    def __init__(self, health: list[PillarHealth]) -> None:
+        super().__init__()
+        self.health = health
+
+
+class SlowSpansFound(Message):
+    """Reproduce mode: new slow spans since it started (may be none), and what it watches for."""
+
+    def __init__(self, spans: list[SpanSample], note: str, error: str = "") -> None:
+        super().__init__()
+        self.spans, self.note, self.error = spans, note, error
