@@ -41,6 +41,9 @@ class MetricStore:
         self.series: list[_Series] = []
         self.versions = sc.versions
         self._rows: dict[tuple[int, int, int], list[list[float]]] = {}
+        self._deltas: dict[tuple[int, int, int], list[float]] = {}
+        """What one slot adds to a (tenant, tool)'s counters, computed once for all of its rows and the
+        rows of the version that served it."""
         self._lock = threading.Lock()
         for ti, tenant in enumerate(sc.tenants):
             for tj, tool in enumerate(sc.tools):
@@ -103,32 +106,35 @@ class MetricStore:
         w = self.world
         last = w.last_slot()
         k = w.first_slot + len(rows)
-        metrics = w.scenario.metrics
-        acc = list(rows[-1]) if rows else [0.0] * (_BUSINESS + len(metrics))
-        tool = w.scenario.tools[tj].name
+        acc = list(rows[-1]) if rows else [0.0] * (_BUSINESS + len(w.scenario.metrics))
         while k <= last:
-            st = w.slot(ti, tj, k)
-            if vi != ALL_VERSIONS and st.version != self.versions[vi]:
-                rows.append(list(acc))
-                k += 1
-                continue
-            for mi, m in enumerate(metrics):
-                if m.tool == tool:
-                    f = st.incident.metric_factor if st.incident is not None else 1.0
-                    acc[_BUSINESS + mi] += m.per_call * st.n * f
-            ok, err = w.bucket_counts(ti, tj, k, True), w.bucket_counts(ti, tj, k, False)
-            for i in range(_NB):
-                acc[_OK + i] += ok[i]
-                acc[_ERR + i] += err[i]
-            acc[_OK_SUM] += w.latency_sum(ti, tj, k, True)
-            acc[_ERR_SUM] += w.latency_sum(ti, tj, k, False)
-            p, c, usd = w.token_sums(ti, tj, k)
-            acc[_PROMPT] += p
-            acc[_COMPLETION] += c
-            acc[_COST] += usd
-            rows.append(list(acc))
+            if vi == ALL_VERSIONS or w.slot(ti, tj, k).version == self.versions[vi]:
+                acc = [a + d for a, d in zip(acc, self._delta(ti, tj, k), strict=True)]
+            rows.append(acc)  # rows are never changed in place: a row can be shared
             k += 1
         return rows
+
+    def _delta(self, ti: int, tj: int, k: int) -> list[float]:
+        """What slot `k` adds to every counter of (tenant, tool)."""
+        key = (ti, tj, k)
+        got = self._deltas.get(key)
+        if got is not None:
+            return got
+        w = self.world
+        st = w.slot(ti, tj, k)
+        tool = w.scenario.tools[tj].name
+        d = [0.0] * (_BUSINESS + len(w.scenario.metrics))
+        for mi, m in enumerate(w.scenario.metrics):
+            if m.tool == tool:
+                f = st.incident.metric_factor if st.incident is not None else 1.0
+                d[_BUSINESS + mi] = m.per_call * st.n * f
+        d[_OK : _OK + _NB] = w.bucket_counts(ti, tj, k, True)
+        d[_ERR : _ERR + _NB] = w.bucket_counts(ti, tj, k, False)
+        d[_OK_SUM] = w.latency_sum(ti, tj, k, True)
+        d[_ERR_SUM] = w.latency_sum(ti, tj, k, False)
+        d[_PROMPT], d[_COMPLETION], d[_COST] = w.token_sums(ti, tj, k)
+        self._deltas[key] = d
+        return d
 
     def select(self, matchers: Sequence[LabelMatcher]) -> list[SeriesData]:
         out = []

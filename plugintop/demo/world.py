@@ -175,6 +175,8 @@ class World:
     def bucket_counts(self, ti: int, tj: int, k: int, ok: bool) -> list[int]:
         """Observations per `le` bucket (cumulative) of one slot, successes or failures."""
         s = self.slot(ti, tj, k)
+        if not s.errors:  # most slots: no failure to count or take out
+            return [0] * len(BUCKETS) if not ok else [bisect.bisect_right(s.base, le / s.ok_mult) for le in BUCKETS]
         if not ok:
             return [sum(1 for q in s.errors if s.latency(q) <= le) for le in BUCKETS]
         mult = s.ok_mult
@@ -231,11 +233,23 @@ class World:
 
     def token_sums(self, ti: int, tj: int, k: int) -> tuple[int, int, float]:
         tool, s = self.scenario.tools[tj], self.slot(ti, tj, k)
-        p = c = 0
+        if s.cause in ("llm", "errors"):  # the model call's seconds vary per call: call by call
+            p = c = 0
+            cost = 0.0
+            for q in range(s.n):
+                a, b, usd = self.tokens(tool, s, q)
+                p, c, cost = p + a, c + b, cost + usd
+            return p, c, cost
+        # otherwise `tokens` inlined (the same arithmetic, term by term): the warm-up's hot loop
+        m, n, share = s.token_mult, s.n, tool.llm_share
+        embed = tool.llm_model.startswith("text-embedding")
+        prompts = [round((600 + 600 * (q + 0.5) / n) * m) for q in range(n)]
+        completions = [0] * n if embed else [max(8, round(b * share * 1000 * 1.4 * m)) for b in s.base]
+        pin, pout = PRICES.get(tool.llm_model, (1.0, 2.0))
+        p, c = sum(prompts), sum(completions)
         cost = 0.0
-        for q in range(s.n):
-            a, b, usd = self.tokens(tool, s, q)
-            p, c, cost = p + a, c + b, cost + usd
+        for a, b in zip(prompts, completions, strict=True):
+            cost += (a * pin + b * pout) / 1e6
         return p, c, cost
 
     def cpu(self, tj: int, stats: SlotStats) -> dict[tuple[str, ...], float]:

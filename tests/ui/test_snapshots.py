@@ -27,7 +27,7 @@ async def ready(pilot: Pilot[Any]) -> None:
         if app.health:
             break
         await asyncio.sleep(0.05)
-    await pilot.pause()
+    await pilot.pause(0.2)  # a table sizes its columns when idle: under load that takes a while
     await pilot.wait_for_scheduled_animations()
 
 
@@ -45,7 +45,7 @@ def test_flame_wide(snap_compare: Any, app: PlugintopApp) -> None:
     async def flame(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("f")
-        await pilot.pause()
+        await pilot.pause(0.2)  # a table sizes its columns when idle: under load that takes a while
 
     assert snap_compare(app, terminal_size=(160, 48), run_before=flame)
 
@@ -54,7 +54,7 @@ def test_waterfall_narrow(snap_compare: Any, app: PlugintopApp) -> None:
     async def trace(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("3", "down", "down", "down", "down")
-        await pilot.pause()
+        await pilot.pause(0.2)  # a table sizes its columns when idle: under load that takes a while
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=trace)
 
@@ -63,7 +63,7 @@ async def business(pilot: Pilot[Any]) -> None:
     """Ready (the telemetry strip in), then the cost pane's business table (key 6)."""
     await ready(pilot)
     await pilot.press("6")
-    await pilot.pause()
+    await pilot.pause(0.2)
 
 
 def test_business_and_health_narrow(snap_compare: Any, app: PlugintopApp) -> None:
@@ -81,7 +81,7 @@ def test_findings_list_narrow(snap_compare: Any, app: PlugintopApp) -> None:
     async def findings(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("F")
-        await pilot.pause()
+        await pilot.pause(0.2)  # a table sizes its columns when idle: under load that takes a while
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=findings)
 
@@ -90,7 +90,7 @@ def test_findings_list_wide(snap_compare: Any, app: PlugintopApp) -> None:
     async def findings(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("F", "j")
-        await pilot.pause()
+        await pilot.pause(0.2)  # a table sizes its columns when idle: under load that takes a while
 
     assert snap_compare(app, terminal_size=(160, 48), run_before=findings)
 
@@ -99,7 +99,7 @@ async def flame_search(pilot: Pilot[Any]) -> None:
     """The flame graph searched for `ssl`: matches marked, their share and the selected frame's line."""
     await ready(pilot)
     await pilot.press("f", "slash", "s", "s", "l", "enter")
-    await pilot.pause()
+    await pilot.pause(0.2)
 
 
 def test_flame_search_narrow(snap_compare: Any, app: PlugintopApp) -> None:
