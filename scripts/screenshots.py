@@ -20,6 +20,9 @@ SHOTS = [
     ("overview-80x24", (80, 24), []),
     ("waterfall", (160, 48), ["2", "enter", "down", "down", "down", "down"]),
     ("flame", (160, 48), ["f", "down", "down", "down", "down"]),
+    ("flame-search", (160, 48), ["f", "slash", "s", "s", "l", "enter"]),
+    ("findings", (160, 48), ["F", "j"]),
+    ("findings-80x24", (80, 24), ["F"]),
     ("tail", (160, 48), ["slash", "c", "o", "m", "p", "l", "e", "t", "e", "d", "enter"]),
 ]
 
@@ -28,12 +31,16 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> None:
     with demo_app() as app:
         async with app.run_test(size=size) as pilot:
             await asyncio.wait_for(app.triage_done.wait(), 60)
+            for _ in range(100):  # the telemetry strip
+                if app.health:
+                    break
+                await asyncio.sleep(0.05)
             await pilot.pause()
             for k in keys:
                 await pilot.press(k)
             traces = [w.wait() for w in app.workers if w.group == "trace"]
             await asyncio.wait_for(asyncio.gather(*traces, return_exceptions=True), 60)
-            await pilot.pause()
+            await pilot.pause(0.2)
             app.save_screenshot(str(OUT / f"{name}.svg"))
 
 
