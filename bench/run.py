@@ -130,27 +130,29 @@ def time_to_triage(urls: dict[str, str]) -> None:
 FIRST_PAINT = """
 import asyncio, sys, time
 t0 = time.perf_counter()
+urls = dict(a.split("=", 1) for a in sys.argv[1:])
+stack = None
+if not urls:  # the demo stack as `plugintop --demo` runs it: a child per backend, started before the imports
+    from plugintop.demo.processes import DemoProcesses
+    stack = DemoProcesses().start()
 from plugintop.config.context import context_from
 from plugintop.timerange import TimeRange
 from plugintop.ui.app import PlugintopApp, Session
-urls = dict(a.split("=", 1) for a in sys.argv[1:])
-stack = None
-if not urls:  # the demo stack in this process, as `plugintop --demo` runs it
-    from plugintop.demo.scenario import load_scenario
-    from plugintop.demo.stack import DemoStack
-    stack = DemoStack(load_scenario(None)).start()
-    urls = stack.urls
-ctx = context_from({k: {"url": u} for k, u in urls.items()})
-now = time.time()
-app = PlugintopApp(Session(ctx, "bench", "recommender", "acme", TimeRange(now - 3600, now), 2.0))
 async def main():
+    if stack is None:
+        await paint(urls)
+        return
+    async with stack:
+        await paint(stack.urls)
+async def paint(urls):
+    ctx = context_from({k: {"url": u} for k, u in urls.items()})
+    now = time.time()
+    app = PlugintopApp(Session(ctx, "bench", "recommender", "acme", TimeRange(now - 3600, now), 2.0))
     async with app.run_test(size=(160, 48)) as pilot:
         await app.triage_done.wait()
         await pilot.pause()
         print(time.perf_counter() - t0, flush=True)  # the parent stops its clock at this line
 asyncio.run(main())
-if stack is not None:
-    stack.close()
 """
 
 

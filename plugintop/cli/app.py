@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from plugintop.cli.common import demo_stack, load, settled
+from plugintop.cli.common import demo_stack, load, settled, start_demo
 
 
 def run(ns: argparse.Namespace) -> int:
+    started = start_demo(ns)  # the demo boots on other cores while the screen's modules load
     from plugintop.timerange import parse_duration, resolve_range
     from plugintop.triage.connections import preflight
     from plugintop.ui.app import PlugintopApp, Session
 
     async def work() -> int:
-        async with demo_stack(ns):
+        async with demo_stack(ns, started):
             loaded = load(ns, "plugintop")
             preflight(loaded.context)
             session = Session(

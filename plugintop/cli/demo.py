@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(ns: argparse.Namespace) -> int:
-    import plugintop.demo.stack  # noqa: F401  (imported before the collector is back on)
+    import plugintop.demo.processes  # noqa: F401  (imported before the collector is back on)
 
     async def work() -> int:
         done = asyncio.Event()
