@@ -18,6 +18,8 @@ def test_the_readme_lists_the_same_keys() -> None:
 
 def test_every_binding_of_the_screen_comes_from_the_table() -> None:
     from plugintop.ui.app import PlugintopApp
+    from plugintop.ui.help import HelpScreen
+    from plugintop.ui.pivot import PivotScreen
     from plugintop.ui.widgets.flame import Icicle
     from plugintop.ui.widgets.logview import LogView
     from plugintop.ui.widgets.table import Table
@@ -28,6 +30,9 @@ def test_every_binding_of_the_screen_comes_from_the_table() -> None:
         for b in cls.BINDINGS:
             assert not isinstance(b, tuple)
             assert (b.key, b.action) in listed, (cls.__name__, b.key)
+    for screen in (HelpScreen, PivotScreen):  # the modal screens: their list keys too (j/k where arrows move)
+        keys = {b.key for b in screen.BINDINGS if not isinstance(b, tuple) and (b.key, b.action) in listed}
+        assert "down,j" in keys and "up,k" in keys
 
 
 def test_no_key_is_bound_twice_where_it_is_active() -> None:

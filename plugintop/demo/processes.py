@@ -18,8 +18,10 @@ import time
 from types import TracebackType
 from typing import IO
 
-from plugintop.demo.stack import BACKENDS
 from plugintop.errors import PlugintopError
+
+BACKENDS = ("prometheus", "loki", "tempo", "pyroscope")
+"""Every backend, a child each (defined here: the parent imports no more of the demo than this module)."""
 
 START_S = 30.0
 """How long a child may take to serve."""

@@ -13,12 +13,11 @@ from plugintop.demo.api_tempo import TempoAPI
 from plugintop.demo.http import Handler, Server
 from plugintop.demo.logs import LogStore
 from plugintop.demo.metrics import MetricStore
+from plugintop.demo.processes import BACKENDS
 from plugintop.demo.profiles import ProfileStore
 from plugintop.demo.scenario import Scenario
 from plugintop.demo.world import World
 from plugintop.timerange import Clock, system_clock
-
-BACKENDS = ("prometheus", "loki", "tempo", "pyroscope")
 
 
 class DemoStack:

@@ -14,7 +14,7 @@ from textual.widgets import Static
 from plugintop.analysis.commands import commands, dashboard_link, explore_link
 from plugintop.analysis.model import TriageResult
 from plugintop.ui.format import safe
-from plugintop.ui.keys import help_lines
+from plugintop.ui.keys import LISTS, bindings, help_lines
 
 MARKS = (
     "marks  ▶ selected  ★ critical path  ◆ model call  ✗ error  ▲ ▼ hotter, colder than the baseline  ● alert firing"
@@ -22,7 +22,11 @@ MARKS = (
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close"), Binding("y", "copy", "copy queries")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "close"),
+        Binding("y", "copy", "copy queries"),
+        *bindings(LISTS, skip=("choose",)),
+    ]
 
     def __init__(
         self, result: TriageResult | None, urls: dict[str, str], grafana: str | None, dashboard_uid: str | None = None
@@ -57,6 +61,19 @@ class HelpScreen(ModalScreen[None]):
             t.append("\n")
         with VerticalScroll():
             yield Static(t)
+
+    def action_move(self, delta: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=delta, animate=False)
+
+    def action_page(self, pages: int) -> None:
+        box = self.query_one(VerticalScroll)
+        box.scroll_relative(y=pages * max(1, box.size.height - 1), animate=False)
+
+    def action_first(self) -> None:
+        self.query_one(VerticalScroll).scroll_home(animate=False)
+
+    def action_last(self) -> None:
+        self.query_one(VerticalScroll).scroll_end(animate=False)
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.text())

@@ -13,12 +13,16 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from plugintop.textsafe import inert
+from plugintop.ui.keys import LISTS, bindings
 
 
 class PivotScreen(ModalScreen[tuple[str, str] | None]):
     """Enter keeps the lines whose field has this value; esc closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss", "close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "dismiss", "close"),
+        *bindings(LISTS, only=("move",)),
+    ]
     DEFAULT_CSS = """
     PivotScreen { align: center middle; }
     PivotScreen > OptionList { width: 80%; max-height: 80%; border: round $accent; }
@@ -36,6 +40,10 @@ class PivotScreen(ModalScreen[tuple[str, str] | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.fields[int(event.option.id or 0)])
+
+    def action_move(self, delta: int) -> None:
+        box = self.query_one(OptionList)
+        box.action_cursor_down() if delta > 0 else box.action_cursor_up()
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

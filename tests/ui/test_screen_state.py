@@ -114,6 +114,10 @@ async def test_the_footer_shows_the_keys_that_matter_and_help_lists_every_key() 
             for keys in GROUPS.values():
                 for k in keys:
                     assert f"  {k.typed:<8} {k.says}" in text
+            box = app.screen.query_one("VerticalScroll")
+            await pilot.press("j", "j")  # j/k where the arrows move, here too
+            await pilot.pause()
+            assert box.scroll_y == 2
 
 
 async def test_the_flame_fills_the_pane_searches_and_names_the_selected_frame() -> None:
