@@ -127,7 +127,7 @@ class PlugintopApp(LogsPane):
         self._chrome()
 
     def _chrome(self) -> None:
-        """The active pane, every title, the header and the footer, from the view."""
+        """The active pane, every title and the header, from the view (the footer follows the focus)."""
         v = self.view
         for pane in ("percentiles", "spans", "cost"):
             self.query_one(f"#{pane}").set_class(pane == v.pane, "-active")
@@ -151,7 +151,6 @@ class PlugintopApp(LogsPane):
             self.health,
             v.utc,
         )
-        self.refresh_bindings()
 
     # ----- start-up -----------------------------------------------------------------------------
     async def on_mount(self) -> None:
