@@ -32,7 +32,7 @@ from plugintop.ui.session import Session
 from plugintop.ui.state import HealthLanded, SlowSpansFound, TraceLoaded, TriageLanded, View
 from plugintop.ui.widgets.cost import Cost
 from plugintop.ui.widgets.findings import FindingsView
-from plugintop.ui.widgets.flame import FlameView
+from plugintop.ui.widgets.flame import FlameView, Icicle
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.percentiles import Percentiles
 from plugintop.ui.widgets.spans import Spans
@@ -381,8 +381,8 @@ class PlugintopApp(LogsPane):
                     self.look(pane=name)
 
     def action_go_back(self) -> None:
-        """Walks the breadcrumbs back: search or filter › flame or findings › span › trace › spans ›
-        tool and window."""
+        """Walks the breadcrumbs back: search or filter › flame zoom › flame or findings › span › trace ›
+        spans › tool and window."""
         box = self.query_one("#filter", Input)
         focused = self.focused.id if self.focused else None
         flame = self.query_one(FlameView)
@@ -392,6 +392,8 @@ class PlugintopApp(LogsPane):
             box.value = ""  # esc clears the filter; enter keeps it
             box.remove_class("-shown")
             self.query_one("#logs").focus()
+        elif self.view.detail == "flame" and (ice := flame.query_one(Icicle)).root != 0:
+            ice.action_unzoom()  # esc zooms out first (SCREEN.md), then leaves the flame graph
         elif self.view.detail in ("flame", "findings"):
             self.action_detail("trace")
         elif focused == "waterfall":

@@ -149,6 +149,14 @@ async def test_the_flame_fills_the_pane_searches_and_names_the_selected_frame() 
             await pilot.press("escape")
             await pilot.pause()
             assert not ice.found and flame.query_text == ""
+            assert ice.root != 0 and app.view.detail == "flame"
+            while ice.root != 0:  # esc zooms out a frame at a time, then leaves the flame graph
+                await pilot.press("escape")
+                await pilot.pause()
+                assert app.view.detail == "flame"
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.view.detail == "trace"
 
 
 async def test_the_chart_has_a_time_axis_an_error_line_and_a_utc_toggle() -> None:
