@@ -188,10 +188,15 @@ class FlameView(Vertical):
         self.title = "Flame (window vs baseline, whole plugin)"
 
     def show(self, profile: ProfileSummary | None, nodes: list[FlameNode]) -> None:
+        ice = self.query_one(Icicle)
+        if profile is self.profile and (nodes if profile else []) is ice.nodes:
+            return  # a later phase of the same triage: keep the selection, zoom and search
         self.profile = profile
         hot = {f.function for f in profile.hotter} if profile else set()
         cold = {f.function for f in profile.colder} if profile else set()
-        self.query_one(Icicle).set_nodes(nodes if profile else [], hot, cold)
+        ice.set_nodes(nodes if profile else [], hot, cold)
+        if self.query_text:  # a new profile: the search carries over
+            self.share = ice.search(self.query_text)
         if profile is not None:
             note = " (truncated: small frames in 'other')" if profile.truncated else ""
             self.title = f"Flame: CPU {profile.total_s:.0f}s in the window, whole plugin{note}"
