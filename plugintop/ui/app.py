@@ -12,7 +12,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Grid
-from textual.widgets import ContentSwitcher, Footer, Input
+from textual.widgets import ContentSwitcher, Footer, Input, Static
 
 from plugintop.analysis.health import PillarHealth
 from plugintop.analysis.model import TraceAnalysis, TriageResult
@@ -36,7 +36,7 @@ from plugintop.ui.widgets.flame import FlameView, Icicle
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.percentiles import Percentiles
 from plugintop.ui.widgets.spans import Spans
-from plugintop.ui.widgets.summary import Summary, crumbs
+from plugintop.ui.widgets.summary import Summary, crumbs, tabs
 from plugintop.ui.widgets.waterfall import TraceView, Waterfall
 
 __all__ = ["PlugintopApp", "Session"]
@@ -52,6 +52,8 @@ PANE_BACKEND = {
     "logs": "loki",
 }
 NARROW = 120
+SHORT = 20
+"""Below this many rows the log pane gives the active pane two of its rows."""
 HEALTH_EVERY_S = 60.0
 
 
@@ -80,6 +82,7 @@ class PlugintopApp(LogsPane):
     # ----- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Summary(id="summary")
+        yield Static(id="tabs")  # below 120 columns: which pane is shown, and the keys to the others
         with Grid(id="panes"):
             yield Percentiles(id="percentiles", classes="pane -active")
             yield Spans(id="spans", classes="pane")
@@ -102,9 +105,10 @@ class PlugintopApp(LogsPane):
 
     def on_resize(self, event: events.Resize | None = None) -> None:
         """The layout for the size: the event's (the app's own size can still be the previous one)."""
-        width = event.size.width if event is not None else self.size.width
-        narrow = width < NARROW
+        size = event.size if event is not None else self.size
+        narrow = size.width < NARROW
         self.screen.set_class(narrow, "-narrow")
+        self.screen.set_class(size.height < SHORT, "-short")
         footer = self.query_one(Footer)
         footer.compact = narrow
         # at 80 columns the palette's hint covers the last keys; ctrl+p still opens it
@@ -139,6 +143,7 @@ class PlugintopApp(LogsPane):
             trace = self.query_one(TraceView).title
             title = f"Trace {v.trace_id[:12]}… {v.trace_note}" if v.trace_id and v.trace_note else trace
         detail.border_title = plain(title)
+        self.query_one("#tabs", Static).update(tabs(v.pane if v.pane not in DETAIL else v.detail))
         self.query_one("#logs", LogView).set_label(self._logs_label())
         r = self.result
         insecure = any(self.session.ctx.backend(b).tls.insecure for b in PANE_BACKEND.values())

@@ -28,6 +28,9 @@ class Key:
         return f"{self.label}: {self.more}" if self.more else self.label
 
 
+PANES = ("percentiles", "spans", "trace", "flame", "cost", "business")
+"""The panes by number (the business table is in the cost pane)."""
+
 SCREEN = (
     Key("q", "quit", "quit", "q", footer=True),
     Key("ctrl+c", "quit", "quit", "ctrl+c", priority=True),
@@ -71,7 +74,7 @@ SCREEN = (
     Key("p", "pause", "pause", "p", more="the tail (new lines counted, none lost)"),
     *(
         Key(str(i + 1), f"pane('{name}')", name, str(i + 1), more="that pane (the one shown at 80 columns)")
-        for i, name in enumerate(("percentiles", "spans", "trace", "flame", "cost", "business"))
+        for i, name in enumerate(PANES)
     ),
 )
 LISTS = (

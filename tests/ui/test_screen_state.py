@@ -84,9 +84,13 @@ async def test_at_80_columns_a_pane_title_follows_its_content() -> None:
             await pilot.press("4")
             await pilot.pause()
             assert str(app.query_one("#detail").border_title).startswith("Flame")
+            assert "[4 Flame]" in shown(app.query_one("#tabs", Static))  # the narrow layout's pane strip
             await pilot.press("3")
             await pilot.pause()
             assert str(app.query_one("#detail").border_title).startswith("Trace")
+            await pilot.resize_terminal(160, 48)
+            await pilot.pause()
+            assert not app.query_one("#tabs").display  # side by side: no strip
 
 
 async def test_the_from_column_says_exemplar_whole() -> None:

@@ -11,6 +11,7 @@ from plugintop.analysis.health import PillarHealth, strip
 from plugintop.analysis.model import TriageResult
 from plugintop.analysis.slo import slo_state
 from plugintop.ui.format import hhmm, pct, safe
+from plugintop.ui.keys import PANES
 
 if TYPE_CHECKING:
     from plugintop.ui.state import View
@@ -116,3 +117,17 @@ def crumbs(v: View, r: TriageResult | None) -> list[str]:
     if v.reproducing:
         out.append(v.repro_note)
     return out
+
+
+def tabs(active: str) -> Text:
+    """The narrow layout's pane strip: `[1 Percentiles] 2 Spans 3 Trace 4 Flame 5 Cost` (the shown one
+    bracketed and bold, so it reads without colour)."""
+    t = Text(no_wrap=True, overflow="ellipsis")
+    for i, name in enumerate(PANES[:5]):  # 6 (business) is in the cost pane
+        label = f"{i + 1} {name.capitalize()}"
+        if name == active:
+            t.append(f"[{label}]", style="bold reverse")
+        else:
+            t.append(f" {label} ", style="dim")
+        t.append(" ")
+    return t
