@@ -4,6 +4,7 @@ ends the wait with what is in, and what did not answer is named as unchecked (ne
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -52,3 +53,18 @@ def test_a_bad_deadline_is_one_line_and_exit_2() -> None:
         timeout=60,
     )
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "soon" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("columns", ["160", None])
+def test_the_text_report_follows_columns_even_in_a_pipe(demo: DemoStack, columns: str | None) -> None:
+    """Evidence is not cut at 80 columns when the terminal (or COLUMNS) has room; a pipe without COLUMNS
+    gets 80."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | ({"COLUMNS": columns} if columns else {})
+    args = [f"--{k}-url={u}" for k, u in demo.urls.items()]
+    cmd = [sys.executable, "-m", "plugintop", "report", "--plugin", "recommender", "--tenant", "acme", "--since", "1h"]
+    r = subprocess.run([*cmd, *args, "--format", "text"], capture_output=True, text=True, timeout=120, env=env)
+    widest = max(len(line) for line in r.stdout.splitlines())
+    if columns:
+        assert 80 < widest <= 160, r.stdout
+    else:
+        assert widest <= 80, r.stdout

@@ -40,13 +40,14 @@ async def _progress(waiting: Callable[[], Mapping[str, float]], after: float = 2
                 print(f"plugintop: waiting for {backend} ({waited:.0f} s so far)…", file=sys.stderr, flush=True)
 
 
-MIN_WIDTH = 40
+MIN_WIDTH = 80
+"""The text report's layout (its tables) needs 80 columns: a narrower terminal wraps it."""
 PIPE_WIDTH = 80
 
 
 def text_width(columns: str | None, tty: bool) -> int:
     """The text report's width: `COLUMNS` when set (a pipe too), else the terminal's, else 80 columns
-    (a pipe to a ticket or a mail); never under 40."""
+    (a pipe to a ticket or a mail); never under `MIN_WIDTH`."""
     if columns is not None and columns.strip().isdigit():
         return max(MIN_WIDTH, int(columns))
     if tty:

@@ -129,7 +129,8 @@ def to_text(r: TriageResult, width: int = 80) -> str:
                 f"{_x(c.usd_per_call, c.baseline_usd_per_call)}"
             ]
     if r.business:
-        lines += ["", "BUSINESS  the plugin's own metrics: window vs the stretch before it (tenant; rest of fleet)"]
+        head = "BUSINESS  the plugin's own metrics: window vs the stretch before it (tenant; rest of fleet)"
+        lines += ["", *wrap(head, width, "", "          ")]
         for m in r.business:
             fleet = wording.signed_change(m.fleet_window, m.fleet_baseline)
             row = (
