@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.ui.harness import demo_app  # noqa: E402
+from tests.ui.harness import demo_app, ready  # noqa: E402
 
 OUT = ROOT / "screenshots"
 SHOTS = [
@@ -30,11 +30,7 @@ SHOTS = [
 async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> None:
     with demo_app() as app:
         async with app.run_test(size=size) as pilot:
-            await asyncio.wait_for(app.triage_done.wait(), 60)
-            for _ in range(100):  # the telemetry strip
-                if app.health:
-                    break
-                await asyncio.sleep(0.05)
+            await ready(app, health=True)
             await pilot.pause()
             for k in keys:
                 await pilot.press(k)

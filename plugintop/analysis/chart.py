@@ -31,16 +31,21 @@ def level(v: float, top: float) -> str:
     return BLOCKS[min(len(BLOCKS) - 1, max(1, round(v / (top or 1.0) * (len(BLOCKS) - 1))))]
 
 
-def cells_over(points: Points, start: float, end: float, width: int, line: float) -> list[bool]:
-    """Per cell, whether any point in it is above `line` (the cells to emphasise)."""
-    out = [False] * max(0, width)
+def binned(points: Points, start: float, end: float, width: int) -> list[list[float]]:
+    """The values of each of `width` cells over [start, end) (every chart here draws from these)."""
+    cells: list[list[float]] = [[] for _ in range(max(0, width))]
     if width <= 0 or end <= start:
-        return out
+        return cells
     for t, v in points:
         i = int((t - start) / (end - start) * width)
-        if 0 <= i < width and not math.isnan(v) and v > line:
-            out[i] = True
-    return out
+        if 0 <= i < width:
+            cells[i].append(v)
+    return cells
+
+
+def cells_over(points: Points, start: float, end: float, width: int, line: float) -> list[bool]:
+    """Per cell, whether any point in it is above `line` (the cells to emphasise)."""
+    return [any(v > line for v in c) for c in binned(points, start, end, width)]
 
 
 def _offset(t: float, utc: bool) -> float:
@@ -75,11 +80,7 @@ def sparkline(points: Points, start: float, end: float, width: int, top: float |
     """One row of block characters; NaN gaps as `·`, +Inf as `▲`."""
     if width <= 0 or end <= start:
         return ""
-    cells: list[list[float]] = [[] for _ in range(width)]
-    for t, v in points:
-        i = int((t - start) / (end - start) * width)
-        if 0 <= i < width:
-            cells[i].append(v)
+    cells = binned(points, start, end, width)
     finite = [v for c in cells for v in c if math.isfinite(v)]
     hi = top if top is not None else nice_top(max(finite) if finite else 1.0)
     out = []
@@ -115,11 +116,7 @@ def chart(
     """A small multi-row chart; the threshold is a row of `-`, the window is marked `^` below."""
     finite = [v for _, v in points if math.isfinite(v)]
     hi = nice_top(max([*finite, threshold or 0.0, 1e-9]))
-    cols: list[float | None] = [None] * width
-    for t, v in points:
-        i = int((t - start) / (end - start) * width) if end > start else -1
-        if 0 <= i < width and math.isfinite(v):
-            cols[i] = max(cols[i] or 0.0, v)
+    cols = [max((v for v in c if math.isfinite(v)), default=None) for c in binned(points, start, end, width)]
     rows = []
     for r in range(height, 0, -1):
         lo_v = hi * (r - 1) / height

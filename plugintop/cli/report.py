@@ -40,18 +40,16 @@ async def _progress(waiting: Callable[[], Mapping[str, float]], after: float = 2
                 print(f"plugintop: waiting for {backend} ({waited:.0f} s so far)…", file=sys.stderr, flush=True)
 
 
-MIN_WIDTH = 80
-"""The text report's layout (its tables) needs 80 columns: a narrower terminal wraps it."""
 PIPE_WIDTH = 80
 
 
 def text_width(columns: str | None, tty: bool) -> int:
-    """The text report's width: `COLUMNS` when set (a pipe too), else the terminal's, else 80 columns
-    (a pipe to a ticket or a mail); never under `MIN_WIDTH`."""
+    """The width the text report is asked for: `COLUMNS` when set (a pipe too), else the terminal's,
+    else 80 columns (a pipe to a ticket or a mail). `report.render` holds it to the 80 its tables need."""
     if columns is not None and columns.strip().isdigit():
-        return max(MIN_WIDTH, int(columns))
+        return int(columns)
     if tty:
-        return max(MIN_WIDTH, shutil.get_terminal_size((PIPE_WIDTH, 24)).columns)
+        return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
     return PIPE_WIDTH
 
 

@@ -57,7 +57,7 @@ class DemoStack:
         """Starts serving at once; with `warm`, computes the series in the background meanwhile."""
         for s in self.servers.values():
             s.start()
-        if warm:
+        if warm and "prometheus" in self.servers:
             threading.Thread(target=self._warm, daemon=True).start()
         return self
 
@@ -65,8 +65,6 @@ class DemoStack:
         """Computes the metric series ahead (Prometheus only): a first triage asks for all of them.
         Warming the logs and profiles too was measured slower: on 2 cores it takes CPU from the
         Prometheus child, the first triage's longest wait."""
-        if "prometheus" not in self.servers:
-            return
         sc = self.world.scenario
         for ti in range(len(sc.tenants)):
             for tj in range(len(sc.tools)):

@@ -76,6 +76,8 @@ class PlugintopApp(LogsPane):
         self.follower: LogFollower | None = None
         self.health: list[PillarHealth] = []
         """The telemetry of each pillar (the strip under the title), asked at start and every minute."""
+        self.insecure = any(session.ctx.backend(b).tls.insecure for b in PANE_BACKEND.values())
+        """A backend's TLS is not verified (said on the header)."""
         self.seen: set[str] = set()
         """Reproduce mode: the slow spans already listed."""
 
@@ -146,13 +148,12 @@ class PlugintopApp(LogsPane):
         self.query_one("#tabs", Static).update(tabs(v.pane if v.pane not in DETAIL else v.detail))
         self.query_one("#logs", LogView).set_label(self._logs_label())
         r = self.result
-        insecure = any(self.session.ctx.backend(b).tls.insecure for b in PANE_BACKEND.values())
         self.query_one(Summary).show(
             r or TriageResult(self.session.plugin, self.session.tenant, v.range.start, v.range.end),
             self.session.context_name,
             crumbs(v, r),
             "loading…" if v.loading else "",
-            insecure,
+            self.insecure,
             self.health,
             v.utc,
         )

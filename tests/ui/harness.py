@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from plugintop.config.context import context_from
@@ -42,3 +43,18 @@ def demo_app(
             utc=True,  # snapshots the same in every time zone (local time: tests/test_chart.py)
         )
         yield PlugintopApp(session)
+
+
+async def until(check: Callable[[], object], seconds: float = 10.0) -> None:
+    """Waits until `check()` holds, at most `seconds` (then returns: the caller's assert says what failed)."""
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def ready(app: PlugintopApp, health: bool = False) -> None:
+    """The triage done (and with `health`, the telemetry strip in: it lands on its own)."""
+    await asyncio.wait_for(app.triage_done.wait(), 60)
+    if health:
+        await until(lambda: app.health)

@@ -9,7 +9,7 @@ from msgspec.structs import replace
 from plugintop.ui.app import PlugintopApp
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.waterfall import Waterfall
-from tests.ui.harness import demo_app
+from tests.ui.harness import demo_app, until
 
 
 async def settle(app: PlugintopApp) -> None:
@@ -84,11 +84,8 @@ async def test_reproduce_mode_opens_the_first_new_slow_span() -> None:
             await pilot.pause()
             assert app.view.reproducing and "reproducing" in app.view.repro_note
             clock[0] += 120  # two minutes of reproduction
-            for _ in range(100):
-                await asyncio.sleep(0.05)
-                wf = app.query_one(Waterfall)
-                if wf.trace is not None and wf.trace.trace_id not in before:
-                    break
+            wf = app.query_one(Waterfall)
+            await until(lambda: wf.trace is not None and wf.trace.trace_id not in before)
             new = [s for s in app.result.spans if s.trace_id not in before]  # type: ignore[union-attr]
             assert new and all(s.start >= 1_800_000_000.0 and s.duration_s > 2.0 for s in new)
             assert app.query_one(Waterfall).trace.trace_id == new[0].trace_id  # type: ignore[union-attr]

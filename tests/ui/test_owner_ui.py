@@ -3,22 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from plugintop.ui.app import PlugintopApp
 from plugintop.ui.prompt import TraceIdPrompt
 from plugintop.ui.widgets.summary import Summary
 from plugintop.ui.widgets.waterfall import Waterfall
-from tests.ui.harness import demo_app
+from tests.ui.harness import demo_app, ready, until
 
 
 async def healthy(app: PlugintopApp) -> None:
-    await asyncio.wait_for(app.triage_done.wait(), 60)
-    for _ in range(200):
-        if app.health:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("no health")
+    await ready(app, health=True)
+    assert app.health, "no health"
 
 
 async def test_a_backend_down_shows_its_pillar_unknown_in_the_strip() -> None:
@@ -47,11 +41,8 @@ async def test_T_opens_a_trace_by_its_id_and_refuses_what_is_not_one() -> None:
             box = app.screen.query_one("#traceid")
             box.value = wanted.upper()  # type: ignore[attr-defined]
             await pilot.press("enter")
-            for _ in range(200):
-                wf = app.query_one(Waterfall)
-                if wf.trace is not None and wf.trace.trace_id == wanted:
-                    break
-                await asyncio.sleep(0.05)
+            wf = app.query_one(Waterfall)
+            await until(lambda: wf.trace is not None and wf.trace.trace_id == wanted)
             assert app.query_one(Waterfall).trace.trace_id == wanted  # type: ignore[union-attr]
 
 

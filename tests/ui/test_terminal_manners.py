@@ -3,18 +3,11 @@ resize (not one step behind), Ctrl-C quits with 0."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from plugintop.ui.app import PlugintopApp
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.waterfall import Waterfall
-from tests.ui.harness import demo_app
-
-
-async def ready(app: PlugintopApp) -> None:
-    await asyncio.wait_for(app.triage_done.wait(), 60)
+from tests.ui.harness import demo_app, ready, until
 
 
 async def test_no_color_renders_every_pane(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,10 +94,7 @@ async def test_y_copies_the_trace_on_screen_and_a_missing_trace_says_so() -> Non
             assert app.result is not None and len(app.result.spans) > 1
             other = app.result.spans[-1].trace_id
             app.open_trace(other)
-            for _ in range(100):
-                if app.query_one(Waterfall).trace is not None and app.view.trace_note == "":
-                    break
-                await asyncio.sleep(0.05)
+            await until(lambda: app.query_one(Waterfall).trace is not None and app.view.trace_note == "")
             assert app.view.trace_id == other and app.query_one(Waterfall).trace.trace_id == other  # type: ignore[union-attr]
             copied: list[str] = []
             app.copy_to_clipboard = copied.append  # type: ignore[method-assign, assignment]
@@ -112,8 +102,5 @@ async def test_y_copies_the_trace_on_screen_and_a_missing_trace_says_so() -> Non
             await pilot.press("y")
             assert copied == [other]
             app.open_trace("0123456789abcdef0123456789abcdef")
-            for _ in range(100):
-                if "not opened" in str(app.query_one("#detail").border_title):
-                    break
-                await asyncio.sleep(0.05)
+            await until(lambda: "not opened" in str(app.query_one("#detail").border_title))
             assert "not opened" in str(app.query_one("#detail").border_title)

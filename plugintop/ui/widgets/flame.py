@@ -172,6 +172,10 @@ class FlameView(Vertical):
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.profile: ProfileSummary | None = None
+        self.deltas: dict[str, float] = {}
+        """Each function's move in self share against the baseline, where past `NOISE` (− for colder)."""
+        self._top_of: tuple[int, int] | None = None
+        """The (nodes, zoom root) the top table shows."""
         self.query_text = ""
         self.share = 0.0
 
@@ -192,25 +196,25 @@ class FlameView(Vertical):
         if profile is self.profile and (nodes if profile else []) is ice.nodes:
             return  # a later phase of the same triage: keep the selection, zoom and search
         self.profile = profile
-        hot = {f.function for f in profile.hotter} if profile else set()
-        cold = {f.function for f in profile.colder} if profile else set()
-        ice.set_nodes(nodes if profile else [], hot, cold)
+        self.deltas = (
+            {f.function: f.share for f in profile.hotter} | {f.function: -f.share for f in profile.colder}
+            if profile
+            else {}
+        )
+        self._top_of = None
+        ice.set_nodes(
+            nodes if profile else [],
+            {f for f, d in self.deltas.items() if d > 0},
+            {f for f, d in self.deltas.items() if d < 0},
+        )
         if self.query_text:  # a new profile: the search carries over
             self.share = ice.search(self.query_text)
         if profile is not None:
             note = " (truncated: small frames in 'other')" if profile.truncated else ""
             self.title = f"Flame: CPU {profile.total_s:.0f}s in the window, whole plugin{note}"
 
-    def _delta(self, name: str) -> float | None:
-        """The function's move in self share against the baseline (None: within the noise)."""
-        p = self.profile
-        if p is None:
-            return None
-        d = {f.function: f.share for f in p.hotter} | {f.function: -f.share for f in p.colder}
-        return d.get(name)
-
     def _delta_text(self, name: str) -> str:
-        d = self._delta(name)
+        d = self.deltas.get(name)
         if self.profile is None or self.profile.baseline_total_s <= 0:
             return "no baseline"
         return f"Δ self {d * 100:+.1f} pts" if d is not None else f"Δ self within ±{NOISE * 100:.0f} pt"
@@ -222,6 +226,7 @@ class FlameView(Vertical):
         if not ice.nodes:
             info.update(Text("no profile for the window", style="dim"))
             self.query_one("#top", DataTable).clear()
+            self._top_of = None
             return
         whole = max(1, ice.nodes[0].total)
         n = ice.nodes[ice.sel]
@@ -240,7 +245,11 @@ class FlameView(Vertical):
         self._top(ice, whole)
 
     def _top(self, ice: Icicle, whole: int) -> None:
-        """The zoomed frame's top functions by self, as shares of the whole profile."""
+        """The zoomed frame's top functions by self, as shares of the whole profile (redone only when the
+        zoom or the profile changes, not at every move of the selection)."""
+        if self._top_of == (id(ice.nodes), ice.root):
+            return
+        self._top_of = (id(ice.nodes), ice.root)
         table: DataTable[Text] = self.query_one("#top", DataTable)
         table.clear()
         sub = subtree(ice.nodes, ice.root)
@@ -248,7 +257,7 @@ class FlameView(Vertical):
         for name, own in sorted(self_by.items(), key=lambda kv: -kv[1])[:12]:
             if own <= 0:
                 break
-            d = self._delta(name)
+            d = self.deltas.get(name)
             table.add_row(
                 safe(("▲" if d and d > 0 else "▼" if d else " ") + name, 40),
                 Text(pct(own / whole, 1)),
