@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,13 +13,15 @@ from plugintop.demo.gofmt import go_float
 from plugintop.demo.lex import QueryError
 from plugintop.demo.logql import LogQuery, run_pipeline
 from plugintop.demo.logql import parse as parse_logql
-from plugintop.demo.logs import LogLine
+from plugintop.demo.logs import LogLine, _json_line, _json_value
 from plugintop.demo.promql_eval import Engine, Scalar, SeriesData, bucket_quantile, extrapolated_rate
 from plugintop.demo.promql_parse import LabelMatcher
 from plugintop.demo.scenario import load_scenario
+from plugintop.demo.stack import DemoStack
 from plugintop.demo.traceql import DemoSpan, TraceView, match, plan
 from plugintop.demo.traceql import parse as parse_traceql
 from plugintop.errors import ConfigError
+from tests.hostile import HOSTILE
 
 
 class Mem:
@@ -85,6 +88,41 @@ def test_engine_range_steps_and_lookback() -> None:
     m = e.range("c", 0, 600, 60)
     assert [t for t, _ in m[0][1]] == [0, 60, 120, 180, 240, 300, 360, 420]  # the last sample is 5 m stale at 435
     assert m[0][0]["__name__"] == "c"
+
+
+NOW = 1_796_000_000.0
+"""Today's epoch: the window arithmetic is not exact there, as it is near 0."""
+COLUMN_QUERIES = [
+    "histogram_quantile(0.99, sum by (le, tool) (rate(plugin_tool_duration_seconds_bucket[1m])))",
+    'histogram_quantile(0.5, sum by (le, tool, tenant) (rate(plugin_tool_duration_seconds_bucket{tenant!="acme"}[5m])))',
+    'sum by (tool, version) (rate(plugin_tool_duration_seconds_count{outcome!~"success"}[1m]))',
+    "sum by (tool, tenant) (rate(plugin_llm_cost_usd_total[1m])) / sum by (tool, tenant) (rate(plugin_tool_duration_seconds_count[1m]))",
+    "sum(increase(plugin_llm_tokens_total[20m30s])) * 60",
+    "avg by (tool) (rate(plugin_tool_duration_seconds_sum[2m] offset 10m))",
+    "max without (le) (rate(plugin_tool_duration_seconds_bucket[45s]))",
+    "count by (tenant) (rate(plugin_tool_duration_seconds_count[1m])) > 2",
+    "stddev(rate(plugin_llm_cost_usd_total[3m]))",
+]
+
+
+@pytest.mark.parametrize("query", COLUMN_QUERIES)
+def test_range_queries_by_columns_equal_the_step_by_step_answers(query: str) -> None:
+    """A range query's shapes evaluated series by series give exactly the numbers of one instant query
+    per step (which are evaluated step by step), on the demo's series at today's epoch."""
+    stack = DemoStack(load_scenario(None), now=NOW, clock=lambda: NOW, only=())
+    e = Engine(stack.metrics)
+    start, end, step = NOW - 7200 + 7.3, NOW, 30.0
+    got = {tuple(sorted(lb.items())): pts for lb, pts in e.range(query, start, end, step)}
+    want: dict[tuple[tuple[str, str], ...], list[tuple[float, float]]] = {}
+    for i in range(int((end - start) // step) + 1):
+        t = start + i * step
+        vec = e.instant(query, t)
+        assert isinstance(vec, list)
+        for lb, v in vec:
+            want.setdefault(tuple(sorted(lb.items())), []).append((t, v))
+    assert want and got.keys() == want.keys()
+    for k, pts in want.items():
+        assert [(t, repr(v)) for t, v in got[k]] == [(t, repr(v)) for t, v in pts], k  # NaN == NaN, exactly
 
 
 @pytest.mark.parametrize(
@@ -215,3 +253,14 @@ def test_builtin_scenario() -> None:
     assert sc.plugin == "recommender" and sc.tenants == ["acme", "globex", "initech"]
     inc = sc.incidents[0]
     assert (inc.tenant, inc.cause, inc.window(1000.0)) == ("acme", "llm", (1000.0 - 2700, 1000.0 - 1500))
+
+
+@pytest.mark.parametrize("text", [*HOSTILE, "".join(map(chr, range(128))), "é\u2028日本", "plain"])
+def test_log_lines_are_written_as_json_dumps_writes_them(text: str) -> None:
+    """The demo writes its lines through msgspec (for speed): byte for byte what `json.dumps` writes,
+    control characters and non-ASCII escaped, and `| json` sees the values it would parse."""
+    obj: dict[str, object] = {"ts": "2026-12-02T18:00:00Z", "msg": text, "ms": 1234.5, "n": 7, "ok": True}
+    assert _json_line(obj) == json.dumps(obj, separators=(",", ":"))
+    assert {k: _json_value(v) for k, v in obj.items()} == {
+        k: v if isinstance(v, str) else json.dumps(v) for k, v in obj.items()
+    }

@@ -8,6 +8,8 @@ import random
 import threading
 from dataclasses import dataclass, field
 
+import msgspec
+
 from plugintop.demo import ids
 from plugintop.demo.world import Call, World
 from plugintop.schema import Schema
@@ -29,10 +31,20 @@ _MEMO_SLOTS = 4096
 """(tenant, tool, slot) keys whose lines are remembered: a few hours of one tenant's calls."""
 
 
+_ENCODE = msgspec.json.Encoder().encode
+
+
 def _json_value(v: object) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return v if isinstance(v, str) else json.dumps(v)
+    """A field's value as `| json` extracts it: strings as they are, anything else as its JSON."""
+    return v if type(v) is str else _ENCODE(v).decode()
+
+
+def _json_line(obj: dict[str, object]) -> str:
+    """`obj` as `json.dumps` writes it compactly (non-ASCII escaped), through msgspec: 5 times as fast."""
+    text = _ENCODE(obj).decode()
+    if not text.isascii() or "\x7f" in text:  # msgspec writes these raw, json escapes them
+        text = json.dumps(obj, separators=(",", ":"))
+    return text
 
 
 class LogStore:
@@ -54,6 +66,7 @@ class LogStore:
         """No call lasts longer than this: how far past a range to look for calls that began in it."""
         self._memo: dict[tuple[int, int, int], list[tuple[Call, list[LogLine]]]] = {}
         self._memo_lock = threading.Lock()
+        self._making = threading.Lock()
         self.streams = [
             {self.s.log_plugin_label: sc.plugin, "service_name": "unknown_service", self.s.log_tenant_label: t}
             for t in sc.tenants
@@ -67,10 +80,10 @@ class LogStore:
             meta[self.s.log_trace_field] = trace
         return LogLine(
             ts_ns=int(round(ts * 1e9)),
-            line=json.dumps(ordered, separators=(",", ":")),
+            line=_json_line(ordered),
             stream=self.streams[tenant_i],
             metadata=meta,
-            fields={k: _json_value(v) for k, v in ordered.items()},
+            fields={k: v if type(v) is str else _json_value(v) for k, v in ordered.items()},  # most are strings
         )
 
     def call_lines(self, c: Call) -> list[LogLine]:
@@ -187,10 +200,14 @@ class LogStore:
         """The calls of one slot with their lines, remembered (a window is queried several times)."""
         key = (ti, tj, k)
         got = self._memo.get(key)
-        if got is None:
-            got = [(c, self.call_lines(c)) for c in self.world.calls(ti, tj, k)]
-            with self._memo_lock:
-                if len(self._memo) >= _MEMO_SLOTS:
-                    self._memo.pop(next(iter(self._memo)))
-                self._memo[key] = got
+        if got is not None:
+            return got
+        with self._making:  # concurrent queries over one range: each slot's lines made once, not by each
+            got = self._memo.get(key)
+            if got is None:
+                got = [(c, self.call_lines(c)) for c in self.world.calls(ti, tj, k)]
+                with self._memo_lock:
+                    if len(self._memo) >= _MEMO_SLOTS:
+                        self._memo.pop(next(iter(self._memo)))
+                    self._memo[key] = got
         return got

@@ -3,6 +3,7 @@ every (tenant, tool), cumulative per 15 s scrape, computed from the `World` and 
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class MetricStore:
         """What one slot adds to a (tenant, tool)'s counters, computed once for all of its rows and the
         rows of the version that served it."""
         self._lock = threading.Lock()
+        self._values_of: dict[int, list[float]] = {}
         for ti, tenant in enumerate(sc.tenants):
             for tj, tool in enumerate(sc.tools):
                 for vi, version in enumerate(self.versions):
@@ -109,7 +111,7 @@ class MetricStore:
         acc = list(rows[-1]) if rows else [0.0] * (_BUSINESS + len(w.scenario.metrics))
         while k <= last:
             if vi == ALL_VERSIONS or w.slot(ti, tj, k).version == self.versions[vi]:
-                acc = [a + d for a, d in zip(acc, self._delta(ti, tj, k), strict=True)]
+                acc = list(map(operator.add, acc, self._delta(ti, tj, k)))
             rows.append(acc)  # rows are never changed in place: a row can be shared
             k += 1
         return rows
@@ -138,11 +140,19 @@ class MetricStore:
 
     def select(self, matchers: Sequence[LabelMatcher]) -> list[SeriesData]:
         out = []
-        for s in self.series:
+        for i, s in enumerate(self.series):
             if all(m.matches(s.labels.get(m.name, "")) for m in matchers):
-                rows = self.rows(*s.pair)
-                out.append(SeriesData(s.labels, self.t0, self.world.slot_s, [r[s.column] for r in rows]))
+                out.append(SeriesData(s.labels, self.t0, self.world.slot_s, self._values(i, s)))
         return out
+
+    def _values(self, i: int, s: _Series) -> list[float]:
+        """Series `i`'s samples, kept between queries: only the scrapes since the last are read out of
+        the rows (a new list then: a query running meanwhile keeps the one it has)."""
+        rows = self.rows(*s.pair)
+        got = self._values_of.get(i, [])
+        if len(got) < len(rows):
+            got = self._values_of[i] = got + [r[s.column] for r in rows[len(got) :]]
+        return got
 
     def label_values(self, name: str, matchers: Sequence[LabelMatcher] = ()) -> list[str]:
         return sorted(

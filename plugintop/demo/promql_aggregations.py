@@ -66,10 +66,11 @@ def aggregate(
             ranked = sorted(members, key=lambda m: (math.isnan(m[1]), -m[1] if op == "topk" else m[1]))
             out.extend(ranked[: max(0, int(param))])
         return out
-    return [(g, _of(op, [v for _, v in members], param)) for g, members in groups.values()]
+    return [(g, combine(op, [v for _, v in members], param)) for g, members in groups.values()]
 
 
-def _of(op: str, vals: list[float], param: float) -> float:
+def combine(op: str, vals: list[float], param: float) -> float:
+    """Aggregation `op` of one group's values (not `topk`/`bottomk`, which keep their members)."""
     if op == "avg":
         return sum(vals) / len(vals)
     if op == "min":

@@ -9,6 +9,7 @@ import math
 
 from plugintop.demo.lex import QueryError
 from plugintop.demo.promql_aggregations import Grouper, aggregate
+from plugintop.demo.promql_columns import ByColumns
 from plugintop.demo.promql_functions import (
     MATH,
     RANGE_FUNCTIONS,
@@ -72,10 +73,8 @@ class Engine:
         node = parse(query)
         self._reset()
         out: dict[Key, tuple[Labels, list[tuple[float, float]]]] = {}
-        n = int((end - start) // step)
-        for i in range(n + 1):
-            t = start + i * step
-            value = self._eval(node, t)
+        ts = [start + i * step for i in range(int((end - start) // step) + 1)]
+        for t, value in zip(ts, ByColumns(self, ts).steps(node), strict=True):
             if isinstance(value, str):
                 raise QueryError('invalid expression type "string" for range query, must be Scalar or instant Vector')
             if isinstance(value, Scalar):

@@ -71,6 +71,7 @@ class DemoStack:
                 self.metrics.rows(ti, tj)
                 for vi in range(len(self.metrics.versions)):
                     self.metrics.rows(ti, tj, vi)
+        self.metrics.select(())  # and every series' samples
 
     def close(self) -> None:
         for s in self.servers.values():

@@ -42,6 +42,18 @@ def _z(n: int) -> tuple[float, ...]:
     return tuple(nd.inv_cdf((k + 0.5) / n) for k in range(n))
 
 
+@lru_cache(maxsize=256)
+def _spread(n: int) -> tuple[float, ...]:
+    """`exp(SIGMA * z)` of each mid-quantile: a slot's latencies are its median times these."""
+    return tuple(math.exp(SIGMA * z) for z in _z(n))
+
+
+@lru_cache(maxsize=4096)
+def _prompts(n: int, mult: float) -> tuple[int, ...]:
+    """The prompt tokens of each of a slot's `n` calls (`World.tokens`): they depend on `n` alone."""
+    return tuple(round((600 + 600 * (q + 0.5) / n) * mult) for q in range(n))
+
+
 @dataclass(frozen=True, slots=True)
 class SlotStats:
     """Everything aggregate about one (tenant, tool, slot), computed from the quantiles alone."""
@@ -162,13 +174,14 @@ class World:
         wave = 1 + 0.15 * math.sin(2 * math.pi * t / 5400 + ti)
         n = max(1, round(tool.calls_per_min * self.slot_s / 60 * wave + rng.uniform(-1, 1)))
         median = tool.median_ms / 1000 * (1 + 0.08 * math.sin(2 * math.pi * t / 3600 + tj)) * rng.uniform(0.95, 1.05)
-        base = tuple(median * math.exp(SIGMA * z) for z in _z(n))
+        base = tuple(median * e for e in _spread(n))
         version = self.version_at(tenant, t)
         inc = self.incident_for(tenant, tool.name, t, version)
         ratio = inc.factor if inc and inc.cause == "errors" else tool.error_ratio
         expected = n * ratio
         n_err = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
-        errors = frozenset(rng.sample(range(n), min(n, n_err)))
+        # (no sample when there is no failure: it draws nothing then, and its Sequence check is slow)
+        errors = frozenset(rng.sample(range(n), min(n, n_err))) if n_err else frozenset()
         factor = inc.factor if inc and inc.cause != "errors" else 1.0
         return SlotStats(n, base, factor, inc.cause if inc else None, errors, inc, version)
 
@@ -243,7 +256,7 @@ class World:
         # otherwise `tokens` inlined (the same arithmetic, term by term): the warm-up's hot loop
         m, n, share = s.token_mult, s.n, tool.llm_share
         embed = tool.llm_model.startswith("text-embedding")
-        prompts = [round((600 + 600 * (q + 0.5) / n) * m) for q in range(n)]
+        prompts = _prompts(n, m)
         completions = [0] * n if embed else [max(8, round(b * share * 1000 * 1.4 * m)) for b in s.base]
         pin, pout = PRICES.get(tool.llm_model, (1.0, 2.0))
         p, c = sum(prompts), sum(completions)

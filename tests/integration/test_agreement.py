@@ -194,6 +194,7 @@ def test_a_deliberate_change_in_the_demo_is_caught(
     prometheus: RealPrometheus, demo: DemoStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """p99 computed differently in the demo (the bucket's upper bound, no interpolation) must disagree."""
+    import plugintop.demo.promql_columns as columns
     import plugintop.demo.promql_eval as engine
 
     def upper_bound(q: float, buckets: list[tuple[float, float]]) -> float:
@@ -201,7 +202,8 @@ def test_a_deliberate_change_in_the_demo_is_caught(
         total = bs[-1][1] if bs else 0
         return next((ub for ub, c in bs if c >= q * total), math.nan) if total else math.nan
 
-    monkeypatch.setattr(engine, "bucket_quantile", upper_bound)
+    for module in (engine, columns):  # instant queries, range queries
+        monkeypatch.setattr(module, "bucket_quantile", upper_bound)
     q, now = RANGE_QUERIES["p99"], prometheus.now
     real, fake = asyncio.run(both(prometheus, demo, lambda c: c.query_range(q, now - 3600, now, 60)))
     assert disagreements(real, fake)
