@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from msgspec.structs import replace
@@ -14,6 +15,7 @@ from plugintop.demo.world import BUCKETS, Call, World
 from tests.demo_stack import fetch, stack
 
 NOW = 1_800_000_000.0
+SCENARIOS_V2 = Path(__file__).parent / "scenarios_v2"
 P99 = 'histogram_quantile(0.99, sum by (le, tool) (rate(plugin_tool_duration_seconds_bucket{{plugin="recommender",tenant="{t}"}}[5m])))'
 
 
@@ -150,6 +152,32 @@ def test_cpu_incident_makes_its_function_hot_only_in_the_window() -> None:
 
     assert share(NOW - 40 * 60, NOW - 30 * 60) > 2 * share(NOW - 80 * 60, NOW - 70 * 60)
     assert share(NOW - 20 * 60, NOW - 10 * 60) == pytest.approx(share(NOW - 80 * 60, NOW - 70 * 60), rel=0.3)
+
+
+@pytest.mark.parametrize("name", ["cpu-fleet", "downstream-fleet", "errors-timeouts", "llm-tenant", "cost-short"])
+def test_a_slots_cpu_is_the_sum_of_its_calls_spans(name: str) -> None:
+    """The profile of a slot is computed for all its calls at once: it must be what their spans add up
+    to, call by call (code spans burn their seconds, downstream waits a tenth, the model call 3 %),
+    inside and outside the incident."""
+    w = World(load_scenario(str(SCENARIOS_V2 / f"{name}.toml")), now=NOW, clock=lambda: NOW)
+    shares = {"code": 1.0, "downstream": 0.1, "llm": 0.03}
+    checked = 0
+    for k in range(w.first_slot, w.last_slot() + 1, 37):
+        for ti in range(len(w.scenario.tenants)):
+            for tj, tool in enumerate(w.scenario.tools):
+                st = w.slot(ti, tj, k)
+                want: dict[str, float] = {}
+                for q in range(st.n):
+                    for part in w.parts(tool, st, q):
+                        want[part.name] = want.get(part.name, 0.0) + part.seconds * shares[part.role]
+                got = w.cpu(tj, st)
+                assert sum(got.values()) == pytest.approx(sum(want.values()), rel=1e-12)
+                for p in w.parts(tool, st, 0):
+                    frame = {"code": p.name, "downstream": p.name.replace(".", "_") + "_client.request"}
+                    stack = next(s for s in got if frame.get(p.role, "httpx.AsyncClient.send") in s)
+                    assert got[stack] == pytest.approx(want[p.name], rel=1e-12), (k, p.name)
+                checked += st.incident is not None
+    assert checked  # incident slots among them
 
 
 def test_deterministic_for_a_seed_and_now() -> None:

@@ -205,7 +205,11 @@ class World:
 
     def parts(self, tool: Tool, stats: SlotStats, q: int) -> tuple[Part, ...]:
         """The child spans of the call at quantile `q`, in order; they add up to its latency."""
-        d0 = stats.base[q]
+        return self._split(tool, stats.base[q], stats.latency(q) - stats.base[q], stats.incident)
+
+    def _split(self, tool: Tool, d0: float, extra: float, inc: Incident | None) -> tuple[Part, ...]:
+        """The child spans of `d0` healthy seconds plus the incident's `extra` (linear in both, so the
+        spans of a sum of calls are the sum of their spans)."""
         llm = d0 * tool.llm_share
         rest = d0 - llm
         down_total = rest * 0.5 if tool.downstream else 0.0
@@ -213,8 +217,6 @@ class World:
         weights = self._fn_weights[tool.name]
         code = [code_total * w for w in weights]
         down = [down_total / len(tool.downstream)] * len(tool.downstream) if tool.downstream else []
-        extra = stats.latency(q) - d0
-        inc = stats.incident
         if extra > 0 and inc is not None:
             if inc.cause in ("llm", "errors"):
                 llm += extra
@@ -271,18 +273,20 @@ class World:
         root = ("python", "asyncio.run", "mcp.server.serve", "mcp.server.dispatch", tool.name)
         out: dict[tuple[str, ...], float] = {}
         stack: tuple[str, ...]
-        for q in range(stats.n):
-            for p in self.parts(tool, stats, q):
-                if p.role == "code":
-                    stack = (*root, p.name)
-                    sec = p.seconds
-                elif p.role == "downstream":
-                    stack = (*root, p.name.replace(".", "_") + "_client.request", "json.loads")
-                    sec = p.seconds * 0.1
-                else:
-                    stack = (*root, "httpx.AsyncClient.send", "ssl.SSLSocket.read")
-                    sec = p.seconds * 0.03
-                out[stack] = out.get(stack, 0.0) + sec
+        extra = 0.0
+        if stats.incident is not None:  # the calls' slowdowns, where they are slower (as `parts` has them)
+            extra = sum(x for q in range(stats.n) if (x := stats.latency(q) - stats.base[q]) > 0)
+        for p in self._split(tool, sum(stats.base), extra, stats.incident):  # the slot's calls at once
+            if p.role == "code":
+                stack = (*root, p.name)
+                sec = p.seconds
+            elif p.role == "downstream":
+                stack = (*root, p.name.replace(".", "_") + "_client.request", "json.loads")
+                sec = p.seconds * 0.1
+            else:
+                stack = (*root, "httpx.AsyncClient.send", "ssl.SSLSocket.read")
+                sec = p.seconds * 0.03
+            out[stack] = out.get(stack, 0.0) + sec
         return out
 
     # ----- materialised calls --------------------------------------------------------------------
