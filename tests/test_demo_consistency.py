@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from msgspec.structs import replace
 
+from plugintop.demo.logs import PREFETCH_S, LogStore
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
 from plugintop.demo.world import BUCKETS, Call, World
@@ -239,3 +241,22 @@ def test_connect_errors_are_json(demo: DemoStack) -> None:
         body={"profileTypeID": "nope", "labelSelector": "{}", "start": 1, "end": 2},
     )
     assert got == 400 and body["code"] == "invalid_argument"
+
+
+def test_a_tenant_asked_about_has_its_recent_lines_made_ahead_but_not_while_a_query_runs() -> None:
+    """The demo Loki makes a tenant's last two hours of lines in the background once a query names
+    that tenant alone (what a triage asks next), waits while any query is being answered, and its
+    lines are the very lines made on demand."""
+    world = World(load_scenario(None), now=NOW, clock=lambda: NOW)
+    ahead, fresh = LogStore(world), LogStore(World(load_scenario(None), now=NOW, clock=lambda: NOW))
+    with ahead.serving():
+        ahead.prefetch([0])
+        time.sleep(0.3)
+        assert not ahead._memo  # a query is being answered: nothing made meanwhile
+    ahead.prefetch([0, 1])  # a fleet query: nothing more to make ahead
+    want = len(world.slots(NOW - PREFETCH_S, NOW)) * len(world.scenario.tools)
+    deadline = time.monotonic() + 30
+    while len(ahead._memo) < want and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(ahead._memo) == want and {ti for ti, _, _ in ahead._memo} == {0}
+    assert ahead.lines([0], NOW - 3000, NOW - 2400) == fresh.lines([0], NOW - 3000, NOW - 2400)

@@ -55,6 +55,10 @@ class LokiAPI:
         self.store = store
 
     def __call__(self, req: Request) -> Response:
+        with self.store.serving():
+            return self._route(req)
+
+    def _route(self, req: Request) -> Response:
         p = req.path
         try:
             if p == "/loki/api/v1/query_range":
@@ -199,6 +203,7 @@ class LokiAPI:
         forward: bool,
     ) -> tuple[list[tuple[LogLine, dict[str, str]]], int]:
         tenants = self._tenants(q)
+        self.store.prefetch(tenants)
         picked: list[tuple[LogLine, dict[str, str]]] = []
         scanned = 0
         n_chunks = max(1, int((end - start + CHUNK - 1) // CHUNK))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import msgspec
@@ -29,6 +31,8 @@ class LogLine:
 
 _MEMO_SLOTS = 4096
 """(tenant, tool, slot) keys whose lines are remembered: a few hours of one tenant's calls."""
+PREFETCH_S = 7200.0
+"""How far back the lines of a tenant just asked about are made ahead: a range and its baseline."""
 
 
 _ENCODE = msgspec.json.Encoder().encode
@@ -67,6 +71,9 @@ class LogStore:
         self._memo: dict[tuple[int, int, int], list[tuple[Call, list[LogLine]]]] = {}
         self._memo_lock = threading.Lock()
         self._making = threading.Lock()
+        self._prefetched: set[int] = set()
+        self._serving = 0
+        self._idle = threading.Condition()
         self.streams = [
             {self.s.log_plugin_label: sc.plugin, "service_name": "unknown_service", self.s.log_tenant_label: t}
             for t in sc.tenants
@@ -195,6 +202,39 @@ class LogStore:
                             continue
                         out.extend(x for x in lines if lo <= x.ts_ns < hi)
         return out
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Marks a query being answered: the prefetch waits meanwhile."""
+        with self._idle:
+            self._serving += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._serving -= 1
+                self._idle.notify_all()
+
+    def prefetch(self, tenants: list[int]) -> None:
+        """Makes the last `PREFETCH_S` of a tenant's lines in the background, newest first, the first
+        time a query asks for that tenant alone: a triage asks for its windows next, and the
+        process is idle while the triage waits on Prometheus."""
+        if len(tenants) != 1 or tenants[0] in self._prefetched:
+            return
+        ti = tenants[0]
+        self._prefetched.add(ti)
+        w = self.world
+        now = w.now()
+        slots = w.slots(now - PREFETCH_S, now)
+
+        def run() -> None:
+            for k in reversed(slots):
+                for tj in range(len(w.scenario.tools)):
+                    with self._idle:  # a query being answered goes first (they would share the GIL)
+                        self._idle.wait_for(lambda: self._serving == 0)
+                    self._slot_calls(ti, tj, k)
+
+        threading.Thread(target=run, daemon=True, name=f"prefetch-{ti}").start()
 
     def _slot_calls(self, ti: int, tj: int, k: int) -> list[tuple[Call, list[LogLine]]]:
         """The calls of one slot with their lines, remembered (a window is queried several times)."""

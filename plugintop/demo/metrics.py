@@ -100,6 +100,8 @@ class MetricStore:
 
     def rows(self, ti: int, tj: int, vi: int = ALL_VERSIONS) -> list[list[float]]:
         """Cumulative rows, one per scrape, up to the newest complete slot, of one version's calls."""
+        if len(self.versions) == 1:  # one version serves every call: its rows are the counters' rows
+            vi = ALL_VERSIONS
         with self._lock:
             return self._extend(ti, tj, vi)
 

@@ -189,7 +189,10 @@ class World:
         """Observations per `le` bucket (cumulative) of one slot, successes or failures."""
         s = self.slot(ti, tj, k)
         if not s.errors:  # most slots: no failure to count or take out
-            return [0] * len(BUCKETS) if not ok else [bisect.bisect_right(s.base, le / s.ok_mult) for le in BUCKETS]
+            if not ok:
+                return [0] * len(BUCKETS)
+            mult, base = s.ok_mult, s.base
+            return [bisect.bisect_right(base, le / mult) for le in BUCKETS]
         if not ok:
             return [sum(1 for q in s.errors if s.latency(q) <= le) for le in BUCKETS]
         mult = s.ok_mult
