@@ -132,7 +132,7 @@ import asyncio, sys, time
 t0 = time.perf_counter()
 urls = dict(a.split("=", 1) for a in sys.argv[1:])
 stack = None
-if not urls:  # the demo stack as `plugintop --demo` runs it: a child per backend, started before the imports
+if not urls:  # the demo stack as `plugintop --demo` runs it: its children, started before the imports
     from plugintop.demo.processes import DemoProcesses
     stack = DemoProcesses().start()
 from plugintop.config.context import context_from

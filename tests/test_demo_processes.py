@@ -1,4 +1,4 @@
-"""The demo as a child process per backend (`--demo`): each answers, all stop with the block, none outlives
+"""The demo as child processes (`--demo`): each backend answers, all stop with the block, none outlives
 a parent killed outright, and one that can't start is one line naming it."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from plugintop.demo.processes import DemoProcesses
+from plugintop.demo.processes import CHILDREN, DemoProcesses
 from plugintop.errors import PlugintopError
 
 
@@ -33,6 +33,9 @@ async def test_each_backend_answers_and_every_child_stops_with_the_block() -> No
             assert r.status_code == 200 and r.json()["status"] == "success"
             r = await http.get(stack.urls["loki"] + "/loki/api/v1/labels")
             assert r.status_code == 200
+            for backend in ("tempo", "pyroscope"):
+                assert (await http.get(stack.urls[backend] + "/ready")).status_code == 200
+        assert len(set(stack.urls.values())) == 4 and len(children) == len(CHILDREN)
     assert not any(alive(pid) for pid in children)
 
 
@@ -54,7 +57,7 @@ def test_no_child_outlives_a_parent_killed_outright() -> None:
     )
     assert parent.stdout is not None
     pids = [int(p) for p in parent.stdout.readline().split()]
-    assert len(pids) == 4 and all(alive(p) for p in pids)
+    assert len(pids) == len(CHILDREN) and all(alive(p) for p in pids)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     parent.stdout.close()

@@ -93,7 +93,7 @@ def start_demo(ns: argparse.Namespace) -> DemoProcesses | None:
 async def demo_stack(
     ns: argparse.Namespace, started: DemoProcesses | None = None
 ) -> AsyncIterator[DemoProcesses | None]:
-    """With `--demo`: the demo stack (a child process per backend: `demo.processes`), serving while the
+    """With `--demo`: the demo stack (its child processes: `demo.processes`), serving while the
     block runs and stopped after it (whatever way the block ends), with the four backend flags pointed
     at it (plugin and tenant default to the scenario's plugin and first tenant). Without `--demo`:
     nothing."""
