@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,3 +66,20 @@ def test_settled_is_a_no_op_when_entry_did_not_turn_the_collector_off() -> None:
     assert gc.isenabled()
     settled()
     assert gc.isenabled() and gc.get_freeze_count() == before
+
+
+def test_httpx_comes_without_its_command_line_client() -> None:
+    """httpx imports its own CLI (click, rich.progress, pygments) on `import httpx` when click is
+    installed: ~35 ms of every command's start. plugintop puts a stand-in there first: httpx takes it,
+    and none of those modules is loaded."""
+    code = (
+        "import sys, plugintop, httpx\n"
+        "print(httpx.main.__qualname__.split('.')[0])\n"
+        "print(sorted(m for m in ('click', 'rich.progress', 'pygments.lexers') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["_without_httpx_cli", "[]"]
+    shown = subprocess.run(
+        [sys.executable, "-c", "import plugintop, httpx; httpx.main()"], capture_output=True, text=True
+    )
+    assert shown.returncode == 1 and "httpx" in shown.stdout
