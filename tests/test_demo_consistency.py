@@ -260,3 +260,27 @@ def test_a_tenant_asked_about_has_its_recent_lines_made_ahead_but_not_while_a_qu
         time.sleep(0.05)
     assert len(ahead._memo) == want and {ti for ti, _, _ in ahead._memo} == {0}
     assert ahead.lines([0], NOW - 3000, NOW - 2400) == fresh.lines([0], NOW - 3000, NOW - 2400)
+
+
+def test_a_freshness_probe_reads_seconds_of_lines_and_finds_the_newest(demo: DemoStack) -> None:
+    """`limit=1` backward over an hour of every stream (what the telemetry strip asks) reads the newest
+    seconds of lines, not a 300 s chunk of each stream, and its line is the newest a large limit gives."""
+
+    def ask(limit: int) -> tuple[list[str], int]:
+        params = [
+            ("query", '{plugin="recommender"}'),
+            ("start", str(int((NOW - 3600) * 1e9))),
+            ("end", str(int(NOW * 1e9))),
+            ("limit", str(limit)),
+            ("direction", "backward"),
+        ]
+        status, _, body = fetch(demo.urls["loki"], "GET", "/loki/api/v1/query_range", params)
+        assert status == 200 and isinstance(body, dict)
+        values = sorted((v for s in body["data"]["result"] for v in s["values"]), reverse=True)
+        return [v[0] for v in values], body["data"]["stats"]["summary"]["totalLinesProcessed"]
+
+    newest, read = ask(1)
+    many, read_many = ask(500)
+    assert newest == many[:1]
+    per_second = 500 / ((int(many[0]) - int(many[-1])) / 1e9)  # lines a second, every stream
+    assert read < 30 * per_second  # under 30 s of lines (a 300 s chunk was ~3,500)
