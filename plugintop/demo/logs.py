@@ -69,8 +69,8 @@ class LogStore:
         self.horizon = max(t.median_ms for t in sc.tools) / 1000 * 8 * max(worst, 1.0) + world.slot_s
         """No call lasts longer than this: how far past a range to look for calls that began in it."""
         self._memo: dict[tuple[int, int, int], list[tuple[Call, list[LogLine]]]] = {}
-        self._memo_lock = threading.Lock()
         self._making = threading.Lock()
+        """Held while a slot's lines are made and remembered (the memo's only writer)."""
         self._prefetched: set[int] = set()
         self._serving = 0
         self._idle = threading.Condition()
@@ -90,7 +90,7 @@ class LogStore:
             line=_json_line(ordered),
             stream=self.streams[tenant_i],
             metadata=meta,
-            fields={k: v if type(v) is str else _json_value(v) for k, v in ordered.items()},  # most are strings
+            fields={k: _json_value(v) for k, v in ordered.items()},
         )
 
     def call_lines(self, c: Call) -> list[LogLine]:
@@ -246,8 +246,7 @@ class LogStore:
             got = self._memo.get(key)
             if got is None:
                 got = [(c, self.call_lines(c)) for c in self.world.calls(ti, tj, k)]
-                with self._memo_lock:
-                    if len(self._memo) >= _MEMO_SLOTS:
-                        self._memo.pop(next(iter(self._memo)))
-                    self._memo[key] = got
+                if len(self._memo) >= _MEMO_SLOTS:
+                    self._memo.pop(next(iter(self._memo)))
+                self._memo[key] = got
         return got

@@ -47,7 +47,7 @@ class ByColumns:
         if isinstance(node, Call) and node.func in ("rate", "increase") and len(node.args) == 1:
             sel = node.args[0]
             if isinstance(sel, Selector) and sel.range is not None:
-                return self._rate(sel, node.func == "rate")
+                return self.rate(sel, node.func == "rate")
         if isinstance(node, Agg) and node.op in COMBINED:
             inner = self.columns(node.expr)
             return None if inner is None else self._aggregate(node, inner)
@@ -57,8 +57,9 @@ class ByColumns:
             return None if inner is None or not isinstance(q, Num) else self._quantile(node, q.value, inner)
         return None
 
-    def _rate(self, sel: Selector, is_rate: bool) -> Columns:
-        """`Engine._fast_rate` at every step, series by series."""
+    def rate(self, sel: Selector, is_rate: bool) -> Columns:
+        """`rate`/`increase` at every step straight from the sample arrays: Prometheus' `extrapolatedRate`
+        (`extrapolated_rate`), the window's indices worked out once per series layout and step."""
         assert sel.range is not None
         rng, off, e = sel.range, sel.offset, self.engine
         ends = [t - off for t in self.ts]

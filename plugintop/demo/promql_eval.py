@@ -14,7 +14,6 @@ from plugintop.demo.promql_functions import (
     MATH,
     RANGE_FUNCTIONS,
     bucket_quantile,
-    extrapolate,
     extrapolated_rate,
     over_range,
     safe,
@@ -53,7 +52,6 @@ class Engine:
         """Memos live for one query: label sets are the same objects at every step."""
         self._selected: dict[int, list[SeriesData]] = {}
         self._noname: dict[int, tuple[Labels, Labels]] = {}
-        self._names: dict[int, list[Labels]] = {}
         self._grouper = Grouper()
 
     def _without_name(self, labels: Labels) -> Labels:
@@ -136,42 +134,6 @@ class Engine:
                 vec.append((s.labels, s.values[j]))
         return vec
 
-    def _fast_rate(self, sel: Selector, t: float, is_rate: bool) -> Vector:
-        """`rate`/`increase` straight from the sample arrays: the same `extrapolatedRate` arithmetic as
-        `extrapolated_rate`, with the window's indices computed once per series layout, not per series."""
-        assert sel.range is not None
-        rng = sel.range
-        at = t - sel.offset
-        lo = at - rng
-        out: Vector = []
-        layouts: dict[tuple[float, float, int], tuple[int, int]] = {}
-        series = self._select(sel)
-        names = self._names.get(id(sel))
-        if names is None:
-            names = self._names[id(sel)] = [self._without_name(x.labels) for x in series]
-        for s, labels in zip(series, names, strict=True):
-            n = len(s.values)
-            layout = (s.t0, s.step, n)
-            idx = layouts.get(layout)
-            if idx is None:
-                j0 = max(0, math.ceil((lo - s.t0) / s.step - 1e-9))
-                j1 = min(n - 1, math.floor((at - s.t0) / s.step + 1e-9))
-                idx = layouts[layout] = (j0, j1)
-            j0, j1 = idx
-            if j1 - j0 < 1:
-                continue
-            if not s.monotonic:
-                v = extrapolated_rate(Window(s, j0, j1), t, rng, sel.offset, True, is_rate, False)
-            else:  # a counter without resets: its increase is last minus first, no need to read between
-                first_v = s.values[j0]
-                result = s.values[j1] - first_v
-                v = extrapolate(
-                    result, s.t0 + j0 * s.step, first_v, s.t0 + j1 * s.step, j1 - j0 + 1, at, rng, True, is_rate
-                )
-            if v is not None:
-                out.append((labels, v))
-        return out
-
     def _call(self, node: Call, t: float) -> object:
         f = node.func
         if f in RANGE_FUNCTIONS:
@@ -202,8 +164,8 @@ class Engine:
         sel = node.args[i] if len(node.args) > i else None
         if not isinstance(sel, Selector) or sel.range is None:
             raise QueryError(f'expected type range vector in call to function "{f}"')
-        if f in ("rate", "increase"):
-            return self._fast_rate(sel, t, f == "rate")
+        if f in ("rate", "increase"):  # the range queries' arithmetic, at one step
+            return [(lb, v) for lb, col in ByColumns(self, [t]).rate(sel, f == "rate") if (v := col[0]) is not None]
         phi = self._scalar_arg(node, 0, t) if i else math.nan
         rows = self._selector(sel, t)
         assert isinstance(rows, RangeRows)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from textual.pilot import Pilot
 
 from plugintop.config.context import context_from
 from plugintop.demo.scenario import Scenario, load_scenario
@@ -58,3 +61,12 @@ async def ready(app: PlugintopApp, health: bool = False) -> None:
     await asyncio.wait_for(app.triage_done.wait(), 60)
     if health:
         await until(lambda: app.health)
+
+
+@asynccontextmanager
+async def started(size: tuple[int, int] = (160, 48), **demo: Any) -> AsyncIterator[tuple[PlugintopApp, Pilot[Any]]]:
+    """The app on the demo stack (`demo_app`'s arguments) at `size`, its triage done."""
+    with demo_app(**demo) as app:
+        async with app.run_test(size=size) as pilot:
+            await ready(app)
+            yield app, pilot

@@ -14,7 +14,7 @@ from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.summary import Summary
 from plugintop.ui.widgets.waterfall import Waterfall
 from tests.hostile import HOSTILE
-from tests.ui.harness import demo_app, ready, until
+from tests.ui.harness import demo_app, ready, started, until
 
 
 def shown(widget: Static) -> str:
@@ -22,147 +22,131 @@ def shown(widget: Static) -> str:
 
 
 async def test_reproduce_mode_says_so_on_the_header() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await ready(app)
-            await pilot.press("R")
-            await pilot.pause()
-            assert "reproducing since" in shown(app.query_one(Summary))
-            await pilot.press("R")
-            await pilot.pause()
-            assert "reproducing" not in shown(app.query_one(Summary))
+    async with started((160, 48)) as (app, pilot):
+        await pilot.press("R")
+        await pilot.pause()
+        assert "reproducing since" in shown(app.query_one(Summary))
+        await pilot.press("R")
+        await pilot.pause()
+        assert "reproducing" not in shown(app.query_one(Summary))
 
 
 async def test_esc_in_the_filter_box_turns_the_filter_off() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await ready(app)
-            logs = app.query_one(LogView)
-            await until(lambda: logs.count > 0)
-            await pilot.press("slash", "z", "z", "q")
-            await pilot.pause()
-            assert logs.filter is not None and "filter zzq" in str(logs.border_title)
-            await pilot.press("escape")
-            await pilot.pause()
-            assert logs.filter is None and "filter" not in str(logs.border_title)
+    async with started((160, 48)) as (app, pilot):
+        logs = app.query_one(LogView)
+        await until(lambda: logs.count > 0)
+        await pilot.press("slash", "z", "z", "q")
+        await pilot.pause()
+        assert logs.filter is not None and "filter zzq" in str(logs.border_title)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert logs.filter is None and "filter" not in str(logs.border_title)
 
 
 async def test_t_shows_the_window_trace_not_the_last_one_opened() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await ready(app)
-            r = app.result
-            assert r is not None and r.trace is not None and len(r.spans) > 1
-            other = next(s.trace_id for s in r.spans if s.trace_id != r.trace.trace_id)
-            app.open_trace(other)
-            wf = app.query_one(Waterfall)
-            await until(lambda: wf.trace is not None and wf.trace.trace_id == other)
-            await pilot.press("t")
-            await pilot.pause()
-            assert wf.trace is not None and wf.trace.trace_id == r.trace.trace_id
-            assert app.view.trace_id == r.trace.trace_id
-            assert r.trace.trace_id[:12] in str(app.query_one("#detail").border_title)
+    async with started((160, 48)) as (app, pilot):
+        r = app.result
+        assert r is not None and r.trace is not None and len(r.spans) > 1
+        other = next(s.trace_id for s in r.spans if s.trace_id != r.trace.trace_id)
+        app.open_trace(other)
+        wf = app.query_one(Waterfall)
+        await until(lambda: wf.trace is not None and wf.trace.trace_id == other)
+        await pilot.press("t")
+        await pilot.pause()
+        assert wf.trace is not None and wf.trace.trace_id == r.trace.trace_id
+        assert app.view.trace_id == r.trace.trace_id
+        assert r.trace.trace_id[:12] in str(app.query_one("#detail").border_title)
 
 
 async def test_at_80_columns_a_pane_title_follows_its_content() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await ready(app)
-            await pilot.press("4")
-            await pilot.pause()
-            assert str(app.query_one("#detail").border_title).startswith("Flame")
-            assert "[4 Flame]" in shown(app.query_one("#tabs", Static))  # the narrow layout's pane strip
-            await pilot.press("3")
-            await pilot.pause()
-            assert str(app.query_one("#detail").border_title).startswith("Trace")
-            await pilot.resize_terminal(160, 48)
-            await pilot.pause()
-            assert not app.query_one("#tabs").display  # side by side: no strip
+    async with started((80, 24)) as (app, pilot):
+        await pilot.press("4")
+        await pilot.pause()
+        assert str(app.query_one("#detail").border_title).startswith("Flame")
+        assert "[4 Flame]" in shown(app.query_one("#tabs", Static))  # the narrow layout's pane strip
+        await pilot.press("3")
+        await pilot.pause()
+        assert str(app.query_one("#detail").border_title).startswith("Trace")
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        assert not app.query_one("#tabs").display  # side by side: no strip
 
 
 async def test_the_from_column_says_exemplar_whole() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await ready(app)
-            await pilot.pause()
-            table: DataTable[object] = app.query_one("#spantable", DataTable)
-            sources = {str(table.get_row_at(i)[4]) for i in range(table.row_count)}
-            assert "exemplar" in sources and "exempla" not in sources
+    async with started((160, 48)) as (app, pilot):
+        await pilot.pause()
+        table: DataTable[object] = app.query_one("#spantable", DataTable)
+        sources = {str(table.get_row_at(i)[4]) for i in range(table.row_count)}
+        assert "exemplar" in sources and "exempla" not in sources
 
 
 async def test_the_footer_shows_the_keys_that_matter_and_help_lists_every_key() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(200, 48)) as pilot:
-            await ready(app)
-            await pilot.pause()
-            footer = {k.key for k in app.screen.query("FooterKey")}  # type: ignore[attr-defined]
-            assert {"t", "tab", "y", "left_square_bracket", "right_square_bracket", "R"} <= footer
-            await pilot.press("question_mark")
-            await pilot.pause()
-            from plugintop.ui.keys import GROUPS  # here: the test must load (and fail) on a tree without it
+    async with started((200, 48)) as (app, pilot):
+        await pilot.pause()
+        footer = {k.key for k in app.screen.query("FooterKey")}  # type: ignore[attr-defined]
+        assert {"t", "tab", "y", "left_square_bracket", "right_square_bracket", "R"} <= footer
+        await pilot.press("question_mark")
+        await pilot.pause()
+        from plugintop.ui.keys import GROUPS  # here: the test must load (and fail) on a tree without it
 
-            text = str(app.screen.query_one(Static).render())
-            for keys in GROUPS.values():
-                for k in keys:
-                    assert f"  {k.typed:<8} {k.says}" in text
-            box = app.screen.query_one("VerticalScroll")
-            await pilot.press("j", "j")  # j/k where the arrows move, here too
-            await pilot.pause()
-            assert box.scroll_y == 2
+        text = str(app.screen.query_one(Static).render())
+        for keys in GROUPS.values():
+            for k in keys:
+                assert f"  {k.typed:<8} {k.says}" in text
+        box = app.screen.query_one("VerticalScroll")
+        await pilot.press("j", "j")  # j/k where the arrows move, here too
+        await pilot.pause()
+        assert box.scroll_y == 2
 
 
 async def test_the_flame_fills_the_pane_searches_and_names_the_selected_frame() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await ready(app)
-            await pilot.press("f")
-            await pilot.pause()
-            from plugintop.ui.widgets.flame import FlameView, Icicle
+    async with started((160, 48)) as (app, pilot):
+        await pilot.press("f")
+        await pilot.pause()
+        from plugintop.ui.widgets.flame import FlameView, Icicle
 
-            ice = app.query_one(Icicle)
-            assert ice.size.width >= app.query_one("#detail").size.width - 4  # not ~36 columns
-            flame = app.query_one(FlameView)
-            info = app.query_one("#flameinfo", Static)
-            root = ice.nodes[0]
-            assert f"▶ {root.name}" in shown(info) and "total 100.0%" in shown(info)
-            await pilot.press("slash", "s", "s", "l")
-            await pilot.pause()
-            assert ice.found and all("ssl" in ice.nodes[i].name.casefold() for i in ice.found)
-            assert 0 < flame.share <= 1 and f"{len(ice.found)} frames" in shown(info)
-            assert "ssl" in ice.nodes[ice.sel].name.casefold()  # the first match selected
-            await pilot.press("enter")  # keep the search, back in the icicle
-            await pilot.press("enter")  # zoom into the match
-            await pilot.pause()
-            top: DataTable[object] = app.query_one("#top", DataTable)
-            under = {n.name for i, n in enumerate(ice.nodes) if ice._under(i, ice.root)}
-            names = {str(top.get_row_at(i)[0])[1:] for i in range(top.row_count)}
-            assert names and names <= under  # the top table follows the zoom
+        ice = app.query_one(Icicle)
+        assert ice.size.width >= app.query_one("#detail").size.width - 4  # not ~36 columns
+        flame = app.query_one(FlameView)
+        info = app.query_one("#flameinfo", Static)
+        root = ice.nodes[0]
+        assert f"▶ {root.name}" in shown(info) and "total 100.0%" in shown(info)
+        await pilot.press("slash", "s", "s", "l")
+        await pilot.pause()
+        assert ice.found and all("ssl" in ice.nodes[i].name.casefold() for i in ice.found)
+        assert 0 < flame.share <= 1 and f"{len(ice.found)} frames" in shown(info)
+        assert "ssl" in ice.nodes[ice.sel].name.casefold()  # the first match selected
+        await pilot.press("enter")  # keep the search, back in the icicle
+        await pilot.press("enter")  # zoom into the match
+        await pilot.pause()
+        top: DataTable[object] = app.query_one("#top", DataTable)
+        under = {n.name for i, n in enumerate(ice.nodes) if ice._under(i, ice.root)}
+        names = {str(top.get_row_at(i)[0])[1:] for i in range(top.row_count)}
+        assert names and names <= under  # the top table follows the zoom
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not ice.found and flame.query_text == ""
+        assert ice.root != 0 and app.view.detail == "flame"
+        while ice.root != 0:  # esc zooms out a frame at a time, then leaves the flame graph
             await pilot.press("escape")
             await pilot.pause()
-            assert not ice.found and flame.query_text == ""
-            assert ice.root != 0 and app.view.detail == "flame"
-            while ice.root != 0:  # esc zooms out a frame at a time, then leaves the flame graph
-                await pilot.press("escape")
-                await pilot.pause()
-                assert app.view.detail == "flame"
-            await pilot.press("escape")
-            await pilot.pause()
-            assert app.view.detail == "trace"
+            assert app.view.detail == "flame"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.view.detail == "trace"
 
 
 async def test_the_chart_has_a_time_axis_an_error_line_and_a_utc_toggle() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await ready(app)
-            await pilot.pause()
-            chart = shown(app.query_one("#chart", Static))
-            assert "\nerr " in chart and "SLO 0.50%" in chart
-            assert "UTC   " in chart and "07:30" in chart  # the harness starts in UTC; NOW is 08:00 UTC
-            app.query_one("#tools").focus()
-            await pilot.press("u")
-            await pilot.pause()
-            assert app.view.utc is False and "local " in shown(app.query_one("#chart", Static))
-            assert " local " in shown(app.query_one(Summary))
+    async with started((160, 48)) as (app, pilot):
+        await pilot.pause()
+        chart = shown(app.query_one("#chart", Static))
+        assert "\nerr " in chart and "SLO 0.50%" in chart
+        assert "UTC   " in chart and "07:30" in chart  # the harness starts in UTC; NOW is 08:00 UTC
+        app.query_one("#tools").focus()
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.view.utc is False and "local " in shown(app.query_one("#chart", Static))
+        assert " local " in shown(app.query_one(Summary))
 
 
 async def test_hostile_text_stays_inert_in_every_title_and_the_triage_completes() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.waterfall import Waterfall
-from tests.ui.harness import demo_app, ready, until
+from tests.ui.harness import demo_app, ready, started, until
 
 
 async def test_no_color_renders_every_pane(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,19 +25,17 @@ async def test_no_color_renders_every_pane(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 async def test_the_layout_follows_each_resize() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await ready(app)
-            assert app.screen.has_class("-narrow")
-            await pilot.resize_terminal(160, 48)
-            await pilot.pause()
-            assert not app.screen.has_class("-narrow")
-            await pilot.resize_terminal(80, 24)
-            await pilot.pause()
-            assert app.screen.has_class("-narrow")
-            await pilot.resize_terminal(60, 15)
-            await pilot.pause()
-            assert app.screen.has_class("-narrow")
+    async with started((80, 24)) as (app, pilot):
+        assert app.screen.has_class("-narrow")
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        assert not app.screen.has_class("-narrow")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.screen.has_class("-narrow")
+        await pilot.resize_terminal(60, 15)
+        await pilot.pause()
+        assert app.screen.has_class("-narrow")
 
 
 async def test_ctrl_c_quits_with_0() -> None:
@@ -74,33 +72,29 @@ async def test_markup_and_control_in_a_backends_error_stay_inert_in_titles() -> 
 
 
 async def test_j_and_k_move_in_every_table() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await ready(app)
-            for pane, table in (("1", "#tools"), ("2", "#spantable")):
-                await pilot.press(pane)
-                t = app.query_one(table)
-                start = t.cursor_row  # type: ignore[attr-defined]
-                await pilot.press("j")
-                assert t.cursor_row == start + 1  # type: ignore[attr-defined]
-                await pilot.press("k")
-                assert t.cursor_row == start  # type: ignore[attr-defined]
+    async with started((160, 48)) as (app, pilot):
+        for pane, table in (("1", "#tools"), ("2", "#spantable")):
+            await pilot.press(pane)
+            t = app.query_one(table)
+            start = t.cursor_row  # type: ignore[attr-defined]
+            await pilot.press("j")
+            assert t.cursor_row == start + 1  # type: ignore[attr-defined]
+            await pilot.press("k")
+            assert t.cursor_row == start  # type: ignore[attr-defined]
 
 
 async def test_y_copies_the_trace_on_screen_and_a_missing_trace_says_so() -> None:
-    with demo_app() as app:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await ready(app)
-            assert app.result is not None and len(app.result.spans) > 1
-            other = app.result.spans[-1].trace_id
-            app.open_trace(other)
-            await until(lambda: app.query_one(Waterfall).trace is not None and app.view.trace_note == "")
-            assert app.view.trace_id == other and app.query_one(Waterfall).trace.trace_id == other  # type: ignore[union-attr]
-            copied: list[str] = []
-            app.copy_to_clipboard = copied.append  # type: ignore[method-assign, assignment]
-            app.query_one("#tools").focus()
-            await pilot.press("y")
-            assert copied == [other]
-            app.open_trace("0123456789abcdef0123456789abcdef")
-            await until(lambda: "not opened" in str(app.query_one("#detail").border_title))
-            assert "not opened" in str(app.query_one("#detail").border_title)
+    async with started((160, 48)) as (app, pilot):
+        assert app.result is not None and len(app.result.spans) > 1
+        other = app.result.spans[-1].trace_id
+        app.open_trace(other)
+        await until(lambda: app.query_one(Waterfall).trace is not None and app.view.trace_note == "")
+        assert app.view.trace_id == other and app.query_one(Waterfall).trace.trace_id == other  # type: ignore[union-attr]
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign, assignment]
+        app.query_one("#tools").focus()
+        await pilot.press("y")
+        assert copied == [other]
+        app.open_trace("0123456789abcdef0123456789abcdef")
+        await until(lambda: "not opened" in str(app.query_one("#detail").border_title))
+        assert "not opened" in str(app.query_one("#detail").border_title)
