@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -29,6 +31,20 @@ def _duration(field: str, v: str) -> None:
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 
 
+class Attribute(_Model, frozen=True, kw_only=True):
+    """A span attribute of the plugin's own: categorical (`values`, value → share) or a number in `range`."""
+
+    name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]
+    values: dict[str, Annotated[float, msgspec.Meta(gt=0)]] = {}
+    range: list[float] = []
+
+    def __post_init__(self) -> None:
+        if bool(self.values) == bool(self.range):
+            raise Invalid("values", "give either values (value -> share) or range = [low, high]")
+        if self.range and (len(self.range) != 2 or self.range[0] > self.range[1]):
+            raise Invalid("range", "must be [low, high] with low <= high")
+
+
 class Tool(_Model, frozen=True, kw_only=True):
     """One tool of the plugin and its healthy behaviour."""
 
@@ -46,6 +62,24 @@ class Tool(_Model, frozen=True, kw_only=True):
     """Child spans for downstream calls."""
     error_messages: list[str] = []
     """Messages of ordinary failures; `{ms}`, `{id}`, `{ip}`, `{model}` are filled with varying values."""
+    users: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 20
+    """Distinct `user.id` values per tenant (`u-1` … `u-N`), calls spread unevenly but deterministically."""
+    models: dict[str, Annotated[float, msgspec.Meta(gt=0)]] = {}
+    """The model mix, model → share of calls (normalised); empty means `llm_model` alone."""
+    attributes: list[Attribute] = []
+    """The plugin's own span attributes on the tool span."""
+
+    def __post_init__(self) -> None:
+        names = [a.name for a in self.attributes]
+        if len(set(names)) != len(names):
+            raise Invalid("attributes", "two attributes share a name")
+
+    @property
+    def model_mix(self) -> dict[str, float]:
+        """Model → share of calls, summing to 1."""
+        mix = self.models or {self.llm_model: 1.0}
+        total = sum(mix.values())
+        return {m: w / total for m, w in mix.items()}
 
 
 class Rollout(_Model, frozen=True, kw_only=True):
@@ -85,7 +119,7 @@ class Incident(_Model, frozen=True, kw_only=True):
     start: str
     """Relative to now: `-45m`."""
     duration: str
-    cause: Literal["llm", "cpu", "downstream", "errors", "cost"]
+    cause: Literal["llm", "cpu", "downstream", "errors", "cost", "throttling", "neighbour"]
     factor: Annotated[float, msgspec.Meta(gt=0)]
     """Latency multiplier; for `errors`, the error ratio; for `cost`, tokens (and cost) per call."""
     function: str | None = None
@@ -98,15 +132,102 @@ class Incident(_Model, frozen=True, kw_only=True):
     """Cause errors: the failed calls' latency multiplier (timeouts)."""
     metric_factor: Annotated[float, msgspec.Meta(ge=0)] = 1.0
     """Scales the business metrics of the incident's tenant, window and version."""
+    where: dict[str, str] = {}
+    """Only calls with these attribute values are affected (a `tools.attributes` name, `llm.model`, `user.id`)."""
+    onset: Literal["step", "ramp"] = "step"
+    ramp: str = "10m"
+    """With onset ramp: the factor grows linearly from 1 over this long."""
+    prompt_tokens_factor: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    """Cause llm or cost: prompt tokens per call × this (a prompt that grew)."""
+    contention: Annotated[float, msgspec.Meta(ge=1)] = 1.0
+    """Cause neighbour: every other tenant's calls of the tool are this much slower (a shared, saturated pod)."""
 
     def __post_init__(self) -> None:
         _duration("start", self.start)
         _duration("duration", self.duration)
+        _duration("ramp", self.ramp)
+
+    def ramp_s(self) -> float:
+        return parse_duration(self.ramp) if self.onset == "ramp" else 0.0
 
     def window(self, now: float) -> tuple[float, float]:
         """(start, end) in epoch seconds for a given "now"."""
         start = now + _offset(self.start)
         return start, start + parse_duration(self.duration)
+
+
+BACKENDS = ("prometheus", "loki", "tempo", "pyroscope")
+
+
+_SECONDS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)\s*$")
+
+
+def _seconds(field: str, v: str) -> float:
+    """`0.2s`, `250ms`, `1m`, `0s` as seconds."""
+    m = _SECONDS.match(v)
+    if not m:
+        raise Invalid(field, f"not a duration: {v.strip()!r} (write a range as 0.2s..3s)")
+    return float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[m.group(2)]
+
+
+def lag_range(field: str, v: str) -> tuple[float, float]:
+    """`"0.2s..3s"` (or one duration) as (low, high) seconds."""
+    lo, sep, hi = v.partition("..")
+    a = _seconds(field, lo)
+    b = _seconds(field, hi) if sep else a
+    if a > b:
+        raise Invalid(field, "the low end is above the high end")
+    if b > 600:
+        raise Invalid(field, "at most 10m")
+    return a, b
+
+
+class Realism(_Model, frozen=True, kw_only=True):
+    """How the demo's telemetry is imperfect, as real telemetry is (DESIGN §5.2). Every default is the
+    perfect world, so a scenario without the table keeps its answers."""
+
+    global_scrape_interval: str | None = None
+    """What /api/v1/status/config says; the plugin's own job scrapes at the scenario's scrape_interval."""
+    missed_scrapes: Annotated[float, msgspec.Meta(ge=0, lt=0.5)] = 0.0
+    log_lag: str = "0s"
+    trace_lag: str = "0s"
+    exemplars: bool = True
+    trace_sampling: Annotated[float, msgspec.Meta(gt=0, le=1)] = 1.0
+    loki_patterns: bool = True
+    pods: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    restarts: list[str] = []
+    partial: list[str] = []
+    error_line_volume: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
+    buckets: list[float] = []
+    """The histogram's upper bounds (+Inf is added); empty = the demo's own fine buckets."""
+
+    def __post_init__(self) -> None:
+        if self.global_scrape_interval is not None:
+            _duration("global_scrape_interval", self.global_scrape_interval)
+        lag_range("log_lag", self.log_lag)
+        lag_range("trace_lag", self.trace_lag)
+        for i, r in enumerate(self.restarts):
+            if not r.startswith("-"):
+                raise Invalid(f"restarts.{i}", "a restart is a time before now, such as -30m")
+            _duration(f"restarts.{i}", r)
+        for i, b in enumerate(self.partial):
+            if b not in BACKENDS:
+                raise Invalid(f"partial.{i}", f"{b!r} is not one of {', '.join(BACKENDS)}")
+        if self.buckets and (
+            any(b <= 0 for b in self.buckets) or any(a >= b for a, b in itertools.pairwise(self.buckets))
+        ):
+            raise Invalid("buckets", "must be positive and strictly increasing")
+
+    @property
+    def log_lag_s(self) -> tuple[float, float]:
+        return lag_range("log_lag", self.log_lag)
+
+    @property
+    def trace_lag_s(self) -> tuple[float, float]:
+        return lag_range("trace_lag", self.trace_lag)
+
+    def restart_times(self, now: float) -> list[float]:
+        return sorted(now + _offset(r) for r in self.restarts)
 
 
 class Scenario(_Model, frozen=True, kw_only=True):
@@ -124,6 +245,7 @@ class Scenario(_Model, frozen=True, kw_only=True):
     incidents: list[Incident] = []
     rollouts: list[Rollout] = []
     metrics: list[Metric] = []
+    realism: Realism = msgspec.field(default_factory=Realism)
 
     def __post_init__(self) -> None:
         _duration("history", self.history)
@@ -155,6 +277,18 @@ class Scenario(_Model, frozen=True, kw_only=True):
                 raise Invalid(f"incidents.{i}.factor", "for errors the factor is the error ratio (0-1)")
             if inc.version is not None and inc.version not in versions:
                 raise Invalid(f"incidents.{i}.version", f"{inc.version!r} is neither the version nor a rollout's")
+            if inc.cause == "neighbour" and inc.tenant == "*":
+                raise Invalid(f"incidents.{i}.tenant", "cause neighbour needs one tenant (the one that surges)")
+            tool = tools[inc.tool]
+            known = {a.name for a in tool.attributes} | {"llm.model", "user.id"}
+            for name, value in inc.where.items():
+                if name not in known:
+                    raise Invalid(f"incidents.{i}.where", f"{name!r} is not an attribute of {inc.tool!r}")
+                attr = next((a for a in tool.attributes if a.name == name), None)
+                if attr is not None and attr.values and value not in attr.values:
+                    raise Invalid(f"incidents.{i}.where", f"{value!r} is not a value of {name!r}")
+                if name == "llm.model" and value not in tool.model_mix:
+                    raise Invalid(f"incidents.{i}.where", f"{value!r} is not one of the tool's models")
 
     @property
     def history_s(self) -> float:
