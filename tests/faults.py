@@ -193,7 +193,9 @@ class FaultServer:
             return
         m = self.fault.mode
         try:
-            if m.startswith("slow:"):  # the real answer, late
+            if m.startswith("partial"):  # the real answer with Thanos' partial-response warning
+                sock.sendall(_with_warning(self._forward(method, target, body, headers)))
+            elif m.startswith("slow:"):  # the real answer, late
                 time.sleep(float(m.removeprefix("slow:")))
                 sock.sendall(self._forward(method, target, body, headers))
             elif m == "stall_headers":
@@ -270,6 +272,19 @@ class FaultServer:
                 return _response(r.status, r.read(), r.headers.get("Content-Type", ""))
         except HTTPError as e:
             return _response(e.code, e.read(), e.headers.get("Content-Type", "") or "text/plain")
+
+
+def _with_warning(raw: bytes) -> bytes:
+    """A forwarded JSON answer with a partial-response warning added, as Thanos and Mimir send it."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return raw
+    if isinstance(data, dict):
+        data.setdefault("warnings", []).append("partial response: store 10.0.3.7:10901 unavailable")
+    return _response(status, json.dumps(data).encode())
 
 
 @contextmanager

@@ -10,6 +10,8 @@ import math
 
 import msgspec
 
+from plugintop.ids import TraceId
+
 Points = list[tuple[float, float]]
 
 
@@ -48,8 +50,10 @@ class SlowWindow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SpanSample(msgspec.Struct, frozen=True):
-    trace_id: str
+    trace_id: TraceId
+    """Checked where it entered (an exemplar, a search hit): the only form a trace id travels in."""
     span_id: str
+    """A `SpanId`, or "" when none was given."""
     tool: str
     duration_s: float
     source: str
@@ -121,8 +125,9 @@ class ProfileSummary(msgspec.Struct, frozen=True):
     top_self: list[FunctionShare]
     top_total: list[FunctionShare]
     hotter: list[FunctionShare]
-    """`share` holds the growth in self share against the baseline (percentage points / 100), at least
-    `analysis.flame.NOISE`."""
+    """Functions that got hotter, hottest first; `share` holds how much, in points of the window's CPU / 100
+    (the growth in self share, in total share unless a callee explains it, or, while the plugin's CPU per
+    second rose, of the function's own CPU per second), at least `analysis.flame.NOISE`."""
     total_s: float
     baseline_total_s: float
     truncated: bool
@@ -130,6 +135,14 @@ class ProfileSummary(msgspec.Struct, frozen=True):
     baseline: tuple[float, float]
     colder: list[FunctionShare] = msgspec.field(default_factory=list)
     """`share` holds the fall in self share (positive), at least `analysis.flame.NOISE`."""
+    cpu_per_s: float = 0.0
+    """The plugin's CPU per second in the window (profile total / window seconds: cores busy)."""
+    baseline_cpu_per_s: float = 0.0
+    """The same in the baseline window (0: no baseline)."""
+    hotter_self: list[FunctionShare] = msgspec.field(default_factory=list)
+    """`share` holds the growth in self share, at least `analysis.flame.NOISE`."""
+    hotter_total: list[FunctionShare] = msgspec.field(default_factory=list)
+    """`share` holds the growth in total (inclusive) share, at least `analysis.flame.NOISE`."""
 
 
 class ModelCost(msgspec.Struct, frozen=True):

@@ -84,10 +84,13 @@ def decide(
     problems: dict[str, str],
     has_data: bool,
     known_tenants: list[str] | None = None,
+    partial: dict[str, str] | None = None,
 ) -> tuple[Verdict, list[Finding]]:
     """The verdict, and the findings with the top one's cause filled in. `problems` maps each backend that
-    could not be asked (or is not configured) to why."""
-    unchecked = [f"{b}: {m}" for b, m in problems.items()]
+    could not be asked (or is not configured) to why; `partial`, each backend whose answers said they
+    lacked data (an incident found on them stands, but nothing found on them is "healthy")."""
+    partial = {b: m for b, m in (partial or {}).items() if b not in problems}
+    unchecked = [f"{b}: {m}" for b, m in problems.items()] + [f"{b}: {m}" for b, m in partial.items()]
     if "prometheus" in problems:
         why = f"unknown: Prometheus could not be asked ({problems['prometheus']})"
         return _plain("unknown", "unknown", why, unchecked), findings
@@ -122,6 +125,10 @@ def decide(
     if problems:
         return _plain(
             "unknown", "unknown", "no finding, but not every pillar answered: " + "; ".join(unchecked), unchecked
+        ), findings
+    if partial:
+        return _plain(
+            "unknown", "unknown", "no finding, but answers were partial: " + "; ".join(unchecked), unchecked
         ), findings
     return _plain("healthy", "none", "healthy: every pillar answered and nothing crossed a line", []), findings
 

@@ -58,7 +58,7 @@ class TraceQL:
         conds = [self.tool_name_condition(plugin, tool)]
         if tenant is not None:
             conds.append(f"{attribute('span', self.s.span_tenant_attr)} = {quote(tenant)}")
-        if min_duration_s is not None:
+        if min_duration_s is not None and min_duration_s > 0:
             conds.append(f"duration > {duration(min_duration_s)}")
         if failed:
             conds.append("status = error")

@@ -1,15 +1,27 @@
 """Provides `Asker`: how the triage asks its backends. Each call's query is kept for `?` and the report,
 a failure becomes one line per backend (and the rest goes on), and calls still waiting are known by
-backend and age (for the report's progress line and its deadline)."""
+backend and age (for the report's progress line and its deadline).
+
+Every call has its own time limit inside the triage's deadline: a backend that accepts a connection
+and never answers (a hung pod, a stuck proxy) becomes "no answer in 8 s" in the problems, and the
+triage goes on without it; it can never leave a verdict waiting, nor one that says "healthy". A call
+cancelled while it waited (the deadline passed, the user moved on) is remembered too, so `expire`
+names the backends that were still being waited for. An answer that says it is partial (Thanos' and
+Mimir's "partial response" warnings) is kept apart in `partial`: a verdict never rests on it alone."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import re
 import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
+import httpx
+
 from plugintop.analysis.model import BackendProblem, TriageResult
+from plugintop.clients._http import one_line
 from plugintop.errors import BackendError
 from plugintop.models.prometheus import QueryResult
 from plugintop.triage.connections import Backends
@@ -17,17 +29,51 @@ from plugintop.triage.connections import Backends
 T = TypeVar("T")
 BACKENDS = ("prometheus", "loki", "tempo", "pyroscope")
 
+CALL_LIMIT_S = 30.0
+"""A call's own limit when the triage has no deadline (the screen): no pane waits for good."""
+MARGIN = 0.15
+"""The share of the deadline (at most `MARGIN_MAX_S`) left after a call's limit for the verdict."""
+MARGIN_MAX_S = 2.0
+
+PARTIAL = re.compile(
+    r"partial|no store ?api|store.{0,40}(unavailable|failed|unreachable)|not all|incomplete|"
+    r"timed? ?out|deadline exceeded|unavailable|truncat|limit(ed)? (reached|exceeded)",
+    re.IGNORECASE,
+)
+"""A warning that says the answer lacks data (Thanos, Mimir, Cortex, Loki, Prometheus' own limits),
+unlike Prometheus' annotations about the query itself ("PromQL info: metric might not be a counter")."""
+
+
+def is_partial(warning: str) -> bool:
+    """Whether a backend's warning says its answer is missing data."""
+    return bool(PARTIAL.search(warning))
+
 
 class Asker:
     """The backends of one triage, with its bookkeeping."""
 
-    def __init__(self, backends: Backends, result: TriageResult, step: float) -> None:
+    def __init__(
+        self, backends: Backends, result: TriageResult, step: float, *, deadline_s: float | None = None
+    ) -> None:
         self.b = backends
         self.result = result
         self.step = step
         self.problems: dict[str, str] = {}
         """Backend → why it could not be asked (set up, failed, not configured, no answer in time)."""
+        self.partial: dict[str, str] = {}
+        """Backend → the first warning that said its answer was partial."""
+        self.started = time.monotonic()
+        self.deadline_s = deadline_s
+        self.call_limit_s = (
+            max(0.5, deadline_s - min(MARGIN_MAX_S, MARGIN * deadline_s)) if deadline_s is not None else CALL_LIMIT_S
+        )
+        """How long one call may take: inside the deadline with room left for the verdict."""
         self._waiting: dict[int, tuple[str, float]] = {}
+        self._abandoned: dict[str, float] = {}
+        """Backend → when its oldest call that was cancelled while waiting began."""
+        self._hung: set[str] = set()
+        """Backends that let a call run out of time and have answered nothing: not waited for again."""
+        self._answered: set[str] = set()
         self._ids = itertools.count()
         for name, err in backends.setup_errors.items():
             self.fail(err, name)
@@ -51,29 +97,78 @@ class Asker:
         return out
 
     def expire(self, why: str) -> None:
-        """Every backend still waiting becomes a problem (the deadline passed)."""
-        for backend in sorted(self.waiting()):
-            self.problems.setdefault(backend, why)
-            if not any(p.backend == backend for p in self.result.errors):
-                self.result.errors.append(BackendProblem(backend, why))
+        """Every backend still waiting, or waited for when its call was cancelled, becomes a problem
+        (the deadline passed)."""
+        for backend in sorted({*self.waiting(), *self._abandoned}):
+            self.fail(BackendError(backend, why), backend)
 
-    async def ask(self, backend: str, query: str | None, call: Awaitable[T], *, quiet: bool = False) -> T | None:
-        """The call's answer, or None when it failed (recorded unless `quiet`)."""
+    def internal(self, phase: str, e: BaseException) -> None:
+        """An unexpected exception in a phase: one problem, backend "internal", and the triage goes on."""
+        text = one_line(f"{phase}: {type(e).__name__}: {e}", 200)
+        self.problems.setdefault("internal", text)
+        self.result.errors.append(BackendProblem("internal", text))
+
+    def note(self, text: str) -> None:
+        """One note for the result, once."""
+        if text not in self.result.notes:
+            self.result.notes.append(text)
+
+    def elapsed(self) -> float:
+        """Seconds since the triage began asking."""
+        return time.monotonic() - self.started
+
+    def _limit(self, share: float = 1.0) -> float:
+        """Seconds the next call may take: its own limit (× `share`), never past the deadline's margin."""
+        limit = self.call_limit_s * share
+        if self.deadline_s is None:
+            return limit
+        return max(0.1, min(limit, self.call_limit_s - self.elapsed()))
+
+    async def ask(
+        self, backend: str, query: str | None, call: Awaitable[T], *, quiet: bool = False, share: float = 1.0
+    ) -> T | None:
+        """The call's answer, or None when it failed (recorded unless `quiet`; a call that got no answer in
+        time is recorded even when quiet: a hung backend is never a detail). `share` of the call limit is
+        this call's (a probe that comes before everything else takes less)."""
         if query:
             self.result.queries.setdefault(backend, []).append(query)
+        if backend in self._hung:
+            _close(call)
+            return None
         key = next(self._ids)
-        self._waiting[key] = (backend, time.monotonic())
+        began = time.monotonic()
+        self._waiting[key] = (backend, began)
+        limit = self._limit(share)
         try:
-            return await call
+            async with asyncio.timeout(limit):
+                answer = await call
+            self._answered.add(backend)
+            return answer
+        except TimeoutError:
+            self.fail(BackendError(backend, f"no answer in {_seconds(limit)}"), backend)
+            if backend not in self._answered:
+                self._hung.add(backend)
+            return None
         except BackendError as e:
             if not quiet:
                 self.fail(e, backend)
             return None
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as e:
+            # what no client should let out (a URL httpx refuses, an answer that broke a decoder): this
+            # backend's problem, in one line, and the triage goes on
+            self.fail(BackendError(backend, one_line(f"{type(e).__name__}: {e}", 200)), backend)
+            return None
+        except asyncio.CancelledError:
+            self._abandoned[backend] = min(self._abandoned.get(backend, began), began)
+            raise
         finally:
             self._waiting.pop(key, None)
 
     def _note(self, res: QueryResult | None) -> QueryResult | None:
         if res is not None:
+            for w in res.warnings:
+                if is_partial(w):
+                    self.partial.setdefault("prometheus", f"partial answer ({one_line(w, 160)})")
             for w in [*res.warnings, *res.infos][:3]:
                 if (note := f"prometheus: {w}") not in self.result.notes:
                     self.result.notes.append(note)
@@ -90,3 +185,14 @@ class Asker:
         if p is None:
             return None
         return self._note(await self.ask("prometheus", q, p.query(q, at)))
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.0f} s" if s >= 10 else f"{s:.1f} s".replace(".0 s", " s")
+
+
+def _close(call: Awaitable[object]) -> None:
+    """A call not made: its coroutine closed, so it is neither run nor reported as never awaited."""
+    close = getattr(call, "close", None)
+    if callable(close):
+        close()

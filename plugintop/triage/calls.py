@@ -9,6 +9,7 @@ from plugintop.analysis import traces
 from plugintop.analysis.model import SpanSample, TraceAnalysis
 from plugintop.config.context import Context
 from plugintop.errors import BackendError
+from plugintop.ids import TraceId
 from plugintop.queries.logql import LogQL
 from plugintop.queries.traceql import TraceQL
 from plugintop.triage.connections import Backends
@@ -20,7 +21,7 @@ async def analyse_trace(
     ctx: Context,
     plugin: str,
     tool: str | None,
-    trace_id: str,
+    trace_id: TraceId,
     near: tuple[float, float] | None = None,
 ) -> TraceAnalysis:
     """Fetches one trace and analyses it.
@@ -47,7 +48,7 @@ class TraceById:
 
 
 async def trace_by_id(
-    backends: Backends, ctx: Context, trace_id: str, plugin: str | None = None, log_limit: int = 100
+    backends: Backends, ctx: Context, trace_id: TraceId, plugin: str | None = None, log_limit: int = 100
 ) -> TraceById:
     """The trace `trace_id` from Tempo, analysed, with its tenant's log lines from Loki (the plugin and
     tenant read off its tool span when not given).
@@ -101,5 +102,7 @@ async def new_slow_spans(
         raise BackendError("tempo", "not configured")
     q = TraceQL(ctx.telemetry).tool_spans(plugin, tenant, tool, min_duration_s=threshold_s)
     found = await backends.tempo.search(q, since, max(until, since + 1), limit=50, spss=1)
-    out = [sample_of(t, tool or "", ctx.telemetry, plugin) for t in found.traces]
+    out = [
+        sample_of(t, tool or "", ctx.telemetry, plugin, tid) for t in found.traces if (tid := TraceId.parse(t.trace_id))
+    ]
     return sorted(out, key=lambda s: -s.duration_s)

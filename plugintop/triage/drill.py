@@ -16,6 +16,7 @@ from plugintop.analysis.cost import summarise_cost
 from plugintop.analysis.model import Evidence, LogsSummary, Pattern, SpanSample, ToolStats
 from plugintop.clients.pyroscope import MAX_RANGE_S as PYROSCOPE_MAX_RANGE_S
 from plugintop.clients.tempo import MAX_SEARCH_RANGE_S as TEMPO_MAX_RANGE_S
+from plugintop.ids import SpanId, TraceId
 from plugintop.models.loki import LogEntry, LogPage, LogPattern
 from plugintop.models.prometheus import ExemplarSeries, QueryResult
 from plugintop.models.pyroscope import FlameGraph
@@ -28,16 +29,20 @@ from plugintop.schema import Schema
 from plugintop.timerange import format_duration, to_ns
 from plugintop.triage.asking import Asker
 
+EXEMPLAR_TRACE_LABELS = ("trace_id", "traceID", "traceId", "TraceID")
+"""Where SDKs put an exemplar's trace id (OpenTelemetry and prometheus_client: trace_id; Grafana: traceID)."""
+EXEMPLAR_SPAN_LABELS = ("span_id", "spanID", "spanId")
+
 ERROR_LINES = 1000
 """Error lines fetched per window for the patterns (Loki's patterns, where it has them, count the rest)."""
 
 
-def sample_of(hit: TraceSummary, tool: str, schema: Schema, plugin: str) -> SpanSample:
-    """The one `SpanSample` of a Tempo search hit: its longest matched span."""
+def sample_of(hit: TraceSummary, tool: str, schema: Schema, plugin: str, trace_id: TraceId) -> SpanSample:
+    """The one `SpanSample` of a Tempo search hit (whose id was checked: `trace_id`): its longest matched span."""
     span = max(hit.spans, key=lambda sp: sp.duration_ns, default=None)
     return SpanSample(
-        hit.trace_id,
-        span.span_id if span else "",
+        trace_id,
+        (SpanId.parse(span.span_id) or "") if span else "",
         tool or schema.tool_of_span(plugin, span.name if span else ""),
         span.duration_ns / 1e9 if span else hit.duration_ms / 1000,
         "search",
@@ -185,14 +190,25 @@ class Drill:
         with `fill`, the slowest exemplars below the cut too."""
         out: dict[str, SpanSample] = {}
         flat = sorted(((e, series) for series in ex or [] for e in series.exemplars), key=lambda p: -p[0].value)
+        invalid = 0
         for e, series in flat:
-            tid = e.labels.get("trace_id") or e.labels.get("traceID")
-            if tid and (e.value >= cut or (fill and len(out) < 10)) and tid not in out:
+            raw = next((e.labels[k] for k in EXEMPLAR_TRACE_LABELS if e.labels.get(k)), None)
+            tid = TraceId.parse(raw)
+            if tid is None:
+                invalid += raw is not None
+                continue
+            if (e.value >= cut or (fill and len(out) < 10)) and tid not in out:
                 sample_tool = tool or series.series_labels.get(self.s.tool_label, "")
-                out[tid] = SpanSample(tid, e.labels.get("span_id", ""), sample_tool, e.value, "exemplar", e.timestamp)
+                span = next((sid for k in EXEMPLAR_SPAN_LABELS if (sid := SpanId.parse(e.labels.get(k)))), "")
+                out[tid] = SpanSample(tid, span, sample_tool, e.value, "exemplar", e.timestamp)
+        if invalid:
+            self.a.note(f"{invalid} exemplar(s) with an invalid trace id skipped")
         for t in found.traces if found is not None else []:
-            if t.trace_id not in out:
-                out[t.trace_id] = sample_of(t, tool or "", self.s, self.plugin)
+            hit = TraceId.parse(t.trace_id)
+            if hit is None:
+                self.a.note("a Tempo search hit with an invalid trace id skipped")
+            elif hit not in out:
+                out[hit] = sample_of(t, tool or "", self.s, self.plugin, hit)
         self.r.spans = sorted(out.values(), key=lambda x: -x.duration_s)[:30]
 
     def cost(self, c: Costs) -> None:
@@ -310,7 +326,7 @@ class Drill:
             )
             out.patterns = pat.with_loki(found, loki, win, base, fields) if loki else found
         if hits is not None:
-            first = hits.traces[0].trace_id if hits.traces else ""
+            first = next((tid for t in hits.traces if (tid := TraceId.parse(t.trace_id))), "")
             out.failing = [
                 Evidence(
                     signal="tempo",
@@ -322,8 +338,7 @@ class Drill:
             ]
         return out
 
-    def _trace_id(self, e: LogEntry) -> str | None:
-        tid = e.field(self.s.log_trace_field)
-        if tid:
-            return tid
-        return pat.field_of(e.line, self.s.log_trace_field)
+    def _trace_id(self, e: LogEntry) -> TraceId | None:
+        """The line's trace id, when it holds a valid one (a log field is the plugin's, often copied from an
+        incoming request's `traceparent`: anything at all)."""
+        return TraceId.parse(e.field(self.s.log_trace_field) or pat.field_of(e.line, self.s.log_trace_field))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import TypeVar
 
 import msgspec
 
@@ -30,6 +31,8 @@ from plugintop.triage.connections import Backends
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
 from plugintop.triage.signals import Wave, first_wave, latency_detail
+
+T = TypeVar("T")
 
 BASELINE_MAX_S = 24 * 3600.0
 """The stretch before the range fetched as baseline: as long as the range, at most a day."""
@@ -54,7 +57,7 @@ class Triage:
         baseline = min(r.duration, BASELINE_MAX_S)
         self.series_step = choose_step(r.duration + baseline)
         """The step of the signal series, which reach back `baseline` before the range."""
-        self.asker = Asker(backends, self.result, self.step)
+        self.asker = Asker(backends, self.result, self.step, deadline_s=req.deadline_s)
         self.drill = Drill(self.asker, self.s, req.plugin, req.tenant)
         self.scrape_s = DEFAULT_SCRAPE_INTERVAL
         self.rw = rate_window(self.series_step, self.scrape_s)
@@ -75,47 +78,76 @@ class Triage:
         return self.asker.waiting()
 
     # ----- the workflow -------------------------------------------------------------------------
-    async def stream(self) -> AsyncIterator[TriageResult]:
-        """Yields the result after each phase (percentiles + SLO + findings, window parts, verdict)."""
-        await self._scrape_interval()
-        await self._first_wave()
+    async def stream(self) -> AsyncGenerator[TriageResult, None]:
+        """Yields the result after each phase (percentiles + SLO + findings, window parts, verdict).
+
+        Every request a phase starts belongs to it: the phases run their calls in `asyncio.TaskGroup`s,
+        and the tasks that outlive a yield (the business metrics, the error lines, the slowest trace) are
+        cancelled and awaited whenever the triage stops early (the screen moved on, the deadline passed).
+        Any exception in a phase is one problem ("internal") in the result, and the rest goes on."""
+        await self._phase("scrape interval", self._scrape_interval())
+        await self._phase("percentiles", self._first_wave())
         yield self.result
         if self.wave.answered and not self.result.tools:
-            await self._known()
+            await self._phase("known tenants", self._known())
         tool, win = self._focus()
-        business = asyncio.create_task(self._business(win)) if self.result.tools else None
-        if tool is not None or not self.result.tools:
-            target = self._errors_target()
-            errors = asyncio.create_task(self.drill.errors(target.tool, (target.start, target.end))) if target else None
-            ts = next((t for t in self.result.tools if t.tool == tool), None)
-            try:
-                trace = await self.drill.window(tool, ts, win, self._target(tool) or 0.0)
-                try:
+        pending: list[asyncio.Task[object]] = []
+        try:
+            if self.result.tools:
+                pending.append(asyncio.create_task(self._phase("business metrics", self._business(win))))
+            if tool is not None or not self.result.tools:
+                target = self._errors_target()
+                errors = (
+                    asyncio.create_task(
+                        self._phase("error lines", self.drill.errors(target.tool, (target.start, target.end)))
+                    )
+                    if target
+                    else None
+                )
+                pending += [errors] if errors is not None else []
+                ts = next((t for t in self.result.tools if t.tool == tool), None)
+                trace = await self._phase("window", self.drill.window(tool, ts, win, self._target(tool) or 0.0))
+                if trace is not None:
+                    pending.append(trace)
                     yield self.result
                     await trace
-                finally:
-                    trace.cancel()
-                if errors is not None:
-                    self.found = await errors
-            finally:
-                if errors is not None:
-                    errors.cancel()
-        if business is not None:
-            await business
+                if errors is not None and isinstance(found := await errors, Found):
+                    self.found = found
+            for task in pending:
+                await task
+        finally:
+            await _cancelled(pending)
         self._verdict()
         yield self.result
 
     async def run(self) -> TriageResult:
         """The whole triage; with a deadline, what has not answered by then is listed as unchecked."""
         deadline = self.req.deadline_s
+        stream = self.stream()
         try:
             async with asyncio.timeout(deadline):
-                async for _ in self.stream():
+                async for _ in stream:
                     pass
         except TimeoutError:
             self.asker.expire(f"no answer within the {deadline:g} s deadline")
-            self._verdict()
+        finally:
+            await stream.aclose()
+        self._verdict()
         return self.result
+
+    async def _phase(self, name: str, work: Awaitable[T]) -> T | None:
+        """`work`'s result; an unexpected exception is one problem of the triage's, not its end."""
+        try:
+            return await work
+        except (asyncio.CancelledError, TimeoutError, KeyboardInterrupt):
+            raise
+        except BaseExceptionGroup as group:
+            if group.subgroup((asyncio.CancelledError, KeyboardInterrupt)) is not None:
+                raise
+            self.asker.internal(name, group.exceptions[0])
+        except Exception as e:  # noqa: BLE001 - one error policy: the problem is shown, the triage goes on
+            self.asker.internal(name, e)
+        return None
 
     # ----- phases ---------------------------------------------------------------------------------
     async def _scrape_interval(self) -> None:
@@ -127,12 +159,12 @@ class Triage:
         if configured:
             found, source = parse_duration(configured), "context"
         elif p is not None:
-            cfg = await self.asker.ask("prometheus", None, p.scrape_interval(), quiet=True)
+            cfg = await self.asker.ask("prometheus", None, p.scrape_interval(), quiet=True, share=PROBE_SHARE)
             if cfg:
                 found, source = cfg, "server configuration"
             else:  # Mimir, Grafana Cloud or a proxy that hides the configuration: count the samples
                 q = self.promql.samples_in(Scope(self.req.plugin), f"{SAMPLE_SPAN_S:g}s")
-                res = await self.asker.ask("prometheus", q, p.query(q, self.end), quiet=True)
+                res = await self.asker.ask("prometheus", q, p.query(q, self.end), quiet=True, share=PROBE_SHARE)
                 if (spacing := _spacing(res)) is not None:
                     found, source = spacing, "sample spacing"
         if found is None:
@@ -288,6 +320,7 @@ class Triage:
             trace=r.trace,
             profile=r.profile,
             problems=dict(self.asker.problems),
+            partial=dict(self.asker.partial),
             has_data=r.has_data,
             known_tenants=r.known_tenants,
         )
@@ -297,6 +330,8 @@ class Triage:
 
 
 SAMPLE_SPAN_S = 600.0
+PROBE_SHARE = 0.4
+"""The share of a call's time limit the scrape-interval probes may take: they come before everything."""
 
 
 def _spacing(res: QueryResult | None) -> float | None:
@@ -306,3 +341,14 @@ def _spacing(res: QueryResult | None) -> float | None:
     if n is None or not math.isfinite(n) or n < 2:
         return None
     return float(max(1, round(SAMPLE_SPAN_S / n)))
+
+
+async def _cancelled(tasks: list[asyncio.Task[object]]) -> None:
+    """Cancels the tasks that have not finished and waits until they have stopped."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved: a failure was already recorded by its phase
