@@ -213,6 +213,8 @@ class Pattern(msgspec.Struct, frozen=True, kw_only=True):
     baseline_count: int
     example: str
     trace_id: str | None = None
+    sampled: str | None = None
+    """When the counts are estimated from a page of a storm's lines: "1,000 of 36,210" (and the baseline's)."""
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True):

@@ -25,13 +25,19 @@ GROWTH = 2.0
 MAX_PATTERNS = 5
 
 
+_NAME = re.compile(r"[A-Za-z]{2,}[\w.]*[-_.][\w.-]*\d[\w.-]*[A-Za-z][\w.]*")
+"""A word that holds digits between letters: a model's or a package's name (`llama-3.1-8b-instruct`,
+`gpt-4o-mini`, `text-embedding-3-small`), kept whole; `u-42` or `req-12345` are ids, masked."""
+
+
 def mask(message: str) -> str:
     """The message with its variable parts as `<_>`: "timeout after 3012 ms from 10.2.3.4" and
-    "timeout after 2980 ms from 10.2.3.9" give one pattern."""
+    "timeout after 2980 ms from 10.2.3.9" give one pattern; names that hold digits stay as written."""
     out = message
-    for rx in _MASKS:
+    for rx in _MASKS[:-1]:
         out = rx.sub(MASK, out)
-    return " ".join(out.split())
+    numbers = _MASKS[-1]
+    return " ".join(word if _NAME.fullmatch(word) else numbers.sub(MASK, word) for word in out.split())
 
 
 def message_of(line: str, fields: Sequence[str] = ("msg", "message")) -> str:
@@ -61,26 +67,60 @@ def field_of(line: str, name: str) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
+def _scale(fetched: int, total: int | None) -> float:
+    """How many lines each fetched line stands for: 1 unless the fetched lines are a sample of `total`."""
+    return total / fetched if total is not None and fetched > 0 and total > fetched else 1.0
+
+
 def grouped(
-    window: Iterable[tuple[str, str | None]], baseline: Iterable[str], fields: Sequence[str] = ("msg", "message")
+    window: Iterable[tuple[str, str | None]],
+    baseline: Iterable[str],
+    fields: Sequence[str] = ("msg", "message"),
+    *,
+    window_total: int | None = None,
+    baseline_total: int | None = None,
 ) -> list[Pattern]:
     """Patterns of the window's lines (line, trace id) that are new or grew against the baseline's lines,
-    the largest growth first, each with its first line as the example."""
+    the largest growth first, each with its first line as the example.
+
+    When a side's lines are a page out of more (`window_total`, `baseline_total`: every error line of that
+    side, from a LogQL count), each pattern's count is scaled by the share it had of the page, so an error
+    storm 50 times the page's size is compared with its baseline as a whole, never as one page against
+    another; such a pattern says what it was estimated from (`sampled`)."""
     counts: dict[str, int] = {}
     example: dict[str, tuple[str, str | None]] = {}
+    fetched = 0
     for line, trace_id in window:
+        fetched += 1
         p = mask(message_of(line, fields))
         counts[p] = counts.get(p, 0) + 1
         example.setdefault(p, (line, trace_id))
     base: dict[str, int] = {}
+    base_fetched = 0
     for line in baseline:
+        base_fetched += 1
         p = mask(message_of(line, fields))
         base[p] = base.get(p, 0) + 1
-    out = [
-        Pattern(pattern=p, count=n, baseline_count=base.get(p, 0), example=example[p][0], trace_id=example[p][1])
-        for p, n in counts.items()
-        if n >= GROWTH * base.get(p, 0) and n > base.get(p, 0)
-    ]
+    k, bk = _scale(fetched, window_total), _scale(base_fetched, baseline_total)
+    sampled = (f"{fetched:,} of {window_total:,}" if k > 1 and window_total else "") + (
+        f"{'; baseline ' if k > 1 else 'baseline '}{base_fetched:,} of {baseline_total:,}"
+        if bk > 1 and baseline_total
+        else ""
+    )
+    out = []
+    for p, n in counts.items():
+        now, before = round(n * k), round(base.get(p, 0) * bk)
+        if now >= GROWTH * before and now > before:
+            out.append(
+                Pattern(
+                    pattern=p,
+                    count=now,
+                    baseline_count=before,
+                    example=example[p][0],
+                    trace_id=example[p][1],
+                    sampled=sampled or None,
+                )
+            )
     out.sort(key=lambda x: (-(x.count - x.baseline_count), x.pattern))
     return out[:MAX_PATTERNS]
 
@@ -113,6 +153,6 @@ def with_loki(
                     baseline_count=max(b, p.baseline_count),
                     example=p.example,
                     trace_id=p.trace_id,
-                )
+                )  # Loki's pattern ingester counted every line: no longer an estimate
         out.append(p)
     return out

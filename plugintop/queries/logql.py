@@ -73,6 +73,11 @@ class LogQL:
             q += f" | {label_name(self.s.log_tool_field)}={quote(tool)}"
         return q
 
+    def error_lines_count(self, plugin: str, tenant: str, tool: str | None, window: str) -> str:
+        """How many lines `error_lines` has in `window` (a metric query): the whole of a storm that one page
+        of lines only samples."""
+        return f"sum(count_over_time({self.error_lines(plugin, tenant, tool)} [{window}]))"
+
     def error_count(self, plugin: str, tenant: str, window: str) -> str:
         """Error-level lines in `window` (a metric query)."""
         levels = "|".join(re2_escape(v) for v in self.s.log_error_levels)

@@ -319,11 +319,17 @@ class Drill:
         out = Found()
         if page is not None:
             fields = self.s.log_message_fields
+            full = len(page.entries) >= ERROR_LINES or (base_page is not None and len(base_page.entries) >= ERROR_LINES)
+            total, base_total = await self.error_totals(tool, win) if full else (None, None)
             found = pat.grouped(
                 ((e.line, self._trace_id(e)) for e in page.entries),
                 (e.line for e in base_page.entries) if base_page is not None else (),
                 fields,
+                window_total=total,
+                baseline_total=base_total,
             )
+            if total is not None and total > len(page.entries):
+                self.a.note(f"loki: error-line patterns estimated from {len(page.entries):,} of {total:,} lines")
             out.patterns = pat.with_loki(found, loki, win, base, fields) if loki else found
         if hits is not None:
             first = next((tid for t in hits.traces if (tid := TraceId.parse(t.trace_id))), "")
@@ -337,6 +343,24 @@ class Drill:
                 )
             ]
         return out
+
+    async def error_totals(self, tool: str | None, win: tuple[float, float]) -> tuple[int | None, int | None]:
+        """Every error line of the tool in the window and in the window before it, counted by Loki: what a
+        page of lines is a sample of."""
+        loki = self.a.b.loki
+        if loki is None:
+            return None, None
+        ws, we = win
+        q = self.logql.error_lines_count(self.plugin, self.tenant, tool, format_duration(max(we - ws, 1.0)))
+        now, before = await asyncio.gather(
+            self.a.ask("loki", q, loki.query_metric(q, we)), self.a.ask("loki", None, loki.query_metric(q, ws))
+        )
+
+        def count(res: QueryResult | None) -> int | None:
+            v = res.series[0].last_value() if res is not None and res.series else None
+            return int(round(v)) if v is not None and math.isfinite(v) else None
+
+        return count(now), count(before)
 
     def _trace_id(self, e: LogEntry) -> TraceId | None:
         """The line's trace id, when it holds a valid one (a log field is the plugin's, often copied from an

@@ -151,7 +151,9 @@ class Triage:
 
     # ----- phases ---------------------------------------------------------------------------------
     async def _scrape_interval(self) -> None:
-        """The scrape interval: the context's, the server's configuration, or the spacing of raw samples."""
+        """The scrape interval of the plugin's own series: the context's, else the spacing of their samples,
+        else the server's global setting. A job's own `scrape_interval` (a ServiceMonitor's `interval: 60s`
+        under a 15 s global) is ordinary, so the global one is the last resort, not the first."""
         configured = self.ctx.prometheus.scrape_interval
         found: float | None = None
         source = "assumed"
@@ -159,14 +161,14 @@ class Triage:
         if configured:
             found, source = parse_duration(configured), "context"
         elif p is not None:
-            cfg = await self.asker.ask("prometheus", None, p.scrape_interval(), quiet=True, share=PROBE_SHARE)
-            if cfg:
-                found, source = cfg, "server configuration"
-            else:  # Mimir, Grafana Cloud or a proxy that hides the configuration: count the samples
-                q = self.promql.samples_in(Scope(self.req.plugin), f"{SAMPLE_SPAN_S:g}s")
-                res = await self.asker.ask("prometheus", q, p.query(q, self.end), quiet=True, share=PROBE_SHARE)
-                if (spacing := _spacing(res)) is not None:
-                    found, source = spacing, "sample spacing"
+            q = self.promql.samples_in(Scope(self.req.plugin), f"{SAMPLE_SPAN_S:g}s")
+            res = await self.asker.ask("prometheus", q, p.query(q, self.end), quiet=True, share=PROBE_SHARE)
+            if (spacing := _spacing(res)) is not None:
+                found, source = spacing, "sample spacing"
+            elif "prometheus" not in self.asker.problems:
+                cfg = await self.asker.ask("prometheus", None, p.scrape_interval(), quiet=True, share=PROBE_SHARE)
+                if cfg:
+                    found, source = cfg, "server configuration (global)"
         if found is None:
             found = DEFAULT_SCRAPE_INTERVAL
             self.result.notes.append(f"scrape interval not known: {found:g} s assumed")
@@ -200,6 +202,8 @@ class Triage:
         )
         r = self.result
         r.tools, r.slo = self.wave.tools, self.wave.slo
+        if why := sparse(self.wave.samples, self.end - req.range.start, self.scrape_s):
+            self.asker.partial.setdefault("prometheus", why)
         r.has_data = bool(r.tools) or "prometheus" in self.asker.problems
         by_tool = {ts.tool: ts for ts in self.wave.signals}
         found = fx.find(self.wave.signals, self.frame, self.wave.spend_1d_usd)
@@ -334,13 +338,36 @@ PROBE_SHARE = 0.4
 """The share of a call's time limit the scrape-interval probes may take: they come before everything."""
 
 
+NICE_INTERVALS = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0)
+"""Scrape intervals people configure: a spacing within `NICE_SLACK` of one is that one (a missed scrape
+or two stretches the measured spacing a little)."""
+NICE_SLACK = 0.15
+
+
 def _spacing(res: QueryResult | None) -> float | None:
-    """The scrape interval from the most samples a series had in SAMPLE_SPAN_S, to the second; None with
-    fewer than two samples."""
+    """The scrape interval from the most samples a series had in SAMPLE_SPAN_S, to the second (or the
+    configured-looking interval it is close to); None with fewer than two samples."""
     n = res.series[0].last() if res is not None and res.series else None
     if n is None or not math.isfinite(n) or n < 2:
         return None
-    return float(max(1, round(SAMPLE_SPAN_S / n)))
+    raw = SAMPLE_SPAN_S / n
+    nice = min(NICE_INTERVALS, key=lambda v: abs(v - raw) / v)
+    return nice if abs(nice - raw) / nice <= NICE_SLACK else float(max(1, round(raw)))
+
+
+SPARSE = 0.5
+"""A tenant's series holding less than this share of the points the range and interval imply are too
+sparse for "healthy": scrapes were lost, or the interval is not what it seems."""
+
+
+def sparse(samples: float | None, range_s: float, scrape_s: float) -> str | None:
+    """Why the series are too sparse to call healthy, or None."""
+    if samples is None or not math.isfinite(samples) or samples <= 0 or scrape_s <= 0:
+        return None
+    expected = range_s / scrape_s
+    if expected >= 8 and samples < SPARSE * expected:
+        return f"series too sparse: {samples:.0f} of {expected:.0f} points"
+    return None
 
 
 async def _cancelled(tasks: list[asyncio.Task[object]]) -> None:

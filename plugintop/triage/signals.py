@@ -31,6 +31,8 @@ class Wave:
     spend_1d_usd: float | None = None
     answered: bool = False
     """Prometheus answered the series queries (even if with nothing)."""
+    samples: float | None = None
+    """The most raw samples any of the tenant's call-counter series holds over the range (None: not asked)."""
 
 
 def _by(res: QueryResult | None, *labels: str) -> dict[tuple[str, ...], Points]:
@@ -98,6 +100,7 @@ async def first_wave(
         "i_success": p.success_ratio(scope, whole),
         "i_fleet_p99": p.quantile(0.99, scope.rest(), whole),
         "success_30d": p.success_ratio(scope.all_tools(), "30d", by=()),
+        "samples": p.samples_in(scope, whole),
     }
     for w in BURN_WINDOWS:
         instants[f"burn_{w}"] = p.burn_rate(scope.all_tools(), w, success_target)
@@ -186,7 +189,9 @@ def _sorted(
         )
     series_keys = ("p50", "fleet_p99", "p99_t", "rate_tt", "fail_tt", "rate_tv", "fail_tv")
     answered = any(r[k] is not None for k in series_keys)
+    samples = r["samples"]
     return Wave(
+        samples=(samples.series[0].last_value() if samples.series else 0.0) if samples is not None else None,
         tools=tools,
         signals=[ts for ts in signals if ts.tool in {t.tool for t in tools}],
         slo=_slo(r, success_target, daily_budget_usd),
