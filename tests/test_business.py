@@ -4,7 +4,10 @@ it and against the rest of the fleet, and a finding only when one moved with an 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
+import re
+import time
 from typing import Any
 
 import pytest
@@ -14,11 +17,15 @@ from plugintop.analysis.model import BusinessMetric, Finding, TriageResult
 from plugintop.config.context import context_from
 from plugintop.demo.scenario import load_scenario, scenario_from
 from plugintop.demo.stack import DemoStack
+from plugintop.queries.promql import PromQL
 from plugintop.report import render, to_json
 from plugintop.schema import Schema
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
+from plugintop.triage.asking import Asker
+from plugintop.triage.business import business_metrics
 from plugintop.triage.connections import open_backends
+from tests.servers import Answer, Backend, serve
 
 NOW = 1_800_000_000.0
 
@@ -40,13 +47,98 @@ def test_a_move_is_half_or_double_with_the_fleet_still() -> None:
 
 
 def test_names_say_the_kind() -> None:
-    assert [kind_of(n) for n in ("a_total", "a_count", "a_bucket", "a_sum", "a_queue_depth")] == [
-        "counter",
-        "counter",
-        None,
-        None,
-        "gauge",
-    ]
+    assert [kind_of(n) for n in ("a_total", "a_queue_depth")] == ["counter", "gauge"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "recommender_courses_recommended_created",  # prometheus_client: a counter's creation time
+        "recommender_grading_seconds_bucket",
+        "recommender_grading_seconds_sum",
+        "recommender_grading_seconds_count",
+        "recommender_grading_seconds_created",
+        "recommender_build_info",
+        "otel_scope_info",
+        "target_info",
+        "recommender_queue_gcount",
+        "recommender_queue_gsum",
+    ],
+)
+def test_what_the_sdks_write_beside_a_metric_is_never_a_business_metric(name: str) -> None:
+    assert kind_of(name) is None
+    # the discovery's selector leaves the same names out on the server (`!~` is anchored, as in RE2)
+    excluded = next(m for m in PromQL(Schema()).business_metrics("recommender", "acme").split(",") if "!~" in m)
+    assert re.fullmatch(json.loads(excluded.split("!~", 1)[1]), name)
+    assert not re.fullmatch(json.loads(excluded.split("!~", 1)[1]), "recommender_courses_recommended_total")
+
+
+# What a real service instrumented with prometheus_client and the OpenTelemetry SDK exposes for its
+# business metrics, as `/api/v1/series` lists them (a server that ignored the `!~` matcher).
+REAL_SERIES = [
+    "recommender_courses_recommended_total",
+    "recommender_courses_recommended_created",
+    "recommender_grading_seconds_bucket",
+    "recommender_grading_seconds_sum",
+    "recommender_grading_seconds_count",
+    "recommender_grading_seconds_created",
+    "recommender_build_info",
+    "recommender_queue_depth",
+    "target_info",
+    "otel_scope_info",
+]
+
+
+def real_service(now: float) -> Backend:
+    """A Prometheus that lists every series of `REAL_SERIES` whatever the matchers, and answers each
+    instant query: a `_created` series holds a Unix timestamp (about now), the rest small figures."""
+
+    class Prom(Backend):
+        def answer(self, req):  # type: ignore[no-untyped-def]
+            if req.path == "/api/v1/series":
+                rows = [{"__name__": n, "tenant_id": "acme", "job": "recommender"} for n in REAL_SERIES]
+                return Answer(200, {"status": "success", "data": rows})
+            if req.path == "/api/v1/query":
+                q = dict(req.params)["query"]
+                v = now - 3600 if "_created" in q else 42.0
+                row = {"metric": {}, "value": [now, str(v)]}
+                return Answer(200, {"status": "success", "data": {"resultType": "vector", "result": [row]}})
+            return Answer(404, "404 page not found\n", "text/plain")
+
+    return Prom()
+
+
+def test_a_real_sdks_companion_series_are_not_shown_as_business_metrics() -> None:
+    """prometheus_client's `_created` was shown as a business metric ("1,796,645,975.8": a timestamp)."""
+    now = time.time()
+    with serve(real_service(now)) as prom:
+        ctx = context_from({"prometheus": {"url": prom.url}})
+
+        async def go() -> tuple[list[BusinessMetric], int]:
+            async with await open_backends(ctx, only=("prometheus",)) as b:
+                result = TriageResult(plugin="recommender", tenant="acme", start=now - 3600, end=now)
+                asker = Asker(b, result, 60.0)
+                return await business_metrics(
+                    asker,
+                    PromQL(Schema()),
+                    "recommender",
+                    "acme",
+                    (now - 1200, now),
+                    (now - 2400, now - 1200),
+                    now - 3600,
+                )
+
+        metrics, found = asyncio.run(go())
+    assert {m.name: m.kind for m in metrics} == {
+        "recommender_courses_recommended_total": "counter",
+        "recommender_queue_depth": "gauge",
+    }
+    assert found == 2
+    assert all(m.window is not None and m.window < 1e6 for m in metrics)  # no timestamp among them
+    asked = [dict(r.params).get("query", "") for r in prom.requests]
+    assert not any("_created" in q or "_bucket" in q or "target_info" in q for q in asked)
+    series = next(r for r in prom.requests if r.path == "/api/v1/series")
+    assert '__name__!~".+_(created|bucket|sum|count|info|gcount|gsum)|target_info"' in dict(series.params)["match[]"]
 
 
 def _finding(kind: str) -> Finding:

@@ -91,3 +91,28 @@ def test_an_empty_range_exits_1_and_a_bad_limit_2(loki: str) -> None:
     assert empty.returncode == 1 and empty.stdout == ""
     bad = plugintop(loki, "logs", "--limit", "0")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--limit" in bad.stderr
+
+
+def test_tail_help_says_what_the_settle_window_is() -> None:
+    out = subprocess.run([sys.executable, "-m", "plugintop", "tail", "--help"], capture_output=True, text=True).stdout
+    flat = " ".join(out.split())
+    assert "--settle" in flat and "tail.settle, 5s" in flat and "nothing skipped" in flat
+    assert "every poll reads the last --settle again" in flat and "(late by 12.4 s)" in flat and "late_by_s" in flat
+
+
+def test_a_bad_settle_is_a_one_line_usage_error_naming_the_flag(loki: str) -> None:
+    for bad in ("soon", "11m"):
+        r = plugintop(loki, "tail", "--settle", bad, "--for", "1s")
+        assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--settle" in r.stderr, r.stderr
+
+
+def test_the_settle_window_is_a_context_key_validated_like_the_others() -> None:
+    from plugintop.config.context import context_from
+    from plugintop.structs import InvalidValue
+
+    assert context_from({}).tail.settle_s == 5.0
+    assert context_from({"tail": {"settle": "2500ms"}}).tail.settle_s == 2.5
+    for bad in ("0s", "soon", "11m"):
+        with pytest.raises(InvalidValue) as e:
+            context_from({"tail": {"settle": bad}})
+        assert e.value.key == "tail.settle"

@@ -72,8 +72,11 @@ def test_one_stray_point_never_outranks_a_long_stretch() -> None:
     found = fx.latency(tool(Sig(p99=p99, rate=series(noisy(1.0))), target=2.0), FRAME)
     assert len(found) == 1 and found[0].peak == 3.0  # the stray point is no stretch at all
     two = series(lambda m: 20.0 if 2 <= m < 2.5 else (2.4 if 30 <= m < 50 else 0.5))
-    ranked = fx.order(fx.latency(tool(Sig(p99=two, rate=series(noisy(1.0))), target=2.0), FRAME))
+    ranked = fx.order(fx.latency(tool(Sig(p99=two, rate=series(noisy(20.0))), target=2.0), FRAME))
     assert ranked[0].peak == 2.4 and len(ranked) == 2
+    # at a call a second, the half-minute spike is 30 calls of which one is past the line: no finding
+    alone = fx.latency(tool(Sig(p99=two, rate=series(noisy(1.0))), target=2.0), FRAME)
+    assert [f.peak for f in alone] == [2.4]
 
 
 @pytest.mark.parametrize(("level", "found"), [(1.99, 0), (2.01, 1)])
@@ -198,10 +201,17 @@ def test_not_version_when_the_version_serves_the_other_tenants_well() -> None:
 
 
 def test_latency_of_a_handful_of_calls_is_no_incident() -> None:
-    """A p99 past the line over a stretch that held fewer than MIN_CALLS calls says nothing."""
+    """A p99 past the line over a stretch that held fewer than MIN_CALLS calls says nothing; nor does one
+    whose calls past the line, estimated from the quantiles, are one or two."""
     p99 = series(during(40, 36, 3.0, 0.5))
     assert fx.latency(tool(Sig(p99=p99, rate=series(lambda m: 0.02)), target=2.0), FRAME) == []  # ~5 calls
-    assert len(fx.latency(tool(Sig(p99=p99, rate=series(lambda m: 0.2)), target=2.0), FRAME)) == 1  # ~48
+    # ~48 calls, the p99 alone past the line: about one slow call
+    assert fx.latency(tool(Sig(p99=p99, rate=series(lambda m: 0.2)), target=2.0), FRAME) == []
+    # the same 48 calls with the median past the line too: half of them slow
+    slow = Sig(p99=p99, p50=series(during(40, 36, 2.5, 0.2)), rate=series(lambda m: 0.2))
+    assert len(fx.latency(tool(slow, target=2.0), FRAME)) == 1
+    # ~1,200 calls with the p99 alone past it: a dozen slow calls
+    assert len(fx.latency(tool(Sig(p99=p99, rate=series(lambda m: 5.0)), target=2.0), FRAME)) == 1
 
 
 def test_not_version_when_the_version_served_long_before() -> None:

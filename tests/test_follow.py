@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from plugintop.cli.tail import EXIT_BEHIND, run_tail
 from plugintop.clients.loki import LokiClient
 from plugintop.models.loki import LogEntry, LogPage
-from plugintop.triage.follow import LogFollower
+from plugintop.triage.follow import LateEntry, LogFollower, late_ages
 from tests.servers import Answer, Backend, Request, serve
 
 S = 1_000_000_000
@@ -32,6 +33,9 @@ class FakeLoki(Backend):
         self.faults: dict[int, str] = {}
         self.calls = 0
         self.delay = 0.0
+        self.visible_at: dict[tuple[int, str], int] = {}
+        """When a line becomes queryable (ns; absent: at once), as a shipper's batching makes it."""
+        self.now: Callable[[], int] = time.time_ns
 
     def answer(self, req: Request) -> Answer:
         self.calls += 1
@@ -46,7 +50,9 @@ class FakeLoki(Backend):
         p = dict(req.params)
         lo, hi, limit = int(p["start"]), int(p["end"]), int(p["limit"])
         assert p["direction"] == "forward"
-        picked = sorted(e for e in self.entries if lo <= e[0] < hi)[:limit]
+        now = self.now()
+        shown = (e for e in self.entries if lo <= e[0] < hi and self.visible_at.get(e, 0) <= now)
+        picked = sorted(shown)[:limit]
         body = {
             "status": "success",
             "data": {
@@ -89,7 +95,7 @@ async def collect(
         fake.entries.extend(new)
         clock[0] = now
         batch = await f.poll()
-        while batch.behind:
+        while batch.more:
             seen += [e.line for e in batch.entries]
             gaps += batch.gaps
             batch = await f.poll()
@@ -137,6 +143,55 @@ async def test_a_line_reaching_loki_late_is_still_shown_once(loki: FakeLoki) -> 
         plan = [(NOW + 1.1, first), (NOW + 1.2, []), (NOW + 1.5, straggler), (NOW + 2.0, []), (NOW + 4.0, [])]
         seen, gaps = await collect(f, clock, loki, plan)
     assert sorted(seen) == ["late by 0.7 s", "on time"] and len(seen) == 2 and gaps == []
+
+
+async def test_a_line_reaching_loki_3s_after_its_timestamp_is_shown_once(loki: FakeLoki) -> None:
+    """A shipper's batching (Promtail/Alloy batch wait, Fluent Bit flush, ~1 s, plus ingest) makes a line
+    queryable seconds after its own timestamp, while newer lines already are: it is shown, once."""
+    t0 = time.time_ns()
+    clock = [t0 / S]
+    loki.now = lambda: int(clock[0] * S)
+    on_time = [(t0 + i * S // 10 + 7, f"on time {i}") for i in range(80)]
+    lagged = (t0 + 2 * S + 123, "lagged 3 s")
+    loki.entries = [*on_time, lagged]
+    loki.visible_at = {e: e[0] for e in on_time} | {lagged: lagged[0] + 3 * S}
+    async with httpx.AsyncClient(base_url=loki.url) as http:
+        f = LogFollower(LokiClient(http), '{plugin="p"}', t0 - S, clock=lambda: clock[0])
+        seen, gaps = await collect(f, clock, loki, [(t0 / S + k / 5, []) for k in range(1, 60)])
+    assert seen.count("lagged 3 s") == 1
+    assert sorted(seen) == sorted(line for _, line in loki.entries) and gaps == []
+
+
+async def test_a_line_reaching_loki_after_the_settle_window_is_shown_once_marked_late(loki: FakeLoki) -> None:
+    """8 s late, past the 5 s settle window: the sweep at twice the settle finds it, shown once as a
+    `LateEntry` that says how long after its timestamp it was shown; the lines on time are not marked."""
+    t0 = time.time_ns()
+    clock = [t0 / S]
+    loki.now = lambda: int(clock[0] * S)
+    on_time = [(t0 + i * S // 4 + 11, f"on time {i}") for i in range(40)]
+    very_late = (t0 + 3 * S + 5, "8 s late")
+    loki.entries = [*on_time, very_late]
+    loki.visible_at = {very_late: very_late[0] + 8 * S}
+    shown: list[LogEntry] = []
+    async with httpx.AsyncClient(base_url=loki.url) as http:
+        f = LogFollower(LokiClient(http), '{plugin="p"}', t0 - S, clock=lambda: clock[0])
+        for k in range(1, 200):  # 40 s of polls, 0.2 s apart
+            clock[0] = t0 / S + k / 5
+            batch = await f.poll()
+            shown += batch.entries
+            while batch.more:
+                batch = await f.poll()
+                shown += batch.entries
+            assert not batch.gaps
+    late = [e for e in shown if isinstance(e, LateEntry)]
+    assert [e.line for e in late] == ["8 s late"] and f.late == 1
+    assert 8 * S <= late[0].late_ns <= 13 * S  # found by the sweep at 10-12.5 s of age
+    assert sorted(e.line for e in shown) == sorted(line for _, line in loki.entries)
+
+
+def test_the_late_sweeps_double_from_twice_the_settle_to_the_horizon() -> None:
+    assert late_ages(5 * S, 120 * S) == (10 * S, 20 * S, 40 * S, 80 * S, 120 * S)
+    assert late_ages(90 * S, 120 * S) == (180 * S,)
 
 
 async def test_429_5xx_and_a_dropped_connection_lose_nothing(loki: FakeLoki) -> None:
@@ -205,7 +260,7 @@ def test_any_timestamps_any_page_size_every_line_once(
             clock[0] = t / S
             batch = await f.poll()
             seen += [e.line for e in batch.entries]
-            while batch.behind:
+            while batch.more:
                 batch = await f.poll()
                 seen += [e.line for e in batch.entries]
             assert not batch.gaps
@@ -215,6 +270,132 @@ def test_any_timestamps_any_page_size_every_line_once(
     assert sorted(seen) == sorted(line for *_, line in lines) and len(seen) == len(lines)
     if not any(lags[: len(offsets)]):
         assert seen == [line for _, _, line in sorted(lines)]
+
+
+class StreamsLoki:
+    """Loki's `query_range` over several streams whose lines become visible at their arrival time."""
+
+    def __init__(self, lines: list[tuple[int, int, str, str]], clock: list[float]) -> None:
+        self.lines = lines  # (ts_ns, arrives_ns, line, pod)
+        self.clock = clock
+        self.calls = 0
+
+    async def query_logs(self, query: str, start_ns: int, end_ns: int, *, limit: int, direction: str) -> LogPage:
+        self.calls += 1
+        now = int(self.clock[0] * S)
+        got = sorted(
+            (t, pod, line) for t, arrives, line, pod in self.lines if arrives <= now and start_ns <= t < end_ns
+        )
+        picked = got[:limit]
+        entries = [LogEntry.of(t, line, {"plugin": "p", "pod": pod}) for t, pod, line in picked]
+        return LogPage(entries, len(picked) >= limit, [])
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.integers(0, 3_000_000_000), st.integers(0, 8_000_000_000), st.sampled_from("abc"), st.sampled_from("xyz")
+        ),
+        min_size=1,
+        max_size=50,
+    ),
+    collide=st.integers(0, 6),
+    extra=st.integers(1, 4),
+    steps=st.lists(st.integers(1, 700_000_000), min_size=1, max_size=40),
+)
+def test_any_lateness_up_to_the_horizon_every_line_once_late_only_past_the_settle(
+    lines: list[tuple[int, int, str, str]], collide: int, extra: int, steps: list[int]
+) -> None:
+    """Lines in three streams at today's epoch, several sharing a nanosecond (the same text in two streams
+    is two lines), each reaching Loki 0-8 s late, polled at any pace with a 1 s settle window and an 8 s
+    horizon: every line is shown exactly once across the overlapping reads and sweeps; a line at most the
+    settle late is never marked late; a late one says at least its real lateness."""
+    import asyncio
+    from collections import Counter
+
+    base = time.time_ns() // S * S + 123_456_789
+    rows = [
+        (base + (o if i >= collide else 0), base + (o if i >= collide else 0) + lag, text, pod)
+        for i, (o, lag, text, pod) in enumerate(lines)
+    ]
+    rows = list(
+        {(t, text, pod): (t, a, text, pod) for t, a, text, pod in rows}.values()
+    )  # Loki keeps one of exact repeats
+    page = max(Counter(t for t, *_ in rows).values()) + extra
+    clock = [base / S - 0.5]
+    loki = StreamsLoki(rows, clock)
+    f = LogFollower(loki, "{}", base - S, page_limit=page, clock=lambda: clock[0], settle=1.0, horizon=8.0)  # type: ignore[arg-type]
+
+    async def run() -> list[LogEntry]:
+        seen: list[LogEntry] = []
+        t = base
+        for step in [*steps, *[500_000_000] * 40]:  # then 20 s more, past every sweep
+            t += step
+            clock[0] = t / S
+            batch = await f.poll(max_pages=1)  # one request a poll, as `follow` does
+            seen += batch.entries
+            while batch.more:  # the pages of one read, each a little later
+                t += 40_000_000
+                clock[0] = t / S
+                batch = await f.poll(max_pages=1)
+                seen += batch.entries
+            assert not batch.gaps
+        return seen
+
+    seen = asyncio.run(run())
+    ids = Counter((e.ts_ns, e.line, e.labels["pod"]) for e in seen)
+    assert ids == Counter((t, text, pod) for t, _, text, pod in rows)
+    lag = {(t, text, pod): a - t for t, a, text, pod in rows}
+    for e in seen:
+        real = lag[(e.ts_ns, e.line, e.labels["pod"])]
+        if isinstance(e, LateEntry):
+            assert real > S and e.late_ns >= real
+    assert len(f.seen) == 0  # every identity forgotten once no read reaches back to it
+
+
+async def test_after_an_outage_the_backlog_is_read_once_and_not_remembered_for_ever() -> None:
+    """Loki down for 60 s while 20 lines/s go on (1 s settle, 8 s horizon): once it answers, the backlog is
+    shown once after a recovered gap, the sweeps skip what the catch-up already read old enough (no
+    re-read of the outage), and only the last horizon's identities are kept."""
+    from collections import Counter
+
+    from plugintop.errors import BackendError
+
+    base = time.time_ns() // S * S + 987_654_321
+    rows = [(base + i * S // 20, base + i * S // 20 + (i % 5) * S // 10, f"l{i}", "x") for i in range(20 * 85)]
+    clock = [base / S]
+
+    class Flaky(StreamsLoki):
+        down = False
+        read = 0
+
+        async def query_logs(self, query: str, start_ns: int, end_ns: int, *, limit: int, direction: str) -> LogPage:
+            if self.down:
+                raise BackendError("loki", "unreachable")
+            page = await super().query_logs(query, start_ns, end_ns, limit=limit, direction=direction)
+            self.read += len(page.entries)
+            if clock[0] >= base / S + 74.95:  # after the outage: how often each line in it is read again
+                reads.update(e.line for e in page.entries if base + 20 * S <= e.ts_ns < base + 60 * S)
+            return page
+
+    reads: Counter[str] = Counter()
+    loki = Flaky(rows, clock)
+    f = LogFollower(loki, "{}", base, page_limit=500, clock=lambda: clock[0], settle=1.0, horizon=8.0)  # type: ignore[arg-type]
+    seen: list[LogEntry] = []
+    gaps: list[Any] = []
+    for k in range(1, 900):  # 90 s, 0.1 s apart; down from 15 s to 75 s
+        clock[0] = base / S + k / 10
+        loki.down = 150 <= k < 750
+        batch = await f.poll()
+        seen += batch.entries
+        gaps += batch.gaps
+        if k == 780:
+            assert len(f.seen) <= 20 * 16  # the last horizon and a quarter, the settle and a little
+    assert sorted(e.line for e in seen) == sorted(line for _, _, line, _ in rows) and len(seen) == len(rows)
+    assert not any(isinstance(e, LateEntry) for e in seen)
+    assert len(gaps) == 1 and gaps[0].recovered
+    assert len(reads) == 20 * 40 and max(reads.values()) <= 2  # the catch-up (a page edge twice), no sweep again
 
 
 async def test_tail_command_output_is_inert_and_stops_after_for(loki: FakeLoki) -> None:
@@ -239,6 +420,44 @@ async def test_tail_command_output_is_inert_and_stops_after_for(loki: FakeLoki) 
         )
     rows = [json.loads(x) for x in out2.getvalue().splitlines()]
     assert rows[0]["line"].startswith("\x1b[2J") and "\x1b" not in out2.getvalue()
+
+
+async def test_tail_marks_a_line_found_past_the_settle_window_in_text_and_jsonl(loki: FakeLoki) -> None:
+    """`tail` with a 0.3 s settle: a line 1 s late is printed once, marked `(late by …)` after its time in
+    text and with `late_by_s` in jsonl; a line 0.2 s late, within the settle, is printed unmarked; a hostile
+    late line stays inert."""
+    texts = []
+    for fmt in ("text", "jsonl"):
+        now = time.time_ns()
+        slow = (now + S // 2, "\x1b[2Jslow \u202eevil")
+        quick = (now + S // 2 + 1, "quick")
+        loki.entries = [slow, quick]
+        loki.visible_at = {slow: slow[0] + S, quick: quick[0] + S // 5}
+        out = io.StringIO()
+        async with httpx.AsyncClient(base_url=loki.url) as http:
+            rc = await run_tail(LokiClient(http), "{}", now - S, fmt=fmt, duration=3.5, every=0.1, settle=0.3, out=out)
+        assert rc == 0
+        texts.append(out.getvalue())
+    text, jsonl = texts
+    assert text.count("slow") == 1 and text.count("quick") == 1 and "\x1b" not in text
+    slow_row = next(x for x in text.splitlines() if "slow" in x)
+    assert re.fullmatch(r"\S+Z \(late by \d+\.\d s\) ␛\[2Jslow ⟨U\+202E⟩evil", slow_row), slow_row
+    assert "late" not in next(x for x in text.splitlines() if "quick" in x)
+    rows = {r["line"]: r for r in map(json.loads, jsonl.splitlines())}
+    assert rows.keys() == {slow[1], "quick"} and "late_by_s" not in rows["quick"]
+    assert 1.0 <= rows[slow[1]]["late_by_s"] < 3.0
+
+
+def test_the_screen_marks_a_late_line_and_its_detail_says_why() -> None:
+    from plugintop.ui.widgets.loglines import detail_lines, format_line
+
+    e = LateEntry(NOW_NS, '{"level":"info","msg":"\x1b]52;c;x\x07hi"}', stream={"plugin": "p"}, late_ns=7_250_000_000)
+    row = format_line(e)
+    assert "(late by 7.2 s)" in row.text and "\x1b" not in row.text and "\x07" not in row.text
+    assert "(late by 7.2 s) msg" not in row.text  # right after the time, before the fields
+    assert format_line(LogEntry.of(NOW_NS, "on time")).text.count("late") == 0
+    assert any("late by 7.2 s" in x and "settle" in x for x in detail_lines(e))
+    assert "(late by 7.2 s)" in format_line(e, template=("msg",)).text
 
 
 async def test_tail_reports_a_failing_backend_once_and_does_not_stop_silently() -> None:

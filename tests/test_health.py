@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -59,11 +60,16 @@ class Empty(Backend):
         if req.path == "/api/v1/query_range":
             return Answer(200, {"status": "success", "data": {"resultType": "matrix", "result": []}})
         if req.path == "/api/v1/query":
-            rows = [
-                {"metric": {"__name__": "up", "instance": f"pod-{i}"}, "value": [NOW, str(v)]}
-                for i, v in enumerate(self.up)
-            ]
-            assert p["query"].startswith("up{")
+            target = [{"job": "recommender", "instance": f"pod-{i}"} for i in range(len(self.up))]
+            rows: list[dict[str, Any]]
+            if p["query"].startswith("count by (job, instance)"):  # the targets of the plugin's series
+                rows = [{"metric": m, "value": [NOW, "4"]} for m in target]
+            else:
+                assert p["query"].startswith("up{")
+                rows = [
+                    {"metric": {"__name__": "up", **m}, "value": [NOW, str(v)]}
+                    for m, v in zip(target, self.up, strict=True)
+                ]
             return Answer(200, {"status": "success", "data": {"resultType": "vector", "result": rows}})
         if req.path == "/loki/api/v1/query_range":
             return Answer(200, {"status": "success", "data": {"resultType": "streams", "result": []}})

@@ -117,7 +117,7 @@ def test_a_60s_scrape_is_found_and_followed() -> None:
         },
         target=2.0,
     )
-    assert r.scrape_interval_s == 60 and r.scrape_interval_source == "server configuration"
+    assert r.scrape_interval_s == 60 and r.scrape_interval_source == "sample spacing"
     assert all("[1m]" not in q for q in r.queries["prometheus"])
     v = r.verdict
     assert v is not None and (v.state, v.cause, v.tool) == ("incident", "llm", "ask"), v

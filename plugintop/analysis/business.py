@@ -27,12 +27,21 @@ def moved(m: BusinessMetric) -> bool:
     return f is None or abs(f - 1) < FLEET_STILL
 
 
+SDK_SUFFIXES = ("_created", "_bucket", "_sum", "_count", "_info", "_gcount", "_gsum")
+"""Series the SDKs write beside a metric, never a business figure of their own: prometheus_client's
+`_created` (a counter's or histogram's creation time, a Unix timestamp), a histogram's or summary's
+`_bucket`, `_sum` and `_count` (and OpenMetrics' gauge histogram's `_gcount`, `_gsum`), an info metric's
+`_info` (the OpenTelemetry exporter's `otel_scope_info` among them)."""
+SDK_NAMES = frozenset({"target_info"})
+"""Whole names the SDKs write that are never business metrics (OpenTelemetry's resource attributes)."""
+
+
 def kind_of(name: str) -> str | None:
-    """A metric's kind from its name, as the SDK names them: `_total` and a histogram's `_count` are
-    counters; a histogram's `_bucket` and `_sum` are left out (its `_count` stands for it); else a gauge."""
-    if name.endswith(("_bucket", "_sum")):
+    """A metric's kind from its name, as the SDK names them: `_total` is a counter; what the SDKs write
+    beside a metric (`SDK_SUFFIXES`, `SDK_NAMES`) is none (None: not a business metric); else a gauge."""
+    if name in SDK_NAMES or name.endswith(SDK_SUFFIXES):
         return None
-    return "counter" if name.endswith(("_total", "_count")) else "gauge"
+    return "counter" if name.endswith("_total") else "gauge"
 
 
 def findings(metrics: list[BusinessMetric], found: list[Finding]) -> list[Finding]:

@@ -5,7 +5,11 @@ The lines, each tested at its edges:
 
 - **latency**: the tenant's p99 above the target, or without one above `LATENCY_FACTOR` × its
   baseline (`window.baseline`); held while above half-way between the baseline and that line; over
-  at least `MIN_CALLS` calls (a p99 of a handful of calls is noise).
+  at least `MIN_CALLS` calls (a p99 of a handful of calls is noise), of which at least
+  `MIN_SLOW_CALLS` were past the line (estimated from the quantiles: `slow_share`). A tool whose usual
+  p99 already touches its target (`TOUCHING` of it) is held to its own baseline too: its line is at
+  least `TOUCH_FACTOR` × that baseline. At 10 calls a minute in coarse buckets, one slow call reads as
+  "p99 3.6 s"; that is not an incident.
 - **errors**: the failure ratio burning the error budget `ERROR_BURN` times over (held while over
   `ERROR_BURN_EXIT`), with at least `MIN_FAILURES` failed calls in the stretch.
 - **cost**: LLM cost per call (tokens per call without a cost counter) at `COST_FACTOR` × its
@@ -13,7 +17,9 @@ The lines, each tested at its edges:
 - **traffic**: the call rate `SURGE` × its usual level or more, or under `DROP` × it, for
   `TRAFFIC_MIN_S` or longer, for a tool that usually has at least `TRAFFIC_MIN_RATE` calls/s.
 
-Rank = kind weight × ln(severity) × minutes. Where two findings of one tool overlap, the one that
+Rank = kind weight × ln(severity) × minutes; a latency finding's is scaled by the share of its calls
+past the line (`REAL_SHARE` or more counts whole), so a long shallow wobble of the p99 alone never
+outranks an incident that slowed most calls. Where two findings of one tool overlap, the one that
 explains the other comes first (errors › latency › cost › traffic: slow model calls write longer
 answers, so an LLM-bound slowdown also raises cost per call)."""
 
@@ -35,6 +41,11 @@ ERROR_BURN = 6.0
 ERROR_BURN_EXIT = 3.0
 MIN_FAILURES = 5
 MIN_CALLS = 20
+MIN_SLOW_CALLS = 5.0
+"""Calls past the line, estimated, below which a p99 over it is one or two slow calls, not an incident."""
+TOUCHING = 0.8
+TOUCH_FACTOR = 1.5
+REAL_SHARE = 0.1
 SMOOTH_CALLS = 50.0
 COST_FACTOR = 2.0
 COST_EXIT = 1.5
@@ -98,6 +109,9 @@ def latency_line(sig: Sig, frame: Frame, target: float | None) -> tuple[float, f
     """(line, exit line, baseline) of the p99, or None without enough data for a baseline or a target."""
     base = w.baseline(*split(sig.p99, frame))
     if target is not None:
+        if base is not None and base >= TOUCHING * target:
+            line = max(target, base * TOUCH_FACTOR)  # usually at its target: judged against itself too
+            return line, max(target, base * (1 + (TOUCH_FACTOR - 1) / 2)), base
         exit_line = target - 0.5 * (target - base) if base is not None and base < target else target
         return target, exit_line, base
     if base is None or base <= 0:
@@ -115,26 +129,63 @@ def latency(ts: ToolSignals, frame: Frame) -> list[Finding]:
     for st in w.above(within, line, exit_line, frame.step):
         if total(w.between(ts.tenant.rate, st.hot[0][0], st.end), frame.step) < MIN_CALLS:
             continue  # a p99 of a handful of calls is noise
+        slow, share = slow_calls(st.hot, ts.tenant, line, frame.step)
+        if slow < MIN_SLOW_CALLS:
+            continue  # one or two slow calls in a wide bucket: not an incident
         sev = _mean_ratio(st.hot, line)
         start = max(st.start, frame.start)
         ev = [Evidence(signal="prometheus", what="p99", value=st.peak, baseline=base, unit="s")]
         if ts.p99_target_s is not None:
             ev.append(Evidence(signal="prometheus", what="p99_target", value=ts.p99_target_s, unit="s"))
-        out.append(
-            _finding(
-                "latency",
-                ts.tool,
-                start,
-                st.end,
-                sev,
-                cause="unknown",
-                evidence=ev,
-                peak=st.peak,
-                threshold=line,
-                baseline=base,
-            )
+        ev.append(
+            Evidence(signal="prometheus", what="slow_calls", value=round(slow), unit="count", detail=f"{share:.0%}")
         )
+        found = _finding(
+            "latency",
+            ts.tool,
+            start,
+            st.end,
+            sev,
+            cause="unknown",
+            evidence=ev,
+            peak=st.peak,
+            threshold=line,
+            baseline=base,
+        )
+        out.append(_with_rank(found, found.rank * min(1.0, max(share, 0.01) / REAL_SHARE)))
     return out
+
+
+def _near(points: Points, t: float, step: float) -> float | None:
+    """The value of the point of `points` nearest `t`, within a step."""
+    best = min(points, key=lambda p: abs(p[0] - t), default=None)
+    return best[1] if best is not None and abs(best[0] - t) <= step and math.isfinite(best[1]) else None
+
+
+def slow_share(p99: float, p50: float | None, line: float) -> float:
+    """The share of calls slower than `line`, from the quantiles: half or more with the median past it;
+    else between 1 % (the p99 just past it) and half, by where the line sits between the median and the
+    p99 on a log scale (latencies spread multiplicatively)."""
+    if p50 is not None and p50 > line:
+        return 0.5
+    if not math.isfinite(p99) or p99 <= line:
+        return 0.01 if math.isinf(p99) else 0.0
+    if p50 is None or p50 <= 0 or p99 <= p50:
+        return 0.01
+    where = math.log(p99 / line) / math.log(p99 / p50)
+    return 0.01 + 0.49 * min(1.0, max(0.0, where))
+
+
+def slow_calls(hot: list[tuple[float, float]], sig: Sig, line: float, step: float) -> tuple[float, float]:
+    """(calls past `line`, their share of the calls) over the hot points: each point's calls times the
+    share of them the quantiles put past the line."""
+    slow = calls = 0.0
+    for t, p99 in hot:
+        rate = _near(sig.rate, t, step) or 0.0
+        n = rate * step
+        calls += n
+        slow += n * slow_share(p99, _near(sig.p50, t, step), line)
+    return slow, (slow / calls if calls else 0.0)
 
 
 def failure_ratio_in(sig: Sig, start: float, end: float, step: float) -> tuple[float, float]:
@@ -344,13 +395,15 @@ def order(found: list[Finding]) -> list[Finding]:
     the same tool is ranked as its consequence."""
     out = []
     for f in found:
-        shadow = any(
-            g.tool == f.tool
+        shadows = [
+            g.rank
+            for g in found
+            if g.tool == f.tool
             and PRECEDENCE.index(g.kind) < PRECEDENCE.index(f.kind)
             and _overlap(f, g) >= 0.5 * max(f.duration, 1.0)
-            for g in found
-        )
-        out.append(f if not shadow else _with_rank(f, f.rank * OVERSHADOWED))
+        ]
+        # a consequence never comes before what explains it
+        out.append(f if not shadows else _with_rank(f, min(f.rank * OVERSHADOWED, 0.999 * min(shadows))))
     return sorted(out, key=lambda f: (-f.rank, PRECEDENCE.index(f.kind), f.start))
 
 

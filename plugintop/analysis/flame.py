@@ -1,5 +1,6 @@
 """Provides flame-graph analysis: decoding Pyroscope's level encoding into a call tree, top functions
-by self and total, and what got hotter against a baseline."""
+by self and total, the plugin's CPU per second, and what got hotter against a baseline (self share,
+total share, or CPU per second)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,16 @@ OTHER = "other"
 NOISE = 0.01
 """A function's self share must move by at least this (1 point of CPU) against the baseline to count as
 hotter or colder: smaller moves are sampling noise (a 10 s profile at 100 Hz holds 1,000 samples)."""
+BAR = 0.10
+"""A move of this much (10 points of the window's CPU) is a lot: the verdict's bar for a hot function, and
+the least growth of a function's CPU per second that counts on its own (when its share held)."""
+CPU_RISE = 1.2
+"""The plugin's CPU per second rose by this factor or more: a function's own CPU per second may count."""
+EVERY_STACK = 1 - NOISE
+"""A function with this total share or more is on every stack (main, the event loop)."""
+EXPLAINS = 0.8
+"""A callee whose inclusive growth is at least this part of its caller's explains the caller's: the
+caller is not listed for it (the callee, where the time went, is)."""
 
 
 def decode(fg: FlameGraph) -> list[FlameNode]:
@@ -107,6 +118,47 @@ def self_totals_of(fg: FlameGraph) -> tuple[dict[str, int], int]:
     return out, grand
 
 
+def totals_of(fg: FlameGraph, wanted: set[str]) -> dict[str, int]:
+    """Total (inclusive) value of each wanted function straight from the levels, recursion counted once (as
+    `function_totals`, without building the tree): what a baseline contributes."""
+    width = 7 if fg.diff else 4
+    names = fg.names
+    out: dict[str, int] = {}
+    get = out.get
+    empty: frozenset[str] = frozenset()
+    prev_ends: list[int] = []
+    prev_paths: list[frozenset[str]] = []
+    for values in fg.levels:
+        ends: list[int] = []
+        paths: list[frozenset[str]] = []
+        lx = rx = right = 0
+        p = 0
+        last = len(prev_ends) - 1
+        for i in range(0, len(values) - width + 1, width):
+            lx += values[i]
+            total = values[i + 1]
+            if fg.diff:
+                rx += values[i + 3]
+                right = values[i + 4]
+            cx = lx + rx
+            if last >= 0:
+                while p < last and prev_ends[p] <= cx:
+                    p += 1
+                path = prev_paths[p]
+            else:
+                path = empty
+            name = names[values[i + width - 1]]
+            if name in wanted and name not in path:
+                out[name] = get(name, 0) + total
+                path = path | {name}
+            paths.append(path)
+            ends.append(cx + total + right)
+            lx += total
+            rx += right
+        prev_ends, prev_paths = ends, paths
+    return out
+
+
 def _shares(values: dict[str, int], total: int, skip: set[str]) -> dict[str, float]:
     if total <= 0:
         return {}
@@ -160,6 +212,64 @@ def matches(nodes: list[FlameNode], text: str) -> tuple[list[int], float]:
     return [i for i, h in enumerate(hit) if h], share / max(1, nodes[0].total)
 
 
+def cpu_per_s(total: int, span: tuple[float, float], sample_rate: float = 1e9) -> float:
+    """CPU per second of wall time (how many cores were busy): a profile's total over its window."""
+    length = span[1] - span[0]
+    return total / sample_rate / length if length > 0 else 0.0
+
+
+def _callee_best(nodes: list[FlameNode], growth: dict[str, float]) -> dict[str, float]:
+    """Per function, the largest growth among the functions it calls (recursion left out); `growth` holds
+    only the functions that could explain a caller (the rest count as no growth)."""
+    out: dict[str, float] = {}
+    get = out.get
+    if not growth:
+        return out
+    for n in nodes:
+        g = growth.get(n.name)
+        if g is None or n.parent < 0:
+            continue
+        caller = nodes[n.parent].name
+        if caller != n.name and g > get(caller, -1.0):
+            out[caller] = g
+    return out
+
+
+def _hotter(
+    nodes: list[FlameNode],
+    d_self: dict[str, float],
+    d_total: dict[str, float],
+    d_cpu: dict[str, float],
+    share: dict[str, float],
+) -> dict[str, float]:
+    """Per function, how much hotter it got in points of the window's CPU (only those past `NOISE`).
+
+    Its self share's growth always counts; its total (inclusive) share's growth counts unless a function
+    it calls grew as much (`EXPLAINS`): then the growth is that callee's, which is named instead. When the
+    plugin's CPU per second rose (`d_cpu` not empty) and neither share rose past `BAR`, the growth of its
+    own CPU per second (as a part of the window's CPU) counts once it reaches `BAR`, under the same rule,
+    for a function that is not on every stack (`share`, its total share in the window, below
+    `EVERY_STACK`: the main loop's CPU rises with any work and says nothing of where it went).
+    """
+    total = {f: d for f, d in d_total.items() if d >= EXPLAINS * NOISE}
+    cpu = {f: d for f, d in d_cpu.items() if d >= EXPLAINS * BAR}
+    best_total, best_cpu = _callee_best(nodes, total), _callee_best(nodes, cpu)
+    out: dict[str, float] = {}
+    for f in {f for f, d in d_self.items() if d >= NOISE} | set(total) | set(cpu):
+        if f == OTHER:
+            continue
+        m = d_self.get(f, 0.0)
+        t = total.get(f, 0.0)
+        if t > m and best_total.get(f, 0.0) < EXPLAINS * t:
+            m = t
+        c = cpu.get(f, 0.0)
+        if m < BAR <= c and share.get(f, 0.0) < EVERY_STACK and best_cpu.get(f, 0.0) < EXPLAINS * c:
+            m = c
+        if m >= NOISE:
+            out[f] = m
+    return out
+
+
 def summarise(
     window: FlameGraph,
     baseline: FlameGraph | None,
@@ -169,7 +279,9 @@ def summarise(
     sample_rate: float = 1e9,
     nodes: list[FlameNode] | None = None,
 ) -> ProfileSummary:
-    """Top functions by self and total share in the window, and those whose self share grew most.
+    """Top functions by self and total share in the window, the plugin's CPU per second in the window and
+    the baseline, and the functions that got hotter (`_hotter`: self share, total share, or their own CPU
+    per second while the plugin's rose) or colder (self share).
 
     Args:
         nodes: the window already decoded (the triage decodes it once for the flame view too).
@@ -182,15 +294,30 @@ def summarise(
     total_share = _shares(total_w, grand, skip)
     hotter: list[FunctionShare] = []
     colder: list[FunctionShare] = []
+    hotter_self: list[FunctionShare] = []
+    hotter_total: list[FunctionShare] = []
     base_grand = 0
+    cpu_w = cpu_per_s(grand, span, sample_rate)
+    cpu_b = 0.0
     truncated = any(n.name == OTHER for n in nodes) or (window.max_nodes > 0 and len(nodes) >= window.max_nodes)
     if baseline is not None:
         base_self, base_grand = self_totals_of(baseline)
-        base_share = _shares(base_self, base_grand, skip)
+        cpu_b = cpu_per_s(base_grand, base_span, sample_rate)
         if base_grand > 0 and grand > 0:
-            get = base_share.get
-            deltas = {f: s - get(f, 0.0) for f, s in self_share.items() if f != OTHER}
-            hotter = _top(deltas, top, NOISE)
+            # only a function holding `EXPLAINS * NOISE` of the window can have grown by that much
+            wanted = {f for f, s in total_share.items() if s >= EXPLAINS * NOISE and f != OTHER}
+            base_total = totals_of(baseline, wanted)
+            get, get_total = base_self.get, base_total.get
+            deltas = {f: s - get(f, 0) / base_grand for f, s in self_share.items() if f != OTHER}
+            total_deltas = {f: total_share[f] - get_total(f, 0) / base_grand for f in wanted}
+            d_cpu: dict[str, float] = {}
+            if cpu_b > 0 and cpu_w >= CPU_RISE * cpu_b:
+                # the function's CPU per second now less before, as a part of the window's CPU per second
+                k = cpu_b / cpu_w
+                d_cpu = {f: total_share[f] - get_total(f, 0) / base_grand * k for f in wanted}
+            hotter = _top(_hotter(nodes, deltas, total_deltas, d_cpu, total_share), top, NOISE)
+            hotter_self = _top(deltas, top, NOISE)
+            hotter_total = _top(total_deltas, top, NOISE)
             colder = _top({f: -d for f, d in deltas.items()}, top, NOISE)
         truncated = truncated or OTHER in base_self
     return ProfileSummary(
@@ -203,4 +330,8 @@ def summarise(
         truncated=truncated,
         window=span,
         baseline=base_span,
+        cpu_per_s=cpu_w,
+        baseline_cpu_per_s=cpu_b,
+        hotter_self=hotter_self,
+        hotter_total=hotter_total,
     )

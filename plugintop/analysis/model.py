@@ -240,6 +240,8 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     """The worst value in the stretch (p99 s, failure ratio, cost per call, rate)."""
     threshold: float = math.nan
     baseline: float | None = None
+    explain: Explain | None = None
+    """Why (DESIGN §4.2): which calls, since when, what changed, how bad, how sure; None until explained."""
 
     @property
     def duration(self) -> float:
@@ -335,3 +337,92 @@ class TriageResult(msgspec.Struct):
     scrape_interval_s: float | None = None
     """The Prometheus scrape interval the rate windows follow, and where it came from."""
     scrape_interval_source: str = ""
+
+
+# ----- the explanation of a finding (DESIGN §4.2) -------------------------------------------------
+
+
+class AttributeLift(msgspec.Struct, frozen=True, kw_only=True):
+    """One attribute value the finding's calls have more often than the rest of the tool's calls."""
+
+    attribute: str
+    """The span attribute (`llm.model`, `course_type`); untrusted."""
+    value: str
+    """Its value, or for a number its band of the baseline's quantiles (`≥ 1,840`); untrusted."""
+    share: float
+    """The share of the finding's calls that have it."""
+    baseline_share: float
+    lift: float
+    """share / baseline share: how much likelier a call with it is in the finding."""
+    n: int
+    """The finding's calls compared (the sample's size, or Tempo's count)."""
+    baseline_n: int
+    p_value: float
+    """One-sided: the finding's calls have it no more often than the rest (Fisher's exact test, or a
+    two-proportion z-test for large counts); the bar is Bonferroni-corrected over every value tested."""
+    numeric: bool = False
+    """`value` is a band of a numeric attribute."""
+
+    @property
+    def score(self) -> float:
+        """What the attributes are ranked by: share difference × lift."""
+        return (self.share - self.baseline_share) * self.lift
+
+
+class Change(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing that changed near the onset, with its own evidence."""
+
+    at: float
+    kind: str
+    """`rollout`, `model_mix`, `prompt_tokens`, `traffic`, `neighbour_traffic`, `neighbour_cpu`,
+    `new_log_pattern` or `restart`."""
+    what: str
+    """In words, naming what changed (a version, a model, a tenant, a pod); holds untrusted names."""
+    before: float | str | None = None
+    after: float | str | None = None
+    unit: str = ""
+    """`per_min`, `tokens`, `ratio`, `count` or "" (the unit of before and after)."""
+    signal: str = "prometheus"
+    """The pillar it was read from."""
+
+
+class Impact(msgspec.Struct, frozen=True, kw_only=True):
+    """How bad: the calls in the finding, the users, the error budget, the extra spend."""
+
+    calls: int
+    """Calls in the finding: slow past the line, failed, or (cost, traffic) every call in its window."""
+    share: float
+    """Of the tool's calls of the tenant in the finding's window."""
+    users: int | None = None
+    """Distinct `user.id` among the finding's calls that Tempo showed (None: not known)."""
+    users_seen_of: int | None = None
+    """Of how many of the finding's calls `users` was counted (a sample: at least that many users)."""
+    error_budget_used: float | None = None
+    """The share of the 30-day error budget (failures, or for latency the calls past the p99 target
+    against its 1 %) the finding used, at the tool's usual call rate."""
+    extra_cost_usd: float | None = None
+    """LLM spend above the baseline's cost per call, over the finding's calls."""
+
+
+class Explain(msgspec.Struct, frozen=True, kw_only=True):
+    """Why (DESIGN §4.2): which calls, since when, what changed, how bad, how sure."""
+
+    onset: float | None = None
+    """The change point of the finding's own series (a step, or where a ramp began); None: none found."""
+    onset_kind: str = ""
+    """`step` or `ramp` (with `ramp_end`)."""
+    ramp_end: float | None = None
+    separates: bool = False
+    """Whether any attribute passed the bar; False: nothing separates the finding's calls from the rest."""
+    attributes: list[AttributeLift] = msgspec.field(default_factory=list)
+    """The ones that passed, best first (share difference × lift)."""
+    compared: str = ""
+    """How the calls were compared: "" (not compared), `tempo compare()` or `span samples`."""
+    compared_what: str = ""
+    """What was compared with what, in words ("calls over 1.2 s in the window vs the tool's other calls")."""
+    changes: list[Change] = msgspec.field(default_factory=list)
+    impact: Impact | None = None
+    corroboration: dict[str, str] = msgspec.field(default_factory=dict)
+    """`prometheus`, `tempo`, `loki`, `pyroscope` → `confirms`, `silent`, `contradicts` or `missing`."""
+    notes: list[str] = msgspec.field(default_factory=list)
+    """What could not be done and why ("tempo: no spans in the window")."""

@@ -14,6 +14,8 @@ class Sig(msgspec.Struct, kw_only=True):
     """One population's series of one tool (per-second rates, p99 in seconds)."""
 
     p99: Points = msgspec.field(default_factory=list)
+    p50: Points = msgspec.field(default_factory=list)
+    """The median, over the range only (where it is asked for: the tenant's own calls)."""
     rate: Points = msgspec.field(default_factory=list)
     """Calls per second."""
     failures: Points = msgspec.field(default_factory=list)

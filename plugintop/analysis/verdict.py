@@ -35,6 +35,19 @@ LLM_BOUND = 0.5
 CHILD_BOUND = 0.35
 HOTTER_BOUND = 0.10
 CPU_GROWTH = 1.2
+SATURATION_GROWTH = 1.5
+"""The plugin's CPU per second in the window against the baseline's, from which a slowdown shared with
+other tenants is the plugin's saturation, whatever span the waiting shows in."""
+
+
+def saturated(top: Finding, profile: ProfileSummary | None) -> bool:
+    """Whether the plugin was saturated in the finding's window (DESIGN §4.2, "Cause under saturation"):
+    other tenants slowed in the same window, and the plugin burnt `SATURATION_GROWTH` × its baseline CPU
+    per second or more. An async plugin's busy event loop stretches every `await`: the time shows in the
+    model-call and downstream spans, though the model and the database are as fast as before."""
+    if profile is None or profile.baseline_cpu_per_s <= 0 or not top.others:
+        return False
+    return profile.cpu_per_s >= SATURATION_GROWTH * profile.baseline_cpu_per_s
 
 
 def _profile_hot(profile: ProfileSummary | None) -> bool:
@@ -85,10 +98,12 @@ def decide(
     has_data: bool,
     known_tenants: list[str] | None = None,
     partial: dict[str, str] | None = None,
+    sampled: tuple[int, int] | None = None,
 ) -> tuple[Verdict, list[Finding]]:
     """The verdict, and the findings with the top one's cause filled in. `problems` maps each backend that
     could not be asked (or is not configured) to why; `partial`, each backend whose answers said they
-    lacked data (an incident found on them stands, but nothing found on them is "healthy")."""
+    lacked data (an incident found on them stands, but nothing found on them is "healthy"); `sampled`, the
+    traces sampled in the window and how many of them came from exemplars."""
     partial = {b: m for b, m in (partial or {}).items() if b not in problems}
     unchecked = [f"{b}: {m}" for b, m in problems.items()] + [f"{b}: {m}" for b, m in partial.items()]
     if "prometheus" in problems:
@@ -104,6 +119,24 @@ def decide(
         state = "incident"
         if top.kind == "latency":
             cause, detail, ev = latency_cause(trace, profile)
+            if profile is not None and saturated(top, profile) and cause != "cpu":
+                hottest = profile.hotter[0].function if profile.hotter else ""
+                cause, detail = "cpu", hottest
+                ev = [
+                    Evidence(
+                        signal="pyroscope",
+                        what="cpu_saturated",
+                        value=profile.cpu_per_s,
+                        baseline=profile.baseline_cpu_per_s,
+                        unit="cores",
+                        detail=hottest,
+                    ),
+                    *ev,
+                ]
+            if sampled is not None and (trace is not None or sampled):
+                ev.append(
+                    Evidence(signal="tempo", what="sampled_traces", value=sampled[0], baseline=sampled[1], unit="count")
+                )
             top = msgspec.structs.replace(top, cause=cause, evidence=[*top.evidence, *ev])
             if cause == "unknown" and "tempo" in problems:
                 state = "unknown"

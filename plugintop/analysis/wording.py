@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from plugintop.analysis.model import Evidence, Finding, Pattern
+from plugintop.analysis.model import Evidence, Finding, FunctionShare, Pattern, ProfileSummary
 from plugintop.models.loki import Gap
 
 
@@ -74,6 +74,8 @@ def value(v: float | None, unit: str) -> str:
         return f"{v * 60:,.1f}/min"
     if unit == "count":
         return f"{v:,.0f}"
+    if unit == "cores":
+        return f"{v:.2f} cores"
     if unit == "time":
         return clock(v) + "Z"
     return f"{v:g}"
@@ -152,14 +154,55 @@ def sentence(e: Evidence) -> str:
             return f"{e.detail} {signed_change(e.value, e.baseline)} in the window ({now}{e.unit}, baseline {before}{e.unit})"
         case "business_fleet":
             return f"the rest of the fleet's {e.detail}: {signed_change(e.value, 1.0)}"
+        case "cpu_saturated":
+            rose = f" ({times(e.value / e.baseline)})" if e.value is not None and e.baseline else ""
+            hot = f", hottest {e.detail}" if e.detail else ""
+            return (
+                f"the plugin saturated: CPU {value(e.baseline, 'cores')} → {v}{rose} while other tenants slowed "
+                f"too{hot}; the time in model and downstream spans is waiting on a busy plugin"
+            )
+        case "sampled_traces":
+            n, ex = int(e.value or 0), int(e.baseline or 0)
+            src = "no exemplars: from Tempo's search" if ex == 0 else f"{ex} from exemplars"
+            return f"{n} sampled trace{'s' if n != 1 else ''} in the window ({src})"
+        case "slow_calls":
+            return f"≈{v} calls past the line ({e.detail} of the window's calls)"
         case "no_trace":
             return "no trace could be sampled in the window: the cause is not known"
     return f"{e.what} {v}{_vs(e)}" + (f" {e.detail}" if e.detail else "")
 
 
+def cpu_change(p: ProfileSummary) -> str:
+    """The plugin's CPU per second (cores busy) in the window, against the baseline's where there is one:
+    `the plugin's CPU 0.46 → 0.68 cores (+48 %)`."""
+    if p.baseline_cpu_per_s <= 0:
+        return f"the plugin's CPU {p.cpu_per_s:.2f} cores"
+    change = signed_change(p.cpu_per_s, p.baseline_cpu_per_s)
+    return f"the plugin's CPU {p.baseline_cpu_per_s:.2f} → {p.cpu_per_s:.2f} cores ({change})"
+
+
+def hot_function(p: ProfileSummary, function: str) -> str:
+    """A function's total (inclusive) share of the CPU against the baseline, and its self share:
+    `score_rubric 47 → 72 % of the CPU (self 30 → 31 %)`."""
+
+    def share(shares: list[FunctionShare], deltas: list[FunctionShare]) -> str | None:
+        now = next((f.share for f in shares if f.function == function), None)
+        if now is None:
+            return None
+        if p.baseline_cpu_per_s <= 0:
+            return f"{now * 100:.0f} %"
+        d = next((f.share for f in deltas if f.function == function), 0.0)
+        return f"{(now - d) * 100:.0f} → {now * 100:.0f} %"
+
+    total, own = share(p.top_total, p.hotter_total), share(p.top_self, p.hotter_self)
+    out = f"{function} {total or '-'} of the CPU"
+    return out + (f" (self {own})" if own else "")
+
+
 def pattern_line(p: Pattern) -> str:
-    new = "new" if p.baseline_count == 0 else f"was {p.baseline_count}"
-    return f"log pattern ×{p.count} ({new}): {p.pattern}"
+    new = "new" if p.baseline_count == 0 else f"was {p.baseline_count:,}"
+    est = f", estimated from {p.sampled} lines" if p.sampled else ""
+    return f"log pattern ×{p.count:,} ({new}{est}): {p.pattern}"
 
 
 def window(f: Finding) -> str:
@@ -181,7 +224,9 @@ def summary(f: Finding, detail: str = "") -> str:
     """One line: what, where, since when, and why."""
     where = {"fleet": "across the fleet", "version": f"in version {f.version}", "tenant": "for the tenant"}[f.scope]
     cause = CAUSE_WORDS.get(f.cause, f.cause)
-    if detail and f.cause in ("cpu", "downstream"):
+    if f.cause == "cpu" and any(e.what == "cpu_saturated" for e in f.evidence):
+        cause = "CPU-bound: the plugin is saturated" + (f" (hottest {detail})" if detail else "")
+    elif detail and f.cause in ("cpu", "downstream"):
         cause = f"CPU-bound in {detail}" if f.cause == "cpu" else f"waiting on {detail}"
     what = {
         "latency": f"{f.tool} slow (p99 up to {duration(f.peak)})",

@@ -1,7 +1,8 @@
 """Provides how log lines and gaps are written to a pipe, for `tail` and `logs`: `text` (time and the
 line, sanitised: no control byte reaches the terminal), `jsonl` (one JSON object a line; `json.dumps`
 escapes every control character) and `raw` (the line as stored, for a file or another program; on a
-terminal it is written as `text`)."""
+terminal it is written as `text`). A line the tail found late (`follow.LateEntry`) says so: `(late by
+12.4 s)` after its time in `text`, `"late_by_s"` in `jsonl`, nothing in `raw` (the line as stored)."""
 
 from __future__ import annotations
 
@@ -25,16 +26,24 @@ def rfc3339_ns(ts_ns: int) -> str:
     return f"{to_rfc3339(sec)[:-1]}.{frac:09d}Z"
 
 
-def entry_line(e: LogEntry, fmt: str) -> str:
-    """One output line for an entry."""
+def entry_line(e: LogEntry, fmt: str, late_ns: int = 0) -> str:
+    """One output line for an entry (`late_ns`: found that long after its timestamp, past the settle
+    window; 0: not late)."""
     if fmt == "raw":
         return e.line
     if fmt == "jsonl":
-        obj = {"ts": rfc3339_ns(e.ts_ns), "ts_ns": str(e.ts_ns), "labels": e.labels, "line": e.line}
+        obj: dict[str, object] = {"ts": rfc3339_ns(e.ts_ns), "ts_ns": str(e.ts_ns), "labels": e.labels}
+        if late_ns:
+            obj["late_by_s"] = round(late_ns / 1e9, 3)
+        obj["line"] = e.line
         if e.metadata:
             obj["metadata"] = e.metadata
         return json.dumps(obj, ensure_ascii=False)
-    return f"{rfc3339_ns(e.ts_ns)} {inert(e.line)}"
+    if not late_ns:
+        return f"{rfc3339_ns(e.ts_ns)} {inert(e.line)}"
+    from plugintop.triage.follow import late_by
+
+    return f"{rfc3339_ns(e.ts_ns)} ({late_by(late_ns)}) {inert(e.line)}"
 
 
 def gap_line(g: Gap, fmt: str) -> str:
@@ -51,9 +60,11 @@ def lines(
     entries: Iterable[LogEntry], gaps: Iterable[Gap], fmt: str, pattern: re.Pattern[str] | None, invert: bool
 ) -> list[str]:
     """The gaps, then the entries that pass the filter, as output lines."""
+    from plugintop.triage.follow import LateEntry  # not at import: `--help` stays light
+
     out = [gap_line(g, fmt) for g in gaps]
     for e in entries:
         if pattern is not None and (pattern.search(e.line) is None) != invert:
             continue
-        out.append(entry_line(e, fmt))
+        out.append(entry_line(e, fmt, e.late_ns if isinstance(e, LateEntry) else 0))
     return out

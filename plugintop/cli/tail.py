@@ -1,5 +1,6 @@
 """Provides `plugintop tail`: the tenant's logs followed to stdout for pipes and scripts (like `logcli query
---tail`), every line once, live within a poll; with `--to`, the range is printed and it exits (`logs`)."""
+--tail`), every line once, live within a poll of reaching Loki, a line later than the settle window marked
+late (see `triage.follow`); with `--to`, the range is printed and it exits (`logs`)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,19 @@ if TYPE_CHECKING:
     from plugintop.clients.loki import LokiClient
     from plugintop.triage.follow import Batch, LogFollower
 
-DESCRIPTION = "Follow the tenant's logs (Loki query_range from a cursor: nothing twice, nothing skipped)."
+DESCRIPTION = (
+    "Follow the tenant's logs (Loki query_range, re-reading the settle window: each line once, as soon as Loki"
+    " has it; nothing skipped, a late line marked)."
+)
 EPILOG = """\
 --since/--from say where to start (default 5 minutes ago); with --to, the range is printed and tail
 exits, as `plugintop logs` does.
+the settle window (--settle, default the context's tail.settle, 5s): a shipper makes a line queryable
+seconds after its own timestamp (Promtail, Alloy and Fluent Bit batch for ~1 s), after newer lines, so
+every poll reads the last --settle again; a line is shown once, within a poll of reaching Loki. A line
+that reaches Loki later still is found by re-reading each stretch at 2, 4, 8... times --settle (up to
+2 minutes) and shown then, marked: "(late by 12.4 s)" after its time in text, "late_by_s" in jsonl,
+nothing in raw. A line later than 2 minutes reaches only `plugintop logs`.
 exit status: 0 ok (Ctrl-C, or --for ran out caught up), 2 usage, 3 Loki failed,
 4 --for ran out while still behind (stderr says how far it got)."""
 EXIT_BEHIND = 4
@@ -49,6 +59,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_log_options(p)
     p.add_argument("--for", dest="duration", metavar="DURATION", help="stop after this long (default: Ctrl-C)")
     p.add_argument("--every", metavar="DURATION", default="1s", help="poll interval when quiet (default 1s)")
+    p.add_argument(
+        "--settle",
+        metavar="DURATION",
+        help="how late a line may reach Loki and be shown unmarked: re-read at every poll (default 5s, tail.settle)",
+    )
     p.set_defaults(run=run)
 
 
@@ -77,6 +92,7 @@ def run(ns: argparse.Namespace) -> int:
         from plugintop.cli import logs
 
         return logs.run(ns)
+    from plugintop.config.context import apply_overrides
     from plugintop.errors import ConfigError
     from plugintop.queries.logql import LogQL
     from plugintop.timerange import parse_duration, parse_time_ns, to_ns
@@ -92,8 +108,11 @@ def run(ns: argparse.Namespace) -> int:
     async def work() -> int:
         async with demo_stack(ns):
             loaded = load(ns, "tail")
-            query = LogQL(loaded.context.telemetry).logs(ns.plugin, ns.tenant, ns.pipeline)
-            async with await open_backends(loaded.context, only=("loki",)) as backends:
+            ctx = loaded.context
+            if ns.settle:
+                ctx = apply_overrides(ctx, {"tail.settle": ns.settle}, "--settle")
+            query = LogQL(ctx.telemetry).logs(ns.plugin, ns.tenant, ns.pipeline)
+            async with await open_backends(ctx, only=("loki",)) as backends:
                 if backends.loki is None:
                     raise ConfigError(f"loki: {backends.setup_errors['loki'].message}")
                 return await run_tail(
@@ -105,6 +124,7 @@ def run(ns: argparse.Namespace) -> int:
                     invert=ns.invert,
                     duration=duration,
                     every=every,
+                    settle=ctx.tail.settle_s,
                 )
 
     settled()
@@ -121,15 +141,17 @@ async def run_tail(
     invert: bool = False,
     duration: float | None = None,
     every: float = 1.0,
+    settle: float | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     clock: Clock = system_clock,
 ) -> int:
-    """Follows `query` from `start_ns` until `duration` passes (or for ever); returns the exit status:
-    `EXIT_BEHIND` when `duration` ran out before the tail caught up (stderr says how far it got)."""
-    from plugintop.triage.follow import LogFollower, follow
+    """Follows `query` from `start_ns` until `duration` passes (or for ever), re-reading the last `settle`
+    seconds at every poll (None: `follow.SETTLE_S`); returns the exit status: `EXIT_BEHIND` when
+    `duration` ran out before the tail caught up (stderr says how far it got)."""
+    from plugintop.triage.follow import SETTLE_S, LogFollower, follow
 
-    follower = LogFollower(loki, query, start_ns, clock=clock)
+    follower = LogFollower(loki, query, start_ns, clock=clock, settle=SETTLE_S if settle is None else settle)
     said: list[str | None] = [None]
     last: list[Batch | None] = [None]
     printed = [0]

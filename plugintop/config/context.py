@@ -143,16 +143,32 @@ class SLO(_Model, frozen=True, kw_only=True):
 
 
 class Tail(_Model, frozen=True, kw_only=True):
-    """The live tail: how a JSON line is shown, and how many lines are kept."""
+    """The live tail: how a JSON line is shown, how many lines are kept, and how late a line may reach
+    Loki and still be shown unmarked."""
 
     template: str = "time level event tool msg"
     """Fields shown for a JSON line, in order (`time` is the entry's time); the whole object is shown on
     selection."""
     buffer_lines: Annotated[int, msgspec.Meta(ge=1_000, le=5_000_000)] = 100_000
+    settle: str = "5s"
+    """The settle window: every poll reads this far behind now again, so a line that reaches Loki up to
+    this long after its own timestamp (a shipper's batching: ~1 s for Promtail, Alloy, Fluent Bit) is shown
+    unmarked; a later one is shown marked late (`triage.follow`). At most 10 minutes."""
 
     def __post_init__(self) -> None:
         if not self.template.split():
             raise Invalid("template", "name at least one field, e.g. 'time level msg'")
+        try:
+            seconds = parse_duration(self.settle)
+        except UsageError as e:
+            raise Invalid("settle", str(e)) from None
+        if seconds > 600:
+            raise Invalid("settle", f"{self.settle!r} is over 10 minutes (the tail re-reads it at every poll)")
+
+    @property
+    def settle_s(self) -> float:
+        """The settle window in seconds."""
+        return parse_duration(self.settle)
 
 
 class Context(_Model, frozen=True, kw_only=True):

@@ -35,6 +35,8 @@ CHUNK = 300.0
 FIRST_CHUNK = 15.0
 """The first stretch it reads (then twice as long each time): `limit=1`, as a freshness probe asks,
 reads 15 s of lines, not 300 s of every stream."""
+PARTIAL = "partial response: querier 10.42.3.17:9095 did not answer for part of the range: context canceled"
+"""The warning of an answer some of whose sub-queries failed."""
 _STATS: dict[str, Any] = json.loads(resources.files("plugintop.demo").joinpath("loki_stats.json").read_text())
 
 Series = dict[tuple[tuple[str, str], ...], tuple[dict[str, str], list[tuple[float, float]]]]
@@ -81,6 +83,8 @@ class LokiAPI:
                 found = [s for m in matches for s in self._streams(m)]
                 return self._ok([dict(t) for t in dict.fromkeys(tuple(sorted(s.items())) for s in found)])
             if p == "/loki/api/v1/patterns":
+                if not self.store.world.realism.loki_patterns:  # no pattern ingester: the querier's 404
+                    return Response.text("", 404)
                 return self.patterns(req)
             if p == "/loki/api/v1/status/buildinfo":
                 return Response.json(BUILDINFO)
@@ -136,7 +140,7 @@ class LokiAPI:
             if categorize:
                 data = {"resultType": "streams", "encodingFlags": ["categorize-labels"], "result": data["result"]}
             data["stats"] = _stats(scanned, len(picked), time.perf_counter() - t0)
-            return Response.json({"status": "success", "data": data}, content_type="application/json; charset=UTF-8")
+            return self._answer(data)
         step_text = req.get("step")
         step = prom_duration(step_text) if step_text else max(float(int((end - start) / 250)), 1.0)
         if (end - start) / step > 11000:
@@ -151,7 +155,7 @@ class LokiAPI:
             for lb, pts in (series[k] for k in sorted(series))
         ]
         data = {"resultType": "matrix", "result": result, "stats": _stats(0, 0, time.perf_counter() - t0)}
-        return Response.json({"status": "success", "data": data}, content_type="application/json; charset=UTF-8")
+        return self._answer(data)
 
     def query(self, req: Request) -> Response:
         node = parse(req.get("query") or "")
@@ -167,7 +171,14 @@ class LokiAPI:
             if pts
         ]
         data = {"resultType": "vector", "result": result, "stats": _stats(0, 0, 0.0)}
-        return Response.json({"status": "success", "data": data}, content_type="application/json; charset=UTF-8")
+        return self._answer(data)
+
+    def _answer(self, data: dict[str, Any]) -> Response:
+        """A query's answer; with `[realism] partial` naming loki, it carries Loki's top-level `warnings`."""
+        body: dict[str, Any] = {"status": "success", "data": data}
+        if "loki" in self.store.world.realism.partial:
+            body["warnings"] = [PARTIAL]
+        return Response.json(body, content_type="application/json; charset=UTF-8")
 
     def patterns(self, req: Request) -> Response:
         """Message patterns of the selected streams, as the pattern ingester gives them: built from the JSON

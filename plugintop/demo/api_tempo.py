@@ -10,6 +10,7 @@ from plugintop.demo import ids
 from plugintop.demo.http import BUILDINFO, Request, Response
 from plugintop.demo.lex import QueryError
 from plugintop.demo.params import uint32_seconds
+from plugintop.demo.realism import pod_name
 from plugintop.demo.traceql import AttrValue, DemoSpan, Query, TraceView, match, parse, plan
 from plugintop.demo.world import Call, World
 from plugintop.schema import Schema
@@ -52,16 +53,21 @@ class TraceBuilder:
             "llm.session.id": c.attrs["session"],
             s.llm_prompt_tokens_attrs[0]: c.prompt_tokens,
             s.llm_completion_tokens_attrs[0]: c.completion_tokens,
-            s.llm_model_attrs[0]: c.tool.llm_model,
+            s.llm_model_attrs[0]: c.model or c.tool.llm_model,
             s.llm_cost_attr: round(c.cost_usd, 7),
             "mcp.tool.name": c.tool.name,
             "plugin.outcome": "success" if c.ok else "error",
+            **c.tags,
         }
         resource: dict[str, AttrValue] = {
             "service.name": sc.plugin,
             "service.version": c.version,
             "telemetry.sdk.language": "python",
         }
+        if self.world.pods > 1:
+            pod = pod_name(sc.plugin.lower(), sc.seed, c.pod)
+            resource["k8s.pod.name"] = pod
+            resource["service.instance.id"] = pod
         status = "unset" if c.ok else "error"
         message = "" if c.ok else (c.error or f"tool {c.tool.name} failed")
         out: list[tuple[str, str | None, DemoSpan, float, float]] = [
@@ -76,11 +82,20 @@ class TraceBuilder:
             )
         ]
         t = c.start
+        model = c.model or c.tool.llm_model
         for i, p in enumerate(c.parts, start=1):
-            if p.role == "llm":
+            if p.role == "llm" and p.error is not None:  # a throttled attempt: the model answered 429
                 a: dict[str, AttrValue] = {
-                    s.llm_model_attrs[0]: c.tool.llm_model,
-                    s.llm_model_attrs[1]: c.tool.llm_model,
+                    s.llm_model_attrs[0]: model,
+                    s.llm_model_attrs[1]: model,
+                    "gen_ai.operation.name": "chat",
+                    "http.response.status_code": 429,
+                    "error.type": "429",
+                }
+            elif p.role == "llm":
+                a = {
+                    s.llm_model_attrs[0]: model,
+                    s.llm_model_attrs[1]: model,
                     "gen_ai.operation.name": "chat",
                     s.llm_prompt_tokens_attrs[1]: c.prompt_tokens,
                     s.llm_completion_tokens_attrs[1]: c.completion_tokens,
@@ -89,9 +104,9 @@ class TraceBuilder:
                 a = {"peer.service": p.name.split(".")[0]}
             else:
                 a = {"code.function": p.name}
-            out.append(
-                (ids.span_id(tid, i), root, DemoSpan(p.name, p.seconds, "unset", p.kind, a, resource), t, t + p.seconds)
-            )
+            status = "unset" if p.error is None else "error"
+            view = DemoSpan(p.name, p.seconds, status, p.kind, a, resource, p.error or "")
+            out.append((ids.span_id(tid, i), root, view, t, t + p.seconds))
             t += p.seconds
         return out
 
@@ -189,14 +204,26 @@ class TempoAPI:
             tools = [j for j, t in enumerate(sc.tools) if s.tool_span_name(sc.plugin, t.name) == name]
         return tenants, tools
 
+    def _upto(self, now: float) -> float | None:
+        """With a trace lag each trace arrives on its own: the calls of the running slot are read too."""
+        return now + self.world.slot_s if self.world.trace_lag[1] > 0 else None
+
+    def _kept(self, c: Call, now: float) -> bool:
+        """Whether Tempo has the call's trace by `now`: head sampling kept it and it has arrived."""
+        return self.world.sampled(c.trace_id) and self.world.trace_ready(c, now)
+
     def _search(self, q: Query, start: int, end: int, limit: int, spss: int) -> dict[str, Any]:
         tenants, tools = self._candidates(q)
+        now = self.world.now()
         traces: list[dict[str, Any]] = []
         inspected = 0
-        for c in self.world.iter_calls(start, end, tenants, tools, newest_first=True, min_duration=q.min_duration):
+        calls = self.world.iter_calls(
+            start, end, tenants, tools, newest_first=True, min_duration=q.min_duration, upto=self._upto(now)
+        )
+        for c in calls:
             if q.min_duration is not None and c.duration <= q.min_duration:
                 continue
-            if c.start < start:
+            if c.start < start or not self._kept(c, now):
                 continue
             inspected += 1
             spans = self.traces.spans(c)
@@ -207,9 +234,12 @@ class TempoAPI:
             traces.append(self._summary(c, spans, hits, q, spss))
             if len(traces) >= limit:
                 break
+        jobs = 1
+        if "tempo" in self.world.realism.partial:  # a querier failed one block's job: fewer completed than total
+            jobs = 2
         return {
             "traces": traces,
-            "metrics": {"inspectedBytes": str(inspected * 4000), "completedJobs": 1, "totalJobs": 1},
+            "metrics": {"inspectedBytes": str(inspected * 4000), "completedJobs": 1, "totalJobs": jobs},
         }
 
     def _summary(self, c: Call, spans: list[Any], hits: list[int], q: Query, spss: int) -> dict[str, Any]:
@@ -247,14 +277,21 @@ class TempoAPI:
         }
 
     def trace(self, tid: str, v2: bool) -> Response:
-        c = self.world.call(tid)
+        now = self.world.now()
+        c = self.world.call(tid, self._upto(now))
+        if c is not None and not self._kept(c, now):
+            c = None
         if c is None:
             if v2:
                 return Response.json({"trace": {}, "metrics": {}})
             return Response(404, b"", "")
         body = self.traces.otlp(c)
         if v2:
-            return Response.json({"trace": body, "metrics": {"inspectedBytes": "4000"}})
+            out: dict[str, Any] = {"trace": body, "metrics": {"inspectedBytes": "4000"}}
+            if "tempo" in self.world.realism.partial:
+                out["status"] = "PARTIAL"
+                out["message"] = "failed to find the trace in 1 of 3 blocks: the querier timed out"
+            return Response.json(out)
         return Response.json({"batches": body["resourceSpans"]})
 
     def tag_values(self, tag: str, v2: bool) -> Response:
@@ -268,7 +305,9 @@ class TempoAPI:
         elif name == "name":
             values = [s.tool_span_name(sc.plugin, t.name) for t in sc.tools]
         elif name in s.llm_model_attrs:
-            values = sorted({t.llm_model for t in sc.tools})
+            values = sorted({m for t in sc.tools for m in t.model_mix})
+        else:
+            values = sorted({v for t in sc.tools for a in t.attributes if a.name == name for v in a.values})
         if v2:
             return Response.json(
                 {"tagValues": [{"type": "string", "value": v} for v in values], "metrics": {"inspectedBytes": "0"}}
@@ -292,6 +331,7 @@ class TempoAPI:
                 "gen_ai.operation.name",
                 *s.llm_prompt_tokens_attrs,
                 *s.llm_completion_tokens_attrs,
+                *(a.name for t in self.world.scenario.tools for a in t.attributes),
             }
         )
         resource = ["service.name", "service.version", "telemetry.sdk.language"]

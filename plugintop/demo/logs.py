@@ -13,9 +13,15 @@ from dataclasses import dataclass, field
 import msgspec
 
 from plugintop.demo import ids
+from plugintop.demo.realism import lag, name_key
 from plugintop.demo.world import Call, World
 from plugintop.schema import Schema
 from plugintop.timerange import to_rfc3339
+
+
+def id_of(stream: dict[str, str]) -> int:
+    """A stable integer for a stream (its tenant's), to mix into a line's lag."""
+    return name_key("\x00".join(stream.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,7 @@ class LogStore:
         sc = world.scenario
         worst = max(
             (
-                inc.latency_factor if inc.cause == "errors" else inc.factor
+                inc.latency_factor if inc.cause == "errors" else max(inc.factor, inc.contention)
                 for inc in sc.incidents
                 if inc.cause != "cost"
             ),
@@ -121,10 +127,28 @@ class LogStore:
             )
         ]
         t = c.start
+        attempt = 0
         for p in c.parts:
             t += p.seconds
             slow = 1.0 if p.role == "llm" else 0.5
-            if p.role != "code" and p.seconds > slow:
+            if p.error is not None:  # a throttled model attempt: the plugin logs the 429 and retries
+                attempt += 1
+                out.append(
+                    self._line(
+                        t,
+                        ti,
+                        {
+                            "level": "warn",
+                            "event": "llm.rate_limited",
+                            **base,
+                            "attempt": attempt,
+                            "span": p.name,
+                            "msg": f"model {c.model} answered 429 Too Many Requests, retrying",
+                        },
+                        tid,
+                    )
+                )
+            elif p.role != "code" and p.seconds > slow:
                 event = "llm.slow_response" if p.role == "llm" else "downstream.slow"
                 out.append(
                     self._line(
@@ -142,19 +166,16 @@ class LogStore:
                     )
                 )
         if not c.ok:
-            out.append(
-                self._line(
-                    c.end - 0.0005,
-                    ti,
-                    {
-                        "level": "error",
-                        "event": "plugin.tool.failed",
-                        **base,
-                        "msg": c.error or f"tool {c.tool.name} failed",
-                    },
-                    tid,
-                )
-            )
+            volume = self.world.realism.error_line_volume
+            msg = c.error or f"tool {c.tool.name} failed"
+            if volume == 1:
+                obj: dict[str, object] = {"level": "error", "event": "plugin.tool.failed", **base, "msg": msg}
+                out.append(self._line(c.end - 0.0005, ti, obj, tid))
+            else:  # a storm: the failure logged again at every retry, the same message and trace
+                gap = min(0.002, c.duration * 0.5 / volume)
+                for i in range(volume):
+                    obj = {"level": "error", "event": "plugin.tool.failed", **base, "retry": i, "msg": msg}
+                    out.append(self._line(c.end - 0.0005 - (volume - 1 - i) * gap, ti, obj, tid))
         out.append(
             self._line(
                 c.end,
@@ -186,14 +207,18 @@ class LogStore:
         return [self._line(ts, ti, obj, None)]
 
     def lines(self, tenants: list[int], start: float, end: float) -> list[LogLine]:
-        """Every line of these tenants with start <= ts < end (unsorted)."""
+        """Every line of these tenants with start <= ts < end (unsorted) that has reached Loki by now: a
+        line becomes queryable its `log_lag` after its timestamp."""
         w = self.world
         now = w.now()
         end = min(end, now + 1e-9)
         lo, hi = int(start * 1e9), int(end * 1e9)
+        lag_lo, lag_hi = w.log_lag
+        # with a lag, each line arrives on its own: the calls of the slots still running are read too
+        upto = now + self.horizon + w.slot_s if lag_hi > 0 else None
         out: list[LogLine] = []
         for ti in tenants:
-            for k in w.slots(start - w.slot_s, end + self.horizon):
+            for k in w.slots(start - w.slot_s, end + self.horizon, upto):
                 if start - w.slot_s <= k * w.slot_s < end:
                     out.extend(x for x in self.ordinary_lines(ti, k) if lo <= x.ts_ns < hi)
                 for tj in range(len(w.scenario.tools)):
@@ -201,6 +226,14 @@ class LogStore:
                         if c.start >= end or c.end + 1 < start:
                             continue
                         out.extend(x for x in lines if lo <= x.ts_ns < hi)
+        if lag_hi > 0:  # the newest lines may not have reached Loki yet
+            fresh = int((now - lag_hi) * 1e9)
+            seed = w.seed
+            out = [
+                x
+                for x in out
+                if x.ts_ns <= fresh or x.ts_ns / 1e9 + lag(lag_lo, lag_hi, seed, x.ts_ns, id_of(x.stream)) <= now
+            ]
         return out
 
     @contextmanager

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 from plugintop.demo.gofmt import go_float
 from plugintop.demo.ids import span_id
-from plugintop.demo.metrics import MetricStore
-from plugintop.demo.world import BUCKETS
+from plugintop.demo.metrics import UP, MetricStore
 
 _SUFFIXES = ("_bucket", "_sum", "_count", "_total")
 
@@ -49,6 +48,8 @@ def backfill(store: MetricStore, start: float, end: float) -> Iterator[str]:
         yield f"# TYPE {family} {types[family]}\n"
         for i in idx:
             s = store.series[i]
+            if s.column == UP:  # (Prometheus' own series, not the plugin's)
+                continue
             rows = store.rows(*s.pair)
             head = f"{s.labels['__name__']}{_labels(s.labels)} "
             for j, row in enumerate(rows):
@@ -68,13 +69,15 @@ def exposition(store: MetricStore) -> str:
     for ti in range(len(w.scenario.tenants)):
         for tj in range(len(w.scenario.tools)):
             for c in w.calls(ti, tj, k):
-                bound = next(b for b in BUCKETS if c.duration <= b)
+                bound = next(b for b in w.buckets if c.duration <= b)
                 key = (ti, tj, c.version, "success" if c.ok else "error", go_float(bound))
                 latest[key] = (c.trace_id, round(c.duration, 6), c.end)
     types = _types(store)
     out: list[str] = []
     done: set[str] = set()
     for s in store.series:
+        if s.column == UP:
+            continue
         name = s.labels["__name__"]
         family = _family(name)
         if family not in done:

@@ -14,7 +14,7 @@ from plugintop.demo.promql_aggregations import combine
 from plugintop.demo.promql_functions import bucket_quantile, extrapolate, extrapolated_rate
 from plugintop.demo.promql_operators import binary
 from plugintop.demo.promql_parse import Agg, Binary, Call, Num, Selector
-from plugintop.demo.promql_values import Key, Labels, Window
+from plugintop.demo.promql_values import Key, Labels
 
 if TYPE_CHECKING:
     from plugintop.demo.promql_eval import Engine
@@ -77,9 +77,9 @@ class ByColumns:
                     for at in ends
                 ]
             col: Column
-            if not s.monotonic:
+            if not s.monotonic or s.gaps:  # resets to count in, or staleness markers to leave out
                 col = [
-                    extrapolated_rate(Window(s, j0, j1), t, rng, off, True, is_rate, False) if j1 > j0 else None
+                    extrapolated_rate(s.points(j0, j1), t, rng, off, True, is_rate, s.monotonic) if j1 > j0 else None
                     for (j0, j1), t in zip(idx, self.ts, strict=True)
                 ]
             else:  # a counter without resets: last minus first; a flat window is 0 whatever the edges

@@ -29,7 +29,6 @@ from plugintop.demo.promql_values import (
     SeriesData,
     Storage,
     Vector,
-    Window,
     as_vector,
     drop_name,
     key,
@@ -124,14 +123,17 @@ class Engine:
             for s in self._select(sel):
                 j0 = max(0, math.ceil((lo - s.t0) / s.step - 1e-9))
                 j1 = min(len(s.values) - 1, math.floor((hi - s.t0) / s.step + 1e-9))
-                if j1 >= j0:
-                    out.append((s.labels, Window(s, j0, j1), s))
+                if j1 >= j0 and (pts := s.points(j0, j1)):
+                    out.append((s.labels, pts, s))
             return out
         vec: Vector = []
         for s in self._select(sel):
             j = min(len(s.values) - 1, math.floor((at - s.t0) / s.step + 1e-9))
             if j >= 0 and s.t0 + j * s.step >= at - self.lookback:
-                vec.append((s.labels, s.values[j]))
+                v = s.values[j]
+                if s.gaps and v != v:  # the newest sample is a staleness marker: the series is gone
+                    continue
+                vec.append((s.labels, v))
         return vec
 
     def _call(self, node: Call, t: float) -> object:

@@ -18,13 +18,22 @@ Key = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class SeriesData:
-    """A series sampled every `step` seconds from `t0`; `monotonic` when it never decreases."""
+    """A series sampled every `step` seconds from `t0`; `monotonic` when it never decreases; `gaps` when
+    some samples are staleness markers (NaN: a lost scrape), which selectors skip."""
 
     labels: Labels
     t0: float
     step: float
     values: Sequence[float]
     monotonic: bool = True
+    gaps: bool = False
+
+    def points(self, j0: int, j1: int) -> Sequence[tuple[float, float]]:
+        """Samples `j0`..`j1` (inclusive), the staleness markers left out."""
+        if not self.gaps:
+            return Window(self, j0, j1)
+        t0, step, vals = self.t0, self.step, self.values
+        return [(t0 + j * step, v) for j in range(j0, j1 + 1) if (v := vals[j]) == v]
 
 
 class Storage(Protocol):

@@ -1,7 +1,9 @@
 """Provides the demo's TraceQL: spanset filters `{ ... }` with `&&`/`||` and parentheses over
 `name`, `duration`, `status`, `kind`, `statusMessage`, `span.*`, `resource.*` and unscoped `.x`
 attributes (`=`, `!=`, `=~`, `!~`, `>`, `>=`, `<`, `<=`), spansets joined by `&&`/`||`, and
-`| select(...)`. Anything else is a parse error, worded like Tempo's."""
+`| select(...)`; and one TraceQL metrics stage at the end: `| rate()` or `| count_over_time()`, optionally
+`by (...)`, or `| compare({filter}, topN?, startNanos?, endNanos?)`. Anything else is a parse error, worded like
+Tempo's."""
 
 from __future__ import annotations
 
@@ -60,6 +62,31 @@ class TraceView:
 Pred = Callable[[DemoSpan, TraceView], bool]
 
 
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """`| compare({filter}, topN, start, end)`: the matched spans split into a selection and a baseline."""
+
+    selection: object
+    """A spanset tree (`("set", pred, conds)`) the selected spans satisfy."""
+    top_n: int = 10
+    start_ns: int = 0
+    end_ns: int = 0
+    """With both set, only spans starting in [start_ns, end_ns) can be selected."""
+
+
+@dataclass(frozen=True, slots=True)
+class OverTime:
+    """`| rate()` or `| count_over_time()`, optionally `by (...)`."""
+
+    fn: str
+    by: tuple[tuple[str, str], ...] = ()
+    labels: tuple[str, ...] = ()
+    """The `by` attributes as Tempo names them in series labels (`span.tenant.id`, `name`, `.x`)."""
+
+
+Metrics = Compare | OverTime
+
+
 @dataclass
 class Query:
     """A parsed TraceQL search: a boolean tree of spansets and the attributes to return."""
@@ -72,6 +99,10 @@ class Query:
     """`attr -> value` that every matching span must have (top-level `&&` of one spanset)."""
     min_duration: float | None = None
     """Every matching span lasts longer than this (top-level `&&` of one spanset)."""
+    used: list[tuple[str, str]] = field(default_factory=list)
+    """(scope, name) of every attribute the filters read, intrinsics too (in order of appearance)."""
+    metrics: Metrics | None = None
+    """The TraceQL metrics stage, when the query ends in one."""
 
 
 def _err(cur: Cursor, msg: str) -> None:
@@ -85,9 +116,19 @@ def parse(text: str) -> Query:
         raise QueryError(f"invalid TraceQL query: {e}") from None
     q = Query(tree=None)
     q.tree = _spansets(cur, q)
-    while cur.accept("|"):
+    while q.metrics is None and cur.accept("|"):
+        if cur.at("compare"):
+            q.metrics = _compare(cur)
+            continue
+        if cur.at("rate", "count_over_time"):
+            q.metrics = _over_time(cur)
+            continue
         if not cur.accept("select"):
-            _err(cur, f"unexpected {cur.tok.text or 'end of input'}: the demo backend supports only select()")
+            _err(
+                cur,
+                f"unexpected {cur.tok.text or 'end of input'}: the demo backend supports only select(), "
+                "rate(), count_over_time() and compare()",
+            )
         cur.expect("(")
         while not cur.at(")"):
             q.select.append(_attr_name(cur.next(), cur))
@@ -97,6 +138,57 @@ def parse(text: str) -> Query:
     if cur.tok.kind != "eof":
         _err(cur, f"unexpected {cur.tok.text}")
     return q
+
+
+def _compare(cur: Cursor) -> Compare:
+    cur.next()
+    cur.expect("(")
+    if not cur.at("{"):
+        _err(cur, f"unexpected {cur.tok.text or 'end of input'}: compare() takes a spanset filter {{...}}")
+    selection = _spanset(cur, Query(tree=None))
+    nums: list[int] = []
+    while cur.accept(","):
+        t = cur.next()
+        if t.kind != "num" or not re.fullmatch(r"-?\d+", t.text):
+            _err(cur, f"unexpected {t.text or 'end of input'}")
+        nums.append(int(t.text))
+    cur.expect(")")
+    if len(nums) not in (0, 1, 3):
+        raise QueryError("invalid TraceQL query: compare() takes a filter, a top number, and an optional start and end")
+    top_n = nums[0] if nums else 10
+    start, end = (nums[1], nums[2]) if len(nums) == 3 else (0, 0)
+    if top_n <= 0:
+        raise QueryError("invalid TraceQL query: compare() top number of values must be integer greater than 0")
+    if (start or end) and (start <= 0 or end <= 0):
+        raise QueryError("invalid TraceQL query: compare() timestamps must be positive integer unix nanoseconds")
+    if (start or end) and end <= start:
+        raise QueryError("invalid TraceQL query: compare() end timestamp must be greater than start timestamp")
+    return Compare(selection, top_n, start, end)
+
+
+def _over_time(cur: Cursor) -> OverTime:
+    fn = cur.next().text
+    cur.expect("(")
+    cur.expect(")")
+    by: list[tuple[str, str]] = []
+    if cur.accept("by"):
+        cur.expect("(")
+        while not cur.at(")"):
+            by.append(_attr_name(cur.next(), cur))
+            if not cur.accept(","):
+                break
+        cur.expect(")")
+        if not by:
+            _err(cur, "unexpected ): by() needs an attribute")
+    return OverTime(fn, tuple(by), tuple(label_of(a) for a in by))
+
+
+def label_of(attr: tuple[str, str]) -> str:
+    """How Tempo names an attribute in series labels: `span.x`, `resource.x`, `.x`, or the intrinsic."""
+    scope, name = attr
+    if scope == "intrinsic":
+        return name
+    return f".{name}" if scope == "any" else f"{scope}.{name}"
 
 
 def _spansets(cur: Cursor, q: Query) -> object:
@@ -184,8 +276,15 @@ def _cond(cur: Cursor, q: Query, conds: list[tuple[str, object, object]]) -> Pre
         raise AssertionError
     if attr[0] != "intrinsic" and attr not in q.referenced:
         q.referenced.append(attr)
+    if attr not in q.used:
+        q.used.append(attr)
     conds.append((op, attr, value))
     return _predicate(attr, op, value, cur)
+
+
+def get(attr: tuple[str, str], s: DemoSpan, t: TraceView) -> AttrValue:
+    """The value of (scope, name) on a span (None when it has none)."""
+    return _get(attr, s, t)
 
 
 def _get(attr: tuple[str, str], s: DemoSpan, t: TraceView) -> AttrValue:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from statistics import NormalDist
 
 from plugintop.demo import ids
+from plugintop.demo.realism import lag, name_key, pick, sampled, unit, user_index
 from plugintop.demo.scenario import Incident, Scenario, Tool
 from plugintop.timerange import Clock, system_clock
 
@@ -25,6 +26,8 @@ SLOT = 15.0
 """Seconds per slot by default: the scrape interval of the histograms and counters (`World.slot_s`)."""
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 20.0, math.inf)
 """Histogram bucket upper bounds (`le`), seconds."""
+LATENCY_CAUSES = frozenset({"llm", "cpu", "downstream", "neighbour", "throttling"})
+"""Causes that make the affected calls slower by the slot's factor."""
 SIGMA = 0.45
 """Spread of the log-normal latency distribution."""
 PRICES = {
@@ -54,6 +57,11 @@ def _prompts(n: int, mult: float) -> tuple[int, ...]:
     return tuple(round((600 + 600 * (q + 0.5) / n) * mult) for q in range(n))
 
 
+def _grow(a: float, b: float, share: float) -> float:
+    """From `a` toward `b` by `share` (0..1): `b` itself once grown."""
+    return b if share >= 1.0 else a + (b - a) * share
+
+
 @dataclass(frozen=True, slots=True)
 class SlotStats:
     """Everything aggregate about one (tenant, tool, slot), computed from the quantiles alone."""
@@ -68,19 +76,45 @@ class SlotStats:
     incident: Incident | None
     version: str = ""
     """The plugin version that served this slot's calls."""
+    affected: frozenset[int] | None = None
+    """Quantile indices the incident touches (its `where`); None: every call of the slot."""
+    prompt_mult: float = 1.0
+    """Prompt tokens per affected call × this (a prompt that grew)."""
+    models: tuple[str, ...] = ()
+    """The model of each quantile's call, when the tool has a mix; empty: the tool's `llm_model`."""
+    k: int = 0
+    """The slot's number."""
 
     @property
     def ok_mult(self) -> float:
-        """Latency multiplier of every call of the slot (latency incidents)."""
-        return self.factor if self.cause in ("llm", "cpu", "downstream") else 1.0
+        """Latency multiplier of the affected calls of the slot (latency incidents)."""
+        return self.factor if self.cause in LATENCY_CAUSES else 1.0
+
+    def hit(self, q: int) -> bool:
+        """Whether the incident touches the call at quantile `q`."""
+        return self.affected is None or q in self.affected
 
     def latency(self, q: int) -> float:
         lf = self.incident.latency_factor if self.cause == "errors" and self.incident and q in self.errors else 1.0
+        if self.affected is not None and q not in self.affected:
+            return self.base[q] * lf
         return self.base[q] * self.ok_mult * lf
 
     @property
     def token_mult(self) -> float:
         return self.factor if self.cause == "cost" else 1.0
+
+    @property
+    def slowest(self) -> float:
+        """The slot's longest call (errors' timeouts aside)."""
+        if self.affected is None:
+            return self.latency(self.n - 1)
+        return max(self.latency(q) for q in range(self.n))
+
+    @property
+    def plain(self) -> bool:
+        """Whether every call of the slot is alike but for its quantile (the aggregates' fast paths)."""
+        return self.affected is None and not self.models and self.prompt_mult == 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +126,8 @@ class Part:
     seconds: float
     role: str
     """`code`, `downstream` or `llm`."""
+    error: str | None = None
+    """A failed child call's status message (a throttled model attempt)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +150,12 @@ class Call:
     version: str = ""
     error: str | None = None
     """The failure's message (failed calls only)."""
+    model: str = ""
+    """The model the call used (the tool's `llm_model` unless it has a mix)."""
+    pod: int = 0
+    """The pod (replica) that served the call."""
+    tags: dict[str, str | int | float] = field(default_factory=dict)
+    """The plugin's own span attributes (`tools.attributes`)."""
 
     @property
     def duration(self) -> float:
@@ -133,6 +175,31 @@ class World:
         self.incidents = [(inc, *inc.window(self.now0)) for inc in scenario.incidents]
         self.rollouts = sorted(((r.begins(self.now0), r) for r in scenario.rollouts), key=lambda x: x[0])
         self._fn_weights = {t.name: self._weights(t) for t in scenario.tools}
+        self.mixes = [t.model_mix for t in scenario.tools]
+        """Each tool's model mix (model → share)."""
+        r = self.realism = scenario.realism
+        self.buckets: tuple[float, ...] = (*r.buckets, math.inf) if r.buckets else BUCKETS
+        """The histogram's `le` bounds, +Inf last."""
+        self.pods = r.pods
+        self.restart_slots = frozenset(int(x // self.slot_s) for x in r.restart_times(self.now0))
+        """Slots in which the pods restarted: the counters count from 0 in them."""
+        self.log_lag = r.log_lag_s
+        self.trace_lag = r.trace_lag_s
+
+    # ----- realism ------------------------------------------------------------------------------
+    def sampled(self, trace_id: str) -> bool:
+        """Whether head sampling kept the call's trace (its spans and exemplars)."""
+        return sampled(trace_id, self.realism.trace_sampling)
+
+    def trace_ready(self, c: Call, now: float) -> bool:
+        """Whether the call's trace is searchable at `now` (it ended at least its lag ago)."""
+        lo, hi = self.trace_lag
+        return hi <= 0 or c.end + lag(lo, hi, self.seed, int(c.trace_id[:16], 16)) <= now
+
+    def missed(self, pod: int, k: int) -> bool:
+        """Whether the scrape of `pod` at the end of slot `k` was lost."""
+        share = self.realism.missed_scrapes
+        return share > 0 and unit(self.seed, 0x5C4A9E, pod, k) < share
 
     # ----- time ---------------------------------------------------------------------------------
     def now(self) -> float:
@@ -143,10 +210,11 @@ class World:
         """The newest slot whose calls have all completed."""
         return int((self.now() if now is None else now) // self.slot_s) - 1
 
-    def slots(self, start: float, end: float) -> range:
-        """Slots whose end lies in (start, end], clipped to the data that exists."""
+    def slots(self, start: float, end: float, upto: float | None = None) -> range:
+        """Slots whose end lies in (start, end], clipped to the data that exists (the slots complete by
+        `upto`, by now unless told)."""
         lo = max(self.first_slot, int(math.floor(start / self.slot_s)))
-        hi = min(self.last_slot(), int(math.floor(end / self.slot_s)) - 1)
+        hi = min(self.last_slot(upto), int(math.floor(end / self.slot_s)) - 1)
         return range(lo, hi + 1)
 
     # ----- aggregates ---------------------------------------------------------------------------
@@ -159,11 +227,37 @@ class World:
         return version
 
     def incident_for(self, tenant: str, tool: str, t: float, version: str | None = None) -> Incident | None:
+        got = self.active(tenant, tool, t, version)
+        return got[0] if got else None
+
+    def active(self, tenant: str, tool: str, t: float, version: str | None = None) -> tuple[Incident, float] | None:
+        """The incident acting on the tenant's calls of the tool at `t` and how far it has grown (0..1, 1 at
+        once for a step onset). A neighbour incident acts on every tenant of the tool: a surge for its own,
+        contention for the others."""
         for inc, a, b in self.incidents:
-            if inc.tool == tool and inc.tenant in ("*", tenant) and a <= t < b:
+            if inc.tool == tool and (inc.tenant in ("*", tenant) or inc.cause == "neighbour") and a <= t < b:
                 if inc.version is None or inc.version == (version or self.version_at(tenant, t)):
-                    return inc
+                    ramp = inc.ramp_s()
+                    return inc, min(1.0, (t - a) / ramp) if ramp > 0 else 1.0
         return None
+
+    def facts(self, ti: int, tj: int, k: int, q: int) -> dict[str, str | int | float]:
+        """What the call at quantile `q` of a slot is about: `user.id`, `llm.model` and the plugin's own
+        attributes, drawn from a hash (so the slot's aggregates can tell the calls apart)."""
+        tool = self.scenario.tools[tj]
+        h = (self.seed, ti, tj, k, q)
+        out: dict[str, str | int | float] = {"user.id": f"u-{user_index(tool.users, unit(*h, 1))}"}
+        mix_ = self.mixes[tj]
+        out["llm.model"] = pick(mix_, unit(*h, 2)) if len(mix_) > 1 else tool.llm_model
+        for a in tool.attributes:
+            u = unit(*h, name_key(a.name))
+            if a.values:
+                out[a.name] = pick(a.values, u)
+            else:
+                lo, hi = a.range
+                x = lo + (hi - lo) * u
+                out[a.name] = int(x) if lo.is_integer() and hi.is_integer() else round(x, 3)
+        return out
 
     @lru_cache(maxsize=200_000)  # noqa: B019 - the world lives as long as the stack
     def slot(self, ti: int, tj: int, k: int) -> SlotStats:
@@ -172,45 +266,112 @@ class World:
         rng = random.Random(f"{self.seed}:slot:{ti}:{tj}:{k}")
         t = (k + 1) * self.slot_s
         wave = 1 + 0.15 * math.sin(2 * math.pi * t / 5400 + ti)
-        n = max(1, round(tool.calls_per_min * self.slot_s / 60 * wave + rng.uniform(-1, 1)))
+        version = self.version_at(tenant, t)
+        got = self.active(tenant, tool.name, t, version)
+        inc, grown = got if got else (None, 0.0)
+        surge = inc is not None and inc.cause == "neighbour" and inc.tenant == tenant
+        cpm = tool.calls_per_min * (_grow(1.0, inc.factor, grown) if inc is not None and surge else 1.0)
+        n = max(1, round(cpm * self.slot_s / 60 * wave + rng.uniform(-1, 1)))
         median = tool.median_ms / 1000 * (1 + 0.08 * math.sin(2 * math.pi * t / 3600 + tj)) * rng.uniform(0.95, 1.05)
         base = tuple(median * e for e in _spread(n))
-        version = self.version_at(tenant, t)
-        inc = self.incident_for(tenant, tool.name, t, version)
-        ratio = inc.factor if inc and inc.cause == "errors" else tool.error_ratio
-        expected = n * ratio
+        models = self._models(ti, tj, k, n) if len(self.mixes[tj]) > 1 else ()
+        affected = None
+        if inc is not None and inc.where:
+            affected = frozenset(
+                q for q in range(n) if all(str(v) == inc.where.get(a) for a, v in self._where(ti, tj, k, q, inc))
+            )
+        ratio = tool.error_ratio
+        if inc is not None and inc.cause == "errors":
+            ratio = _grow(tool.error_ratio, inc.factor, grown)
+        pool = range(n) if affected is None else sorted(affected)
+        expected = len(pool) * ratio
         n_err = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
         # (no sample when there is no failure: it draws nothing then, and its Sequence check is slow)
-        errors = frozenset(rng.sample(range(n), min(n, n_err))) if n_err else frozenset()
-        factor = inc.factor if inc and inc.cause != "errors" else 1.0
-        return SlotStats(n, base, factor, inc.cause if inc else None, errors, inc, version)
+        errors = frozenset(rng.sample(pool, min(len(pool), n_err))) if n_err else frozenset()
+        factor = 1.0
+        if inc is not None and inc.cause == "neighbour":
+            factor = 1.0 if surge else _grow(1.0, inc.contention, grown)
+        elif inc is not None and inc.cause != "errors":
+            factor = _grow(1.0, inc.factor, grown)
+        prompt_mult = 1.0
+        if inc is not None and inc.cause in ("llm", "cost"):
+            prompt_mult = _grow(1.0, inc.prompt_tokens_factor, grown)
+        cause = inc.cause if inc else None
+        return SlotStats(n, base, factor, cause, errors, inc, version, affected, prompt_mult, models, k)
+
+    def _models(self, ti: int, tj: int, k: int, n: int) -> tuple[str, ...]:
+        mix_ = self.mixes[tj]
+        return tuple(pick(mix_, unit(self.seed, ti, tj, k, q, 2)) for q in range(n))
+
+    def _where(self, ti: int, tj: int, k: int, q: int, inc: Incident) -> list[tuple[str, str | int | float]]:
+        facts = self.facts(ti, tj, k, q)
+        return [(a, facts.get(a, "")) for a in inc.where]
+
+    def model(self, tool: Tool, stats: SlotStats, q: int) -> str:
+        """The model of the call at quantile `q`."""
+        return stats.models[q] if stats.models else tool.llm_model
 
     def bucket_counts(self, ti: int, tj: int, k: int, ok: bool) -> list[int]:
         """Observations per `le` bucket (cumulative) of one slot, successes or failures."""
         s = self.slot(ti, tj, k)
+        buckets = self.buckets
+        if s.affected is not None:
+            return self.subset_buckets(s, range(s.n), ok)
         if not s.errors:  # most slots: no failure to count or take out
             if not ok:
-                return [0] * len(BUCKETS)
+                return [0] * len(buckets)
             mult, base = s.ok_mult, s.base
-            return [bisect.bisect_right(base, le / mult) for le in BUCKETS]
+            return [bisect.bisect_right(base, le / mult) for le in buckets]
         if not ok:
-            return [sum(1 for q in s.errors if s.latency(q) <= le) for le in BUCKETS]
+            return [sum(1 for q in s.errors if s.latency(q) <= le) for le in buckets]
         mult = s.ok_mult
         # the calls that would have succeeded at these bounds, less the failed ones among them
-        err = [sum(1 for q in s.errors if s.base[q] * mult <= le) for le in BUCKETS]
-        return [bisect.bisect_right(s.base, le / mult) - e for le, e in zip(BUCKETS, err, strict=True)]
+        err = [sum(1 for q in s.errors if s.base[q] * mult <= le) for le in buckets]
+        return [bisect.bisect_right(s.base, le / mult) - e for le, e in zip(buckets, err, strict=True)]
 
     def latency_sum(self, ti: int, tj: int, k: int, ok: bool) -> float:
         s = self.slot(ti, tj, k)
+        if s.affected is not None:
+            return sum(s.latency(q) for q in range(s.n) if (q in s.errors) != ok)
         if not ok:
             return sum(s.latency(q) for q in s.errors)
         return sum(s.base) * s.ok_mult - sum(s.base[q] * s.ok_mult for q in s.errors)
 
-    def parts(self, tool: Tool, stats: SlotStats, q: int) -> tuple[Part, ...]:
-        """The child spans of the call at quantile `q`, in order; they add up to its latency."""
-        return self._split(tool, stats.base[q], stats.latency(q) - stats.base[q], stats.incident)
+    def subset_buckets(self, s: SlotStats, qs: Iterable[int], ok: bool) -> list[int]:
+        """Observations per `le` bucket (cumulative) of some of a slot's calls, successes or failures."""
+        lat = sorted(s.latency(q) for q in qs if (q not in s.errors) == ok)
+        return [bisect.bisect_right(lat, le) for le in self.buckets]
 
-    def _split(self, tool: Tool, d0: float, extra: float, inc: Incident | None) -> tuple[Part, ...]:
+    def pod_of(self, s: SlotStats, q: int) -> int:
+        """The pod that served the call at quantile `q` (round robin over the quantiles)."""
+        return (q + s.k) % self.pods
+
+    def pod_quantiles(self, s: SlotStats) -> list[range]:
+        """Each pod's quantile indices in a slot."""
+        return [range((p - s.k) % self.pods, s.n, self.pods) for p in range(self.pods)]
+
+    def parts(self, tool: Tool, stats: SlotStats, q: int) -> tuple[Part, ...]:
+        """The child spans of the call at quantile `q`, in order; they add up to its latency. A throttled
+        model call is several attempts: the failed ones (429) carry the extra time, the last succeeds."""
+        extra = stats.latency(q) - stats.base[q]
+        parts = self._split(tool, stats.base[q], extra, stats.incident, self.model(tool, stats, q))
+        if stats.cause != "throttling" or extra <= 0:
+            return parts
+        retries = max(1, round(stats.factor - 1))
+        out: list[Part] = []
+        for p in parts:
+            if p.role == "llm":
+                each = extra / retries
+                msg = "Error code: 429 - Rate limit reached, please retry after a moment"
+                out += [Part(p.name, p.kind, each, "llm", msg) for _ in range(retries)]
+                out.append(Part(p.name, p.kind, p.seconds - extra, "llm"))
+            else:
+                out.append(p)
+        return tuple(out)
+
+    def _split(
+        self, tool: Tool, d0: float, extra: float, inc: Incident | None, model: str | None = None
+    ) -> tuple[Part, ...]:
         """The child spans of `d0` healthy seconds plus the incident's `extra` (linear in both, so the
         spans of a sum of calls are the sum of their spans)."""
         llm = d0 * tool.llm_share
@@ -221,37 +382,59 @@ class World:
         code = [code_total * w for w in weights]
         down = [down_total / len(tool.downstream)] * len(tool.downstream) if tool.downstream else []
         if extra > 0 and inc is not None:
-            if inc.cause in ("llm", "errors"):
+            if inc.cause in ("llm", "errors", "throttling"):
                 llm += extra
+            elif inc.cause == "neighbour":  # a busy event loop stretches every await: the model's and the DB's
+                waits = llm + down_total
+                share = llm / waits if waits > 0 else 1.0
+                llm += extra * share
+                down = [d + extra * (1 - share) / len(down) for d in down]
             elif inc.cause == "cpu" and inc.function in tool.functions:
                 code[tool.functions.index(inc.function)] += extra
             elif inc.cause == "downstream" and inc.span in tool.downstream:
                 down[tool.downstream.index(inc.span)] += extra
         out = [Part(tool.functions[0], "internal", code[0], "code")]
         out += [Part(name, "client", sec, "downstream") for name, sec in zip(tool.downstream, down, strict=True)]
-        out.append(Part(f"chat {tool.llm_model}", "client", llm, "llm"))
+        out.append(Part(f"chat {model or tool.llm_model}", "client", llm, "llm"))
         out += [Part(f, "internal", c, "code") for f, c in zip(tool.functions[1:], code[1:], strict=True)]
         return tuple(out)
 
     def llm_seconds(self, tool: Tool, stats: SlotStats, q: int) -> float:
         """Seconds in the model call of the call at quantile `q` (as `parts` has it)."""
         llm = stats.base[q] * tool.llm_share
-        if stats.cause in ("llm", "errors"):
+        if stats.cause in ("llm", "errors"):  # (a throttled call's extra time is in failed attempts: no tokens)
             llm += stats.latency(q) - stats.base[q]
         return llm
 
     def tokens(self, tool: Tool, stats: SlotStats, q: int) -> tuple[int, int, float]:
         """(prompt, completion, cost USD) of the call at quantile `q`."""
         llm = self.llm_seconds(tool, stats, q)
-        m = stats.token_mult
-        prompt = round((600 + 600 * (q + 0.5) / stats.n) * m)
-        completion = 0 if tool.llm_model.startswith("text-embedding") else max(8, round(llm * 1000 * 1.4 * m))
-        pin, pout = PRICES.get(tool.llm_model, (1.0, 2.0))
+        hit = stats.hit(q)
+        m = stats.token_mult if hit else 1.0
+        pm = m * stats.prompt_mult if hit and stats.prompt_mult != 1.0 else m
+        model = self.model(tool, stats, q)
+        prompt = round((600 + 600 * (q + 0.5) / stats.n) * pm)
+        completion = 0 if model.startswith("text-embedding") else max(8, round(llm * 1000 * 1.4 * m))
+        pin, pout = PRICES.get(model, (1.0, 2.0))
         return prompt, completion, (prompt * pin + completion * pout) / 1e6
+
+    def model_token_sums(self, ti: int, tj: int, k: int, qs: Iterable[int] | None = None) -> dict[str, list[float]]:
+        """Model → [prompt, completion, cost] of some of a slot's calls (all of them by default)."""
+        tool, s = self.scenario.tools[tj], self.slot(ti, tj, k)
+        if qs is None and s.plain:
+            return {tool.llm_model: list(self.token_sums(ti, tj, k))}
+        out = {m: [0.0, 0.0, 0.0] for m in self.mixes[tj]}
+        for q in range(s.n) if qs is None else qs:
+            a, b, usd = self.tokens(tool, s, q)
+            acc = out[self.model(tool, s, q)]
+            acc[0] += a
+            acc[1] += b
+            acc[2] += usd
+        return out
 
     def token_sums(self, ti: int, tj: int, k: int) -> tuple[int, int, float]:
         tool, s = self.scenario.tools[tj], self.slot(ti, tj, k)
-        if s.cause in ("llm", "errors"):  # the model call's seconds vary per call: call by call
+        if s.cause in ("llm", "errors") or not s.plain:  # the calls differ in more than their quantile
             p = c = 0
             cost = 0.0
             for q in range(s.n):
@@ -308,6 +491,10 @@ class World:
             parts = self.parts(tool, s, q)
             prompt, completion, cost = self.tokens(tool, s, q)
             key = (ti, tj, k, i)
+            facts = self.facts(ti, tj, k, q)
+            rng.randrange(1, 60)  # (the draw a user number once took: the session ids stay as they were)
+            model = str(facts.pop("llm.model"))
+            user = str(facts.pop("user.id"))
             out.append(
                 Call(
                     tenant=tenant,
@@ -321,25 +508,29 @@ class World:
                     prompt_tokens=prompt,
                     completion_tokens=completion,
                     cost_usd=cost,
-                    user=f"user-{rng.randrange(1, 60):03d}",
+                    user=user,
                     attrs={"session": f"sess-{rng.getrandbits(48):012x}"},
                     version=s.version,
                     error=None
                     if q not in s.errors
                     else self._error_message(tool, s, parts, s.latency(q), random.Random(f"{self.seed}:err:{key}")),
+                    model=model,
+                    pod=self.pod_of(s, q),
+                    tags=facts,
                 )
             )
         return tuple(out)
 
-    def call(self, trace_id: str) -> Call | None:
-        """The call behind a trace id, if it exists (and has completed)."""
+    def call(self, trace_id: str, upto: float | None = None) -> Call | None:
+        """The call behind a trace id, if it exists (and its slot has completed by `upto`, by now unless
+        told: a caller that checks each call's own end may look into the current slot)."""
         key = ids.decode_trace_id(self.seed, trace_id)
         if key is None:
             return None
         ti, tj, k, i = key
         if not (0 <= ti < len(self.scenario.tenants) and 0 <= tj < len(self.scenario.tools)):
             return None
-        if not (self.first_slot <= k <= self.last_slot()):
+        if not (self.first_slot <= k <= self.last_slot(upto)):
             return None
         calls = self.calls(ti, tj, k)
         return calls[i] if i < len(calls) else None
@@ -352,17 +543,19 @@ class World:
         tools: list[int] | None = None,
         newest_first: bool = False,
         min_duration: float | None = None,
+        upto: float | None = None,
     ) -> Iterator[Call]:
-        """Calls that completed in [start, end], slot by slot; slots whose slowest call is not
-        longer than `min_duration` are skipped without materialising them."""
-        slots = self.slots(start - self.slot_s, end + self.slot_s)
+        """Calls that completed in [start, end], slot by slot, of the slots complete by `upto` (now unless
+        told); slots whose slowest call is not longer than `min_duration` are skipped without materialising
+        them."""
+        slots = self.slots(start - self.slot_s, end + self.slot_s, upto)
         order = reversed(slots) if newest_first else iter(slots)
         tis = tenants if tenants is not None else range(len(self.scenario.tenants))
         tjs = tools if tools is not None else range(len(self.scenario.tools))
         for k in order:
             pairs = [(ti, tj) for ti in tis for tj in tjs]
             if min_duration is not None:
-                pairs = [(ti, tj) for ti, tj in pairs if (s := self.slot(ti, tj, k)).latency(s.n - 1) > min_duration]
+                pairs = [(ti, tj) for ti, tj in pairs if self.slot(ti, tj, k).slowest > min_duration]
             batch = [c for ti, tj in pairs for c in self.calls(ti, tj, k) if start <= c.end <= end]
             batch.sort(key=lambda c: c.end, reverse=newest_first)
             yield from batch

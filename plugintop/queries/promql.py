@@ -12,6 +12,8 @@ from plugintop.schema import Schema
 
 _IDENT = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_SDK_SERIES = ".+_(created|bucket|sum|count|info|gcount|gsum)|target_info"
+"""Names of the series the SDKs write beside a metric, never business metrics (`analysis.business`)."""
 
 
 def quote(value: str) -> str:
@@ -122,11 +124,13 @@ class PromQL:
 
     def business_metrics(self, plugin: str, tenant: str | None) -> str:
         """A series selector of the plugin's business metrics for the tenant (None: any tenant), for
-        `/api/v1/series`."""
+        `/api/v1/series`: the series the SDKs write beside a metric (`_created`, `_bucket`, `_sum`,
+        `_count`, `_info`, `target_info`: `analysis.business.SDK_SUFFIXES`) left out by the server."""
         prefix = self.s.business_prefix_of(plugin)
         label = self.s.business_tenant_label
         m = [
             Matcher("__name__", "=~", re2_escape(prefix) + ".+"),
+            Matcher("__name__", "!~", _SDK_SERIES),
             Matcher(label, "=", tenant) if tenant is not None else Matcher(label, "=~", ".+"),
         ]
         return "{" + ",".join(x.render() for x in m) + "}"
@@ -143,9 +147,18 @@ class PromQL:
         """Samples of the call counter scraped in each `step` (0 or absent: nothing scraped then)."""
         return f"sum(count_over_time({self.count(scope)}[{step}]))"
 
-    def targets(self, plugin: str) -> str:
-        """The plugin's scrape targets: `up` carrying the plugin's label (1 up, 0 down)."""
-        return selector("up", [Matcher(self.s.plugin_label, "=", plugin)])
+    def scrape_targets(self, plugin: str, window: str) -> str:
+        """The plugin's scrape targets: the `job` and `instance` its call counter's series carried in the
+        last `window` (a plain scrape config puts no plugin label on `up`; Prometheus puts these two on
+        every scraped series)."""
+        return f"count by (job, instance) (last_over_time({self.count(Scope(plugin))}[{window}]))"
+
+    def up(self, targets: Sequence[tuple[str, str]]) -> str:
+        """`up` (1 up, 0 down) of these (job, instance) targets, in one query: the two labels' values each
+        matched as literals, so the answer may hold other pairs of them (keep only the asked ones)."""
+        jobs = sorted({j for j, _ in targets})
+        instances = sorted({i for _, i in targets})
+        return selector("up", [any_of("job", jobs), any_of("instance", instances)])
 
     def samples_in(self, scope: Scope, window: str) -> str:
         """The most samples any of the call counter's series has in `window` (window / that = the scrape

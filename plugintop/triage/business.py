@@ -22,7 +22,9 @@ async def business_names(
     prometheus: PrometheusClient, promql: PromQL, plugin: str, tenant: str | None, start: float, end: float
 ) -> dict[str, str]:
     """The plugin's business metrics (name → `counter` or `gauge`) with series for the tenant (None: any)
-    in [start, end]: named with the plugin's prefix, the platform's own metrics left out.
+    in [start, end]: named with the plugin's prefix; the platform's own metrics and the series the SDKs
+    write beside a metric (`_created`, `_bucket`, `_sum`, `_count`, `_info`, `target_info`) left out, by
+    the query and again here (a server may not apply every matcher).
 
     Raises:
         BackendError: Prometheus failed.

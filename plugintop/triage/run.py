@@ -325,6 +325,7 @@ class Triage:
             profile=r.profile,
             problems=dict(self.asker.problems),
             partial=dict(self.asker.partial),
+            sampled=(len(r.spans), sum(1 for sp in r.spans if sp.source == "exemplar")) if r.spans else None,
             has_data=r.has_data,
             known_tenants=r.known_tenants,
         )

@@ -47,6 +47,13 @@ def _last(res: QueryResult | None, label: str) -> dict[str, float]:
     return {s.metric.get(label, ""): s.last_value() for s in res.series}
 
 
+def _active_rate(points: Points, whole: float) -> float:
+    """Calls per second over the time the tool had calls (a tool that began half-way through the range
+    is not averaged over the half before it); `whole` (the whole range's) without a series."""
+    active = [v for _, v in points if math.isfinite(v) and v > 0]
+    return sum(active) / len(active) if active else whole
+
+
 def _scalar(res: QueryResult | None) -> float | None:
     if res is None or not res.series:
         return None
@@ -130,11 +137,13 @@ def _sorted(
     tenant = scope.tenant or ""
     by_tt = {k: _by(r[k], tl, tn) for k in ("rate_tt", "fail_tt", "usd_tt", "tokens_tt")}
     by_tt["p99_tt"] = {(k[0], tenant): v for k, v in _by(r["p99_t"], tl).items()}
+    by_tt["p50_tt"] = {(k[0], tenant): v for k, v in _by(r["p50"], tl).items()}
     by_tv = {k: _by(r[k], tl, vl) for k in ("rate_tv", "fail_tv", "rate_rv", "fail_rv")}
 
     def sig(src: dict[str, dict[tuple[str, ...], Points]], key: tuple[str, str], suffix: str) -> Sig:
         return Sig(
             p99=src.get(f"p99_{suffix}", {}).get(key, []),
+            p50=src.get(f"p50_{suffix}", {}).get(key, []),
             rate=src.get(f"rate_{suffix}", {}).get(key, []),
             failures=src.get(f"fail_{suffix}", {}).get(key, []),
             usd=src.get(f"usd_{suffix}", {}).get(key, []),
@@ -177,7 +186,7 @@ def _sorted(
                 p50_s=i50.get(t, math.nan),
                 p90_s=i90.get(t, math.nan),
                 p99_s=i99.get(t, math.nan),
-                rate_per_s=irate.get(t, math.nan),
+                rate_per_s=_active_rate(in_range, irate.get(t, math.nan)),
                 success_ratio=isucc.get(t, math.nan),
                 fleet_p99_s=ifleet.get(t, math.nan),
                 p99_series=between(own.p99, start, end),

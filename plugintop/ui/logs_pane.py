@@ -1,6 +1,8 @@
 """Provides `LogsPane`: the app's log pane, apart from the rest of the screen: it follows a range that ends
 now and reads a past one whole (re-run on every move of the range), says when Loki stops answering,
-pivots on a field of a line, pauses and filters."""
+pivots on a field of a line, pauses and filters. Following, it re-reads the settle window (`tail.settle`,
+5 s) at every poll, so a line a shipper delivers seconds after its timestamp is shown once; a line later
+than that is shown when found, marked `(late by 12.4 s)`, and the title counts them."""
 
 from __future__ import annotations
 
@@ -89,10 +91,19 @@ class LogsPane(App[int]):
             view.set_mode(span)
             return
         view.reset("following", self._logs_label())
-        self.follower = tenant_follower(
-            loki, s.ctx.telemetry, s.plugin, s.tenant, start_ns, pivots=self.view.pivots, clock=s.clock
+        tail = s.ctx.tail
+        self.follower = f = tenant_follower(
+            loki,
+            s.ctx.telemetry,
+            s.plugin,
+            s.tenant,
+            start_ns,
+            pivots=self.view.pivots,
+            clock=s.clock,
+            settle=tail.settle_s,
         )
-        async for batch in follow(self.follower, s.tail_every):
+        late = 0
+        async for batch in follow(f, s.tail_every):
             if batch.error is not None:
                 note = f"loki: {batch.error.message} · retrying every {s.tail_every:.0f}s"
                 view.border_subtitle = Content(inert(note, 100))
@@ -100,6 +111,9 @@ class LogsPane(App[int]):
                 view.border_subtitle = ""
             if batch.entries or batch.gaps:
                 view.add(batch.entries, batch.gaps)
+            if f.late != late:
+                late = f.late
+                view.set_mode(f"following · {late:,} late (reached Loki past the {tail.settle} settle window)")
 
     def _watch_loki(self) -> None:
         """Says when Loki stops answering the tail (after a few seconds, not when the timeout gives up)."""

@@ -173,7 +173,8 @@ class FlameView(Vertical):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.profile: ProfileSummary | None = None
         self.deltas: dict[str, float] = {}
-        """Each function's move in self share against the baseline, where past `NOISE` (− for colder)."""
+        """Each function's move against the baseline, where past `NOISE`: hotter (`ProfileSummary.hotter`), or
+        − colder in self share."""
         self._top_of: tuple[int, int] | None = None
         """The (nodes, zoom root) the top table shows."""
         self.query_text = ""
@@ -187,7 +188,7 @@ class FlameView(Vertical):
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one("#top", DataTable)
-        for label in ("function", "self", "total", "Δ self"):
+        for label in ("function", "self", "total", "Δ"):
             table.add_column(label, key=label)
         self.title = "Flame (window vs baseline, whole plugin)"
 
@@ -211,13 +212,19 @@ class FlameView(Vertical):
             self.share = ice.search(self.query_text)
         if profile is not None:
             note = " (truncated: small frames in 'other')" if profile.truncated else ""
-            self.title = f"Flame: CPU {profile.total_s:.0f}s in the window, whole plugin{note}"
+            base = f" against {profile.baseline_cpu_per_s:.2f}" if profile.baseline_cpu_per_s > 0 else ""
+            cores = f"{profile.cpu_per_s:.2f} cores{base}"
+            self.title = f"Flame: CPU {profile.total_s:.0f}s in the window ({cores}), whole plugin{note}"
 
     def _delta_text(self, name: str) -> str:
-        d = self.deltas.get(name)
-        if self.profile is None or self.profile.baseline_total_s <= 0:
+        p = self.profile
+        if p is None or p.baseline_total_s <= 0:
             return "no baseline"
-        return f"Δ self {d * 100:+.1f} pts" if d is not None else f"Δ self within ±{NOISE * 100:.0f} pt"
+        own = {f.function: f.share for f in p.hotter_self} | {f.function: -f.share for f in p.colder}
+        total = {f.function: f.share for f in p.hotter_total}
+        parts = [f"{what} {d[name] * 100:+.1f}" for what, d in (("self", own), ("total", total)) if name in d]
+        hot = f" · hotter {self.deltas[name] * 100:+.1f}" if self.deltas.get(name, 0) > 0 else ""
+        return f"Δ {' · '.join(parts)}{hot} pts" if parts or hot else f"Δ within ±{NOISE * 100:.0f} pt"
 
     def on_icicle_moved(self, event: Icicle.Moved) -> None:
         event.stop()
@@ -240,7 +247,7 @@ class FlameView(Vertical):
             t.append_text(safe(self.query_text, 60, "bold"))
             t.append(f": {len(ice.found)} frames, {pct(self.share, 1)} of CPU · n next", style="")
         else:
-            t.append(f"/ search · enter zoom · ⌫ out · ▲▼ Δ self ≥ {NOISE * 100:.0f} pt", style="dim")
+            t.append(f"/ search · enter zoom · ⌫ out · ▲▼ Δ ≥ {NOISE * 100:.0f} pt", style="dim")
         info.update(t)
         self._top(ice, whole)
 

@@ -1,6 +1,7 @@
 """Provides how a tail line is shown, apart from any widget: the filter as you type, gap markers, a JSON
-line as its template's fields (parsed and sanitised only when first shown), the whole line for its
-detail, and when a flood of lines is repainted."""
+line as its template's fields (parsed and sanitised only when first shown), a line found after the settle
+window marked `(late by 12.4 s)` after its time, the whole line for its detail, and when a flood of lines
+is repainted."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from plugintop.analysis import wording
 from plugintop.models.loki import Gap, LogEntry
 from plugintop.textsafe import inert
 from plugintop.timerange import to_rfc3339
+from plugintop.triage.follow import LateEntry, late_by
 from plugintop.ui.format import hhmmss
 
 LEVEL_CLASS = {
@@ -146,8 +148,9 @@ def format_line(
     parse_limit: int = PARSE_LIMIT,
 ) -> Line:
     """How a tail item is shown: a JSON line (up to `parse_limit` characters) as its template's fields
-    (`time` is the entry's time; `msg` and `message` stand for each other), any other line as it is;
-    always sanitised and cut to `VIEW_LIMIT` characters."""
+    (`time` is the entry's time; `msg` and `message` stand for each other), any other line as it is; a
+    late one marked after its time (first, without `time`); always sanitised and cut to `VIEW_LIMIT`
+    characters."""
     if isinstance(item, GapMark):
         return Line(item.line, "warn", None, "", True)
     fields = json_object(item.line, parse_limit)
@@ -156,9 +159,12 @@ def format_line(
     level = str(f.get(level_field) or meta.get("detected_level") or parsed.get(level_field) or "").lower()
     trace = f.get(trace_field) or meta.get(trace_field) or parsed.get(trace_field)
     parts = []
+    late = f"({late_by(item.late_ns)})" if isinstance(item, LateEntry) else None
+    if late is not None and "time" not in template:
+        parts.append(late)
     for name in template:
         if name == "time":
-            parts.append(_clock_text(item.ts_ns / 1e9))
+            parts.append(_clock_text(item.ts_ns / 1e9) if late is None else f"{_clock_text(item.ts_ns / 1e9)} {late}")
         elif fields is not None:
             value = _value(fields, name)
             if value is None and name in _MESSAGE:
@@ -183,6 +189,8 @@ def detail_lines(item: Item) -> list[str]:
         return [item.line]
     meta, parsed = item.extra_fields()
     out = [f"time      {to_rfc3339(item.ts_ns / 1e9)}  ({item.ts_ns} ns)"]
+    if isinstance(item, LateEntry):
+        out.append(f"late      {late_by(item.late_ns)}: it reached Loki after the tail's settle window (tail.settle)")
     for title, values in (("labels", item.labels), ("metadata", meta), ("parsed", parsed)):
         if values:
             out.append(f"{title:<9} " + "  ".join(f"{k}={v}" for k, v in sorted(values.items())))
