@@ -1,12 +1,21 @@
-"""Provides `inert`: untrusted text (log lines, span names, attributes, label values, frame names,
-error bodies) made safe to show. Escape sequences become visible placeholders (`␛[2J`), other
-control characters their Unicode control pictures, bidi and zero-width controls a visible `⟨U+202E⟩`;
-nothing reaches the terminal that it would act on. Never markup: callers wrap the result in
-`rich.text.Text` / Textual `Content`, never parse it."""
+"""Provides one escaping function per output format, for every untrusted string (log lines, span names,
+attributes, label values, frame names, ids, error bodies):
+
+- text: `inert`. Escape sequences become visible placeholders (`␛[2J`), other control characters their
+  Unicode control pictures, bidi and zero-width controls a visible `⟨U+202E⟩`; nothing reaches the
+  terminal that it would act on. Never markup: callers wrap the result in `rich.text.Text` / Textual
+  `Content`, never parse it.
+- markdown: `md` for prose and table cells (every markdown and HTML metacharacter backslash-escaped:
+  no link, image, tag, autolink or emphasis can start in it), `md_code` for an inline code span.
+- JSON: `json_text` (the encoder escapes; nothing outside ASCII is written raw).
+- shell lines: `shlex.quote`, in `analysis.commands`.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # CSI (7- and 8-bit) with parameters; OSC/DCS/APC/PM/SOS strings up to BEL or ST; two-byte ESC sequences.
 _ESCAPES = re.compile(
@@ -51,3 +60,28 @@ def inert(text: str | bytes, limit: int | None = None) -> str:
     if limit is not None and len(out) > limit:
         out = out[: max(0, limit - 1)] + ELLIPSIS
     return out
+
+
+_MD_META = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&:@$=])")
+"""Characters that start markdown or HTML somewhere (emphasis, code, links, images, tags, entities,
+headings, lists, tables, strikethrough, autolinks, math): all of them ASCII punctuation, which
+CommonMark lets a backslash escape."""
+
+
+def md(text: object, limit: int | None = None) -> str:
+    """Untrusted text for markdown prose or a table cell: inert, on one line, every metacharacter
+    backslash-escaped, so it renders as the text itself (never a link, image, tag or emphasis)."""
+    return _MD_META.sub(r"\\\1", inert(str(text), limit).replace("\t", " "))
+
+
+def md_code(text: object, limit: int | None = None) -> str:
+    """Untrusted text as an inline code span (backticks included): inert, on one line, a backtick
+    inside becomes `'` (nothing in a code span is markdown, so nothing else needs escaping). Not for
+    a table cell (a `|` would split it): use `md` there."""
+    return "`" + (inert(str(text), limit).replace("\t", " ").replace("`", "'") or " ") + "`"
+
+
+def json_text(doc: Any, indent: int | None = 2) -> str:
+    """`doc` as JSON text ending in a newline: every string escaped by the encoder, nothing outside ASCII
+    written raw (no C1 control, bidi override or lone surrogate reaches a terminal); NaN refused."""
+    return json.dumps(doc, ensure_ascii=True, indent=indent, allow_nan=False) + "\n"

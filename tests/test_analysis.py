@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +15,7 @@ from plugintop.analysis.model import FunctionShare, ProfileSummary, TraceAnalysi
 from plugintop.analysis.slo import alerts_firing, burn_rate
 from plugintop.analysis.traces import analyse
 from plugintop.analysis.verdict import latency_cause
+from plugintop.ids import SpanId, TraceId
 from plugintop.models.pyroscope import FlameGraph
 from plugintop.models.tempo import Span, Trace
 from plugintop.schema import Schema
@@ -55,11 +57,15 @@ def test_burn_rates_and_alerts() -> None:
 
 
 # ----- traces ----------------------------------------------------------------------------------
+T = cast(TraceId, "t")
+"""A trace id the analysis takes as given (ids are checked where they enter, not here)."""
+
+
 def span(sid: str, parent: str | None, name: str, start: int, end: int, **attrs: object) -> Span:
     return Span(
-        "t",
-        sid,
-        parent,
+        T,
+        cast(SpanId, sid),
+        cast(SpanId | None, parent),
         name,
         "svc",
         start * MS,
@@ -74,7 +80,7 @@ TOOL = "plugin.p.tool.t"
 
 def test_trace_tree_self_time_critical_path_llm_share() -> None:
     tr = Trace(
-        "t",
+        T,
         [
             span("a", None, TOOL, 0, 1000, **{"llm.model": "gpt"}),
             span("b", "a", "db.query", 0, 100),
@@ -97,7 +103,7 @@ def test_trace_tree_self_time_critical_path_llm_share() -> None:
 
 def test_trace_with_orphans_and_clock_skew() -> None:
     tr = Trace(
-        "t",
+        T,
         [
             span("a", None, TOOL, 100, 600),
             span("b", "a", "chat gpt-4o", 50, 700),  # starts before and ends after its parent
@@ -112,7 +118,7 @@ def test_trace_with_orphans_and_clock_skew() -> None:
 
 
 def test_trace_with_one_span_and_no_children() -> None:
-    a = analyse(Trace("t", [span("a", None, "root", 0, 10)]), S)
+    a = analyse(Trace(T, [span("a", None, "root", 0, 10)]), S)
     assert a.critical_path == ["root"] and a.slowest_child is None and a.llm_share == 0
 
 
@@ -248,9 +254,9 @@ async def test_every_tempo_search_of_a_long_window_is_cut_to_tempos_limit() -> N
         async def search(self, query: str, start: float, end: float, *, limit: int = 20, spss: int = 3) -> SearchResult:
             asked.append((start, end))
             span = SearchSpan("s1", "plugin.p.tool.search", 0, 3 * 10**9)
-            return SearchResult([TraceSummary("t1", "svc", "root", 0, 3000, [span])])
+            return SearchResult([TraceSummary(cast(TraceId, "t1"), "svc", "root", 0, 3000, [span])])
 
-        async def trace(self, trace_id: str, start: float | None = None, end: float | None = None) -> Trace:
+        async def trace(self, trace_id: TraceId, start: float | None = None, end: float | None = None) -> Trace:
             raise NotFound("tempo", "not kept")
 
     end = 30 * 86400.0

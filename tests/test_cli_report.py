@@ -41,7 +41,7 @@ def test_a_hung_tempo_is_said_on_stderr_and_left_unchecked_at_the_deadline(demo:
     out = json.loads(r.stdout)
     v = out["verdict"]
     assert v["state"] == "unknown" and v["cause"] == "unknown", v  # a slow window whose cause needed Tempo
-    assert any(u.startswith("tempo: no answer within the 8 s deadline") for u in v["unchecked"]), v["unchecked"]
+    assert any(u.startswith("tempo: no answer in") for u in v["unchecked"]), v["unchecked"]
     assert out["tools"] and out["findings"] and r.returncode == 0
 
 

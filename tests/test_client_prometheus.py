@@ -9,6 +9,7 @@ import pytest
 
 from plugintop.clients.prometheus import PrometheusClient, clamp_step, escape_label_name
 from plugintop.errors import BadQuery, BadResponse
+from plugintop.models.prometheus import invalid_ids
 from tests.fixtures import doc, params, real, replay
 from tests.servers import Answer, Backend
 
@@ -126,7 +127,8 @@ async def test_documented_exemplars_labels_series(backend: Backend, http: httpx.
     backend.route("GET", "/api/v1/series", Answer(200, doc("prom_series")))
     backend.route("GET", "/api/v1/status/buildinfo", Answer(200, doc("prom_buildinfo")))
     c = PrometheusClient(http)
-    assert (await c.exemplars("x", 0, 1))[0].exemplars
+    ex = await c.exemplars("x", 0, 1)  # the documented example's trace ids are not hex: dropped, counted
+    assert [s.series_labels["service"] for s in ex] == ["bar", "foo"] and invalid_ids(ex) == 3
     assert await c.labels(0, 1) and await c.label_values("job", 0, 1) and await c.series(["up"], 0, 1)
     assert (await c.buildinfo()).version
     backend.route("GET", "/api/v1/query", Answer(400, doc("prom_error_bad_data")))
@@ -172,7 +174,10 @@ async def test_special_values_and_malformed_points(backend: Backend, http: httpx
 
 async def test_exemplar_values_written_as_strings_are_numbers(backend: Backend, http: httpx.AsyncClient) -> None:
     data = [
-        {"seriesLabels": {"tool": "a"}, "exemplars": [{"labels": {"trace_id": "t1"}, "value": "2.5", "timestamp": 9}]}
+        {
+            "seriesLabels": {"tool": "a"},
+            "exemplars": [{"labels": {"trace_id": "a" * 32}, "value": "2.5", "timestamp": 9}],
+        }
     ]
     backend.route("GET", "/api/v1/query_exemplars", Answer(200, {"status": "success", "data": data}))
     (got,) = await PrometheusClient(http).exemplars("x", 0, 10)
@@ -225,3 +230,32 @@ def test_global_scrape_interval_reads_only_the_global_section() -> None:
         global_scrape_interval("global:\n  evaluation_interval: 1m\nscrape_configs:\n  scrape_interval: 5s\n") is None
     )
     assert global_scrape_interval("global:\n  scrape_interval: soon\n") is None
+
+
+async def test_exemplars_with_a_malformed_trace_id_are_dropped_and_counted(
+    backend: Backend, http: httpx.AsyncClient
+) -> None:
+    """An exemplar's labels are the plugin SDK's text: only a trace id travels on (issue 28)."""
+    hostile = [
+        "\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J\u202e4bf92f35\x9b31mPWNED",
+        "../../../../api/admin/users?perpage=1000#",
+        "4bf92f35\x0077b34da6",
+        "0" * 32,
+    ]
+    good = {"traceID": "4BF92F3577B34DA6", "span_id": "\x1b[2J", "pod": "p-1"}
+    data = [
+        {
+            "seriesLabels": {"tool": "a"},
+            "exemplars": [
+                *({"labels": {"trace_id": h, "span_id": h}, "value": "9", "timestamp": 1} for h in hostile),
+                {"labels": good, "value": "1", "timestamp": 1},
+                {"labels": {"pod": "p-2"}, "value": "2", "timestamp": 1},
+            ],
+        }
+    ]
+    backend.route("GET", "/api/v1/query_exemplars", Answer(200, {"status": "success", "data": data}))
+    got = await PrometheusClient(http).exemplars("x", 0, 10)
+    assert invalid_ids(got) == len(hostile)
+    ex = got[0].exemplars
+    assert [e.labels for e in ex] == [{"pod": "p-1", "trace_id": "0" * 16 + "4bf92f3577b34da6"}, {"pod": "p-2"}]
+    assert ex[0].trace_id == "0" * 16 + "4bf92f3577b34da6" and ex[0].span_id is None and ex[1].trace_id is None

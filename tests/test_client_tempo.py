@@ -5,12 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from plugintop.clients.tempo import TempoClient, id_to_hex, pad_trace_id, parse_search, parse_trace
+from plugintop.clients.tempo import TempoClient, id_to_hex, parse_search, parse_trace, parse_trace_id
 from plugintop.errors import BadQuery, BadResponse, NotFound
+from plugintop.ids import TraceId
 from tests.fixtures import doc, params, real, replay
 from tests.servers import Answer, Backend
 
-TID = "855ca7a9b92d277a7b3e535f8b4e12bf"
+TID = TraceId("855ca7a9b92d277a7b3e535f8b4e12bf")
+ONE = TraceId("0" * 31 + "1")
 
 
 async def test_trace_v2_real(backend: Backend, http: httpx.AsyncClient) -> None:
@@ -36,7 +38,7 @@ async def test_trace_v2_with_range_real(backend: Backend, http: httpx.AsyncClien
 async def test_trace_missing_v2_is_not_found(backend: Backend, http: httpx.AsyncClient) -> None:
     replay(backend, real("tempo_trace_not_found"))
     with pytest.raises(NotFound):
-        await TempoClient(http).trace("1")
+        await TempoClient(http).trace(ONE)
 
 
 async def test_trace_falls_back_to_v1(backend: Backend, http: httpx.AsyncClient) -> None:
@@ -49,7 +51,7 @@ async def test_trace_falls_back_to_v1(backend: Backend, http: httpx.AsyncClient)
 async def test_trace_v1_not_found(backend: Backend, http: httpx.AsyncClient) -> None:
     replay(backend, real("tempo_trace_v1_not_found"))
     with pytest.raises(NotFound):
-        await TempoClient(http).trace("1")
+        await TempoClient(http).trace(ONE)
 
 
 @pytest.mark.parametrize(
@@ -105,12 +107,12 @@ def test_documented_shapes() -> None:
     assert parse_search(doc("tempo_search")).traces
     assert parse_search(doc("tempo_search_tags_based")).traces
     for name in ("tempo_trace_v1", "tempo_trace_v2"):
-        trace = parse_trace(doc(name), "x")
+        trace = parse_trace(doc(name), TID)
         assert trace.spans and all(len(s.span_id) == 16 for s in trace.spans)
 
 
 def test_ids_and_garbage() -> None:
-    assert pad_trace_id("abc") == "0" * 29 + "abc"
+    assert parse_trace_id("ABC") == "0" * 29 + "abc" and parse_trace_id("0" * 33) is None
     assert id_to_hex("nSC+G19Ubzs=", 8) == "9d20be1b5f546f3b"
     assert id_to_hex("9d20be1b5f546f3b", 8) == "9d20be1b5f546f3b"
     bad: object
@@ -118,9 +120,9 @@ def test_ids_and_garbage() -> None:
         with pytest.raises(BadResponse):
             parse_search(bad)
     with pytest.raises(BadResponse):
-        parse_trace({"trace": {"resourceSpans": "x"}}, "x")
+        parse_trace({"trace": {"resourceSpans": "x"}}, TID)
     with pytest.raises(NotFound):
-        parse_trace({"trace": {}, "metrics": {}}, "x")
+        parse_trace({"trace": {}, "metrics": {}}, TID)
 
 
 async def test_partial_trace_is_flagged(backend: Backend, http: httpx.AsyncClient) -> None:
@@ -134,3 +136,48 @@ async def test_buildinfo_bare_or_enveloped(backend: Backend, http: httpx.AsyncCl
     body = {"status": "success", "data": {"version": "v9"}}
     backend.route("GET", "/api/status/buildinfo", Answer(200, body))
     assert (await TempoClient(http).buildinfo()).version == "v9"
+
+
+HOSTILE_IDS = [
+    "../../../../api/admin/users?perpage=1000#",
+    "\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J\u202e4bf92f35\x9b31mPWNED",
+    "4bf92f35\x0077b34da6",
+    "4bf92f35 77b34da6",
+    "%2e%2e%2f",
+    "0" * 32,
+    "",
+]
+
+
+async def test_trace_takes_only_a_trace_id(backend: Backend, http: httpx.AsyncClient) -> None:
+    """A string that was never checked cannot reach the URL: the client refuses it before any request."""
+    for bad in [*HOSTILE_IDS, str(TID)]:
+        with pytest.raises(TypeError):
+            await TempoClient(http).trace(bad)  # type: ignore[arg-type]
+    assert backend.requests == []
+
+
+@pytest.mark.parametrize("bad", HOSTILE_IDS)
+def test_search_hits_with_a_malformed_trace_id_are_dropped_and_counted(bad: str) -> None:
+    body = {
+        "traces": [
+            {"traceID": bad, "rootServiceName": "x", "durationMs": 9},
+            {"traceID": "ABC", "spanSet": {"spans": [{"spanID": "\x1b[2J", "name": "n", "durationNanos": "5"}]}},
+        ]
+    }
+    res = parse_search(body)
+    assert [t.trace_id for t in res.traces] == ["0" * 29 + "abc"] and res.invalid_ids == 1
+    assert all(isinstance(t.trace_id, TraceId) for t in res.traces)
+    assert res.traces[0].spans[0].span_id == ""
+
+
+def test_malformed_span_ids_in_a_trace_never_pass_as_ids() -> None:
+    spans = [
+        {"traceId": "\x1b[2J", "spanId": "AAAAAAAAAAE=", "name": "root"},
+        {"spanId": "../../x", "parentSpanId": "AAAAAAAAAAE=", "name": "bad id"},
+        {"spanId": "AAAAAAAAAAI=", "parentSpanId": "\u202e", "name": "bad parent"},
+    ]
+    trace = parse_trace({"batches": [{"scopeSpans": [{"spans": spans}]}]}, TID)
+    assert [s.span_id for s in trace.spans] == ["0000000000000001", "?1", "0000000000000002"]
+    assert [s.parent_id for s in trace.spans] == [None, "0000000000000001", None]
+    assert all(s.trace_id == TID for s in trace.spans)

@@ -12,8 +12,9 @@ from msgspec.structs import replace
 
 from plugintop.demo.logs import PREFETCH_S, LogStore
 from plugintop.demo.scenario import load_scenario
+from plugintop.demo.slots import BUCKETS, Call
 from plugintop.demo.stack import DemoStack
-from plugintop.demo.world import BUCKETS, Call, World
+from plugintop.demo.world import World
 from tests.demo_stack import fetch, stack
 
 NOW = 1_800_000_000.0
@@ -159,8 +160,9 @@ def test_cpu_incident_makes_its_function_hot_only_in_the_window() -> None:
 @pytest.mark.parametrize("name", ["cpu-fleet", "downstream-fleet", "errors-timeouts", "llm-tenant", "cost-short"])
 def test_a_slots_cpu_is_the_sum_of_its_calls_spans(name: str) -> None:
     """The profile of a slot is computed for all its calls at once: it must be what their spans add up
-    to, call by call (code spans burn their seconds, downstream waits a tenth, the model call 3 %),
-    inside and outside the incident."""
+    to, call by call (code spans burn their seconds, downstream waits a tenth of a healthy call's, the model
+    call 3 % of it: a wait burns CPU for the answer it reads, not for how long it waited), inside and
+    outside the incident."""
     w = World(load_scenario(str(SCENARIOS_V2 / f"{name}.toml")), now=NOW, clock=lambda: NOW)
     shares = {"code": 1.0, "downstream": 0.1, "llm": 0.03}
     checked = 0
@@ -170,8 +172,10 @@ def test_a_slots_cpu_is_the_sum_of_its_calls_spans(name: str) -> None:
                 st = w.slot(ti, tj, k)
                 want: dict[str, float] = {}
                 for q in range(st.n):
+                    healthy = {h.name: h.seconds for h in w._split(tool, st.base[q], 0.0, None)}
                     for part in w.parts(tool, st, q):
-                        want[part.name] = want.get(part.name, 0.0) + part.seconds * shares[part.role]
+                        sec = part.seconds if part.role == "code" else healthy[part.name]
+                        want[part.name] = want.get(part.name, 0.0) + sec * shares[part.role]
                 got = w.cpu(tj, st)
                 assert sum(got.values()) == pytest.approx(sum(want.values()), rel=1e-12)
                 for p in w.parts(tool, st, 0):

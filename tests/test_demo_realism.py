@@ -251,7 +251,7 @@ def test_an_error_storm_runs_far_past_one_page() -> None:
         assert len(lines) == 5000
         assert len({x["trace_id"] for x in lines}) < 5000 / 40  # the same failures, logged again and again
         count = get(d, "loki", "/loki/api/v1/query", query=f"sum(count_over_time({q}[10m]))", time=NOW)
-        assert float(count["data"]["result"][0]["value"][1]) > 8_000
+        assert float(count["data"]["result"][0]["value"][1]) > 6_000  # past the page of 5,000 it answered
 
 
 # ----- Tempo -----------------------------------------------------------------------------------------

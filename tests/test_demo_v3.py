@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 
-from plugintop.demo.api_tempo import TraceBuilder
 from plugintop.demo.logs import LogStore
 from plugintop.demo.metrics import MetricStore
+from plugintop.demo.otlp import TraceBuilder
 from plugintop.demo.profiles import ProfileStore
 from plugintop.demo.promql_eval import Engine
 from plugintop.demo.scenario import Scenario, scenario_from
-from plugintop.demo.world import Call, World
+from plugintop.demo.slots import Call
+from plugintop.demo.world import World
 
 NOW = float(int(time.time()) // 60 * 60)
 TOOL: dict[str, Any] = {

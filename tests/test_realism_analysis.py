@@ -72,3 +72,10 @@ def test_series_far_sparser_than_the_interval_implies_are_no_ground_for_healthy(
     assert sparse(110, 3600, 30) is None
     assert sparse(None, 3600, 30) is None
     assert sparse(2, 60, 30) is None  # a range of two points says nothing either way
+
+
+def test_a_huge_hostile_word_is_masked_in_one_pass() -> None:
+    """A log line is anyone's: 10,000 characters of one word (letters, digits, dashes) must not make the
+    mask backtrack (it once did, for minutes)."""
+    word = "ab" + "-1a" * 3000 + "-"
+    assert mask(f"failed {word} after 12 ms") == f"failed {word} after <_> ms"

@@ -24,6 +24,7 @@ from plugintop.clients.prometheus import PrometheusClient
 from plugintop.clients.pyroscope import parse_flamegraph
 from plugintop.clients.tempo import parse_search, parse_trace
 from plugintop.errors import BackendError
+from plugintop.ids import TraceId
 from plugintop.report import render
 from tests.fixtures import real
 from tests.hostile import HOSTILE
@@ -186,7 +187,7 @@ PARSERS: dict[str, tuple[Callable[[Any], object], str]] = {
         lambda d: decode_streams(json.dumps(d).encode()),
         "loki_query_range_backward_categorized",
     ),
-    "trace": (lambda d: parse_trace(d, "t"), "tempo_trace_v2"),
+    "trace": (lambda d: parse_trace(d, TraceId("4bf92f3577b34da6a3ce929d0e0e4736")), "tempo_trace_v2"),
     "search": (parse_search, "tempo_search_traceql_recent"),
     "flame": (
         lambda d: parse_flamegraph(d.get("flamegraph") if isinstance(d, dict) else d),

@@ -1,5 +1,7 @@
 """Provides the equivalent command lines of the triage's queries (`promtool`, `logcli`, `tempo-cli`,
-`profilecli`) and Grafana Explore links: shared by the report and the screen's help."""
+`profilecli`) and Grafana Explore links: shared by the report and the screen's help. Every value in a
+command line is `shlex.quote`d (queries hold tenant names and label values, the trace id came from a
+backend)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from plugintop.timerange import to_rfc3339
 def commands(r: TriageResult, urls: dict[str, str]) -> list[str]:
     """The equivalent `promtool` / `logcli` / `tempo-cli` / `profilecli` commands of the queries."""
     q = shlex.quote
-    start, end = to_rfc3339(r.start), to_rfc3339(r.end)
+    start, end = q(to_rfc3339(r.start)), q(to_rfc3339(r.end))
     out = []
     for query in r.queries.get("prometheus", [])[:3]:
         out.append(
@@ -29,7 +31,7 @@ def commands(r: TriageResult, urls: dict[str, str]) -> list[str]:
     for query in r.queries.get("tempo", [])[:1]:
         out.append(f"tempo-cli query api search {q(tempo)} {q(query)} {start} {end}")
     if r.trace:
-        out.append(f"tempo-cli query api trace-id {q(tempo)} {r.trace.trace_id}")
+        out.append(f"tempo-cli query api trace-id {q(tempo)} {q(r.trace.trace_id)}")
     for query in r.queries.get("pyroscope", [])[:1]:
         brace = query.find("{")
         out.append(

@@ -284,7 +284,17 @@ def errors(ts: ToolSignals, frame: Frame) -> list[Finding]:
 
 
 def cost(ts: ToolSignals, frame: Frame) -> list[Finding]:
+    """Cost per call past `COST_FACTOR` × its baseline; where the cost did not cross, tokens per call
+    (DESIGN §4.1: "cost or tokens"): a prompt that grew four times costs less than twice as much when the
+    completion's tokens are the dearer ones, yet every call carries four times the prompt."""
     per_call, unit = ts.tenant.per_call()
+    found = _cost(ts, frame, per_call, unit)
+    if not found and unit == "usd":
+        found = _cost(ts, frame, ts.tenant.tokens_per_call(), "tokens")
+    return found
+
+
+def _cost(ts: ToolSignals, frame: Frame, per_call: Points, unit: str) -> list[Finding]:
     before, within = split(per_call, frame)
     base = w.baseline(before, within)
     if base is None or base <= 0:

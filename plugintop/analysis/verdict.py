@@ -37,17 +37,25 @@ HOTTER_BOUND = 0.10
 CPU_GROWTH = 1.2
 SATURATION_GROWTH = 1.5
 """The plugin's CPU per second in the window against the baseline's, from which a slowdown shared with
-other tenants is the plugin's saturation, whatever span the waiting shows in."""
+other tenants is the plugin's saturation when the calls grew as well (`LOAD_GROWTH`)."""
+SATURATION_ALONE = 2.0
+"""The same growth that is saturation on its own, with no more calls (one tenant's calls got dearer)."""
+LOAD_GROWTH = 1.5
+"""All tenants' calls of the tool in the window against the baseline's: a surge the pods must absorb."""
 
 
-def saturated(top: Finding, profile: ProfileSummary | None) -> bool:
+def saturated(top: Finding, profile: ProfileSummary | None, load_growth: float | None = None) -> bool:
     """Whether the plugin was saturated in the finding's window (DESIGN §4.2, "Cause under saturation"):
-    other tenants slowed in the same window, and the plugin burnt `SATURATION_GROWTH` × its baseline CPU
-    per second or more. An async plugin's busy event loop stretches every `await`: the time shows in the
-    model-call and downstream spans, though the model and the database are as fast as before."""
+    other tenants slowed in the same window, and the plugin burnt `SATURATION_ALONE` × its baseline CPU
+    per second, or `SATURATION_GROWTH` × while the tool's calls from every tenant grew `LOAD_GROWTH` × (a
+    neighbour's surge). An async plugin's busy event loop stretches every `await`: the time shows in the
+    model-call and downstream spans, though the model and the database are as fast as before. A slow
+    dependency alone burns little more CPU (parsing its answers): no saturation."""
     if profile is None or profile.baseline_cpu_per_s <= 0 or not top.others:
         return False
-    return profile.cpu_per_s >= SATURATION_GROWTH * profile.baseline_cpu_per_s
+    growth = profile.cpu_per_s / profile.baseline_cpu_per_s
+    surge = load_growth is not None and load_growth >= LOAD_GROWTH
+    return growth >= SATURATION_ALONE or (growth >= SATURATION_GROWTH and surge)
 
 
 def _profile_hot(profile: ProfileSummary | None) -> bool:
@@ -99,11 +107,13 @@ def decide(
     known_tenants: list[str] | None = None,
     partial: dict[str, str] | None = None,
     sampled: tuple[int, int] | None = None,
+    load_growth: float | None = None,
 ) -> tuple[Verdict, list[Finding]]:
     """The verdict, and the findings with the top one's cause filled in. `problems` maps each backend that
     could not be asked (or is not configured) to why; `partial`, each backend whose answers said they
     lacked data (an incident found on them stands, but nothing found on them is "healthy"); `sampled`, the
-    traces sampled in the window and how many of them came from exemplars."""
+    traces sampled in the window and how many of them came from exemplars; `load_growth`, every tenant's
+    calls of the top finding's tool in its window against the stretch before it."""
     partial = {b: m for b, m in (partial or {}).items() if b not in problems}
     unchecked = [f"{b}: {m}" for b, m in problems.items()] + [f"{b}: {m}" for b, m in partial.items()]
     if "prometheus" in problems:
@@ -119,7 +129,7 @@ def decide(
         state = "incident"
         if top.kind == "latency":
             cause, detail, ev = latency_cause(trace, profile)
-            if profile is not None and saturated(top, profile) and cause != "cpu":
+            if profile is not None and saturated(top, profile, load_growth) and cause != "cpu":
                 hottest = profile.hotter[0].function if profile.hotter else ""
                 cause, detail = "cpu", hottest
                 ev = [

@@ -4,7 +4,7 @@ screen alike (durations, ratios, money, a finding's evidence, a verdict's summar
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from plugintop.analysis.model import Evidence, Finding, FunctionShare, Pattern, ProfileSummary
@@ -254,3 +254,15 @@ def gap(g: Gap, when: Callable[[float], str]) -> str:
     state = "caught up, nothing lost" if g.recovered else "lines may be missing"
     span = when(g.start) if g.end <= g.start else f"{when(g.start)} – {when(g.end)}"
     return f"gap {span}: {g.reason} ({state})"
+
+
+def progress(elapsed: float, waiting: Mapping[str, float], limit: float, after: float = 1.0) -> str:
+    """A running triage in words: how long it has run, the backend it has waited for longest, and when
+    a call is given up ("12 s · waiting for prometheus 9 s, gives up by 30 s")."""
+    out = f"{elapsed:.0f} s"
+    slow = [(w, b) for b, w in waiting.items() if w >= after]
+    if slow:
+        w, b = max(slow)
+        others = f" (+{len(slow) - 1})" if len(slow) > 1 else ""
+        out += f" · waiting for {b}{others} {w:.0f} s, gives up by {limit:.0f} s"
+    return out

@@ -39,10 +39,11 @@ def add_backends(p: argparse.ArgumentParser) -> None:
 
 
 def err(msg: str) -> None:
-    """One line on stderr, secrets redacted."""
+    """One line on stderr, secrets redacted, terminal controls made inert (messages quote backends)."""
     from plugintop.redact import redact
+    from plugintop.textsafe import inert
 
-    print(f"plugintop: {redact(msg)}", file=sys.stderr)
+    print(f"plugintop: {inert(redact(msg))}", file=sys.stderr)
 
 
 def settled() -> None:

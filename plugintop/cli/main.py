@@ -80,14 +80,50 @@ def entry() -> None:
     code = main()
     try:
         sys.stdout.flush()
+    except BrokenPipeError:
+        code = reader_gone()
+    except ValueError:  # stdout closed by the command itself: nothing more to say
+        pass
+    try:
         sys.stderr.flush()
-    except (BrokenPipeError, ValueError):  # the reader went away (`| head`): nothing more to say
+    except (BrokenPipeError, ValueError):
         pass
     os._exit(code)
 
 
+EXIT_PIPE = 141
+"""The status of a command whose reader went away (`plugintop logs | head`): 128 + SIGPIPE, as a shell
+reports a program the signal ended."""
+
+
+def reader_gone() -> int:
+    """The reader of stdout went away (`| head`): the rest of the output goes to /dev/null (no second
+    BrokenPipeError when Python flushes stdout on the way out), nothing is said, `EXIT_PIPE`."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file (a test's capture): nothing to redirect
+        pass
+    return EXIT_PIPE
+
+
+def _broken_pipe(e: BaseException) -> bool:
+    """`e` is a BrokenPipeError, or a group of nothing else (a task group's)."""
+    if isinstance(e, BaseExceptionGroup):
+        return all(_broken_pipe(x) for x in e.exceptions)
+    return isinstance(e, BrokenPipeError)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `plugintop` command (returns the exit status; `entry` exits with it)."""
+    """Entry point of the `plugintop` command (returns the exit status; `entry` exits with it). Every
+    command that writes to stdout ends quietly with `EXIT_PIPE` when its reader goes away."""
+    try:
+        return _run(argv)
+    except BrokenPipeError:  # `--help | head` (argparse prints before it exits)
+        return reader_gone()
+
+
+def _run(argv: list[str] | None) -> int:
     ns = parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
         code: int = ns.run(ns)
@@ -97,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # the last guard: one line, never a traceback
         from plugintop.errors import ConfigError, PlugintopError, UsageError
 
+        if _broken_pipe(e):
+            return reader_gone()
         if isinstance(e, ConfigError | UsageError):
             err(str(e))
             return 2

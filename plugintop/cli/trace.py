@@ -24,16 +24,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(ns: argparse.Namespace) -> int:
-    import re
-
     from plugintop.errors import NotFound, UsageError
+    from plugintop.models.tempo import parse_trace_id
     from plugintop.report import trace as out
     from plugintop.textsafe import inert
     from plugintop.triage.calls import trace_by_id
     from plugintop.triage.connections import open_backends
 
-    if not re.fullmatch(r"[0-9a-fA-F]{1,32}", ns.trace_id):
-        raise UsageError(f"not a trace id: {inert(ns.trace_id, 40)!r} (up to 32 hex digits)")
+    trace_id = parse_trace_id(ns.trace_id)
+    if trace_id is None:
+        raise UsageError(f"not a trace id: {inert(ns.trace_id, 40)!r} (up to 32 hex digits, not all zeros)")
     fmt = ns.format or ("text" if sys.stdout.isatty() else "json")
     width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
 
@@ -42,9 +42,9 @@ def run(ns: argparse.Namespace) -> int:
             loaded = load(ns, "trace", target=False)  # whose it is comes from the trace itself
             async with await open_backends(loaded.context, only=("tempo", "loki")) as backends:
                 try:
-                    got = await trace_by_id(backends, loaded.context, ns.trace_id, ns.plugin)
+                    got = await trace_by_id(backends, loaded.context, trace_id, ns.plugin)
                 except NotFound:
-                    print(f"plugintop: trace {ns.trace_id} not found in Tempo", file=sys.stderr)
+                    print(f"plugintop: trace {trace_id} not found in Tempo", file=sys.stderr)
                     return 1
         a, who = got.analysis, (got.plugin, got.tenant)
         if got.log_error:

@@ -14,8 +14,9 @@ import httpx
 
 from plugintop.clients._http import decode_json, send, validate
 from plugintop.errors import BadQuery, BadResponse, UsageError
+from plugintop.ids import SpanId, TraceId
 from plugintop.models.common import BuildInfo
-from plugintop.models.prometheus import ExemplarSeries, QueryResult, Series
+from plugintop.models.prometheus import Exemplar, ExemplarSeries, QueryResult, RawExemplarSeries, Series
 from plugintop.timerange import MAX_POINTS, parse_duration
 
 
@@ -89,8 +90,9 @@ class PrometheusClient:
         return self._result(data, body)
 
     async def exemplars(self, query: str, start: float, end: float) -> list[ExemplarSeries]:
+        """The exemplars of `query` in [start, end], their ids checked (`checked_exemplars`)."""
         data, _ = await self._data("/api/v1/query_exemplars", {"query": query, "start": _fmt(start), "end": _fmt(end)})
-        return validate(list[ExemplarSeries], data or [], self.backend, "exemplars")
+        return checked_exemplars(validate(list[RawExemplarSeries], data or [], self.backend, "exemplars"))
 
     async def labels(self, start: float, end: float, match: list[str] | None = None) -> list[str]:
         params: dict[str, Any] = {"start": _fmt(start), "end": _fmt(end)}
@@ -137,6 +139,32 @@ class PrometheusClient:
             point = _points([result], self.backend, "scalar")[0]
             return QueryResult(result_type=rtype, scalar=point[1], warnings=warnings, infos=infos)
         raise BadResponse(self.backend, f"unexpected result type {str(rtype)[:40]!r}")
+
+
+TRACE_ID_LABELS = ("trace_id", "traceID", "traceId", "trace.id")
+"""The label names an SDK writes an exemplar's trace id under."""
+SPAN_ID_LABELS = ("span_id", "spanID", "spanId", "span.id")
+
+
+def checked_exemplars(raw: list[RawExemplarSeries]) -> list[ExemplarSeries]:
+    """Exemplars with their ids made `TraceId` and `SpanId` (under the labels `trace_id` and `span_id`, no
+    other spelling kept): one whose trace id label is not a trace id is dropped and counted in its
+    series' `invalid_ids`, never sent anywhere; a malformed span id is left out."""
+    out = []
+    for series in raw:
+        kept, invalid = [], 0
+        for e in series.exemplars:
+            tid_raw = next((e.labels[k] for k in TRACE_ID_LABELS if k in e.labels), None)
+            tid = TraceId.parse(tid_raw)
+            if tid_raw is not None and tid is None:
+                invalid += 1
+                continue
+            sid = SpanId.parse(next((e.labels[k] for k in SPAN_ID_LABELS if k in e.labels), None))
+            labels = {k: v for k, v in e.labels.items() if k not in TRACE_ID_LABELS and k not in SPAN_ID_LABELS}
+            labels |= ({"trace_id": tid} if tid else {}) | ({"span_id": sid} if sid else {})
+            kept.append(Exemplar(labels=labels, value=e.value, timestamp=e.timestamp, trace_id=tid, span_id=sid))
+        out.append(ExemplarSeries(series_labels=series.series_labels, exemplars=kept, invalid_ids=invalid))
+    return out
 
 
 _GLOBAL_SCRAPE = re.compile(r"^global:\n(?:[ \t]+.*\n)*?[ \t]+scrape_interval:[ \t]*(\S+)", re.MULTILINE)

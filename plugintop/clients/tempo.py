@@ -1,18 +1,31 @@
 """Provides `TempoClient`: TraceQL search, trace by id (v2, falling back to v1), tag values,
-buildinfo."""
+buildinfo. Ids leave it only as `TraceId` / `SpanId`: a search hit whose trace id is not one is dropped
+and counted; a trace is asked for by a `TraceId` alone, and every path segment is percent-quoted."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from plugintop.clients._http import decode_json, send, validate
 from plugintop.errors import BadResponse, NotFound
+from plugintop.ids import SpanId, TraceId
 from plugintop.models.common import BuildInfo, buildinfo_body
-from plugintop.models.tempo import AttrValue, SearchResult, SearchSpan, Span, Trace, TraceSummary
+from plugintop.models.tempo import (
+    AttrValue,
+    SearchResult,
+    SearchSpan,
+    Span,
+    Trace,
+    TraceSummary,
+    parse_trace_id,
+)
+
+__all__ = ["TempoClient", "parse_search", "parse_trace", "parse_trace_id"]
 
 MAX_SEARCH_RANGE_S = 168 * 3600
 """Tempo's default search `max_duration`."""
@@ -28,21 +41,17 @@ _KINDS = {
 _STATUS = {"STATUS_CODE_OK": "ok", "STATUS_CODE_ERROR": "error", "STATUS_CODE_UNSET": "unset"}
 
 
-def pad_trace_id(trace_id: str) -> str:
-    """A search trace id (leading zeros trimmed) as 32 lowercase hex characters."""
-    return trace_id.lower().rjust(32, "0")
-
-
 def id_to_hex(value: Any, size: int) -> str:
-    """A jsonpb id (base64) or an already-hex id as lowercase hex."""
+    """A jsonpb id (base64) or an already-hex id of `size` bytes as lowercase hex; "" when it is neither."""
     if not isinstance(value, str) or not value:
         return ""
     if len(value) == size * 2 and all(c in "0123456789abcdefABCDEF" for c in value):
         return value.lower()
     try:
-        return base64.b64decode(value, validate=True).hex()
+        raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        return value
+        return ""
+    return raw.hex() if len(raw) == size else ""
 
 
 def any_value(value: Any) -> AttrValue:
@@ -94,8 +103,9 @@ def _int(value: Any, default: int = 0) -> int:
         return default
 
 
-def parse_trace(body: Any, trace_id: str, backend: str = "tempo") -> Trace:
-    """A trace from the v2 (`{"trace":{"resourceSpans":...}}`) or v1 (`{"batches":...}`) answer.
+def parse_trace(body: Any, trace_id: TraceId, backend: str = "tempo") -> Trace:
+    """A trace from the v2 (`{"trace":{"resourceSpans":...}}`) or v1 (`{"batches":...}`) answer. A span
+    id that is not one becomes `?N` (nobody's parent); a malformed parent id, none (the span a root).
 
     Raises:
         NotFound: the answer holds no spans (v2 answers 200 `{"trace":{}}` for a missing trace).
@@ -122,12 +132,12 @@ def parse_trace(body: Any, trace_id: str, backend: str = "tempo") -> Trace:
                 if not isinstance(s, dict):
                     raise BadResponse(backend, "a span is not an object")
                 status = _obj(s.get("status"))
-                parent = id_to_hex(s.get("parentSpanId"), 8)
+                span_id = SpanId.parse(id_to_hex(s.get("spanId"), 8)) or f"?{len(spans)}"
                 spans.append(
                     Span(
-                        trace_id=id_to_hex(s.get("traceId"), 16) or trace_id,
-                        span_id=id_to_hex(s.get("spanId"), 8),
-                        parent_id=parent or None,
+                        trace_id=TraceId.parse(id_to_hex(s.get("traceId"), 16)) or trace_id,
+                        span_id=span_id,
+                        parent_id=SpanId.parse(id_to_hex(s.get("parentSpanId"), 8)),
                         name=str(s.get("name") or ""),
                         service=service,
                         start_ns=_int(s.get("startTimeUnixNano")),
@@ -144,17 +154,22 @@ def parse_trace(body: Any, trace_id: str, backend: str = "tempo") -> Trace:
 
 
 def parse_search(body: Any, backend: str = "tempo") -> SearchResult:
-    """A TraceQL search answer."""
+    """A TraceQL search answer; a hit whose trace id is not one is dropped and counted (`invalid_ids`)."""
     if not isinstance(body, dict) or not isinstance(body.get("traces", []), list):
         raise BadResponse(backend, "search answer has no traces list")
     traces = []
+    invalid = 0
     for t in body.get("traces") or []:
         if not isinstance(t, dict) or "traceID" not in t:
             raise BadResponse(backend, "a search result has no traceID")
+        trace_id = parse_trace_id(t["traceID"])
+        if trace_id is None:
+            invalid += 1
+            continue
         sets = t.get("spanSets") or ([t["spanSet"]] if t.get("spanSet") else [])
         spans = [
             SearchSpan(
-                span_id=str(s.get("spanID", "")),
+                span_id=SpanId.parse(s.get("spanID")) or "",
                 name=str(s.get("name", "")),
                 start_ns=_int(s.get("startTimeUnixNano")),
                 duration_ns=_int(s.get("durationNanos")),
@@ -167,7 +182,7 @@ def parse_search(body: Any, backend: str = "tempo") -> SearchResult:
         ]
         traces.append(
             TraceSummary(
-                trace_id=pad_trace_id(str(t["traceID"])),
+                trace_id=trace_id,
                 root_service=str(t.get("rootServiceName", "")),
                 root_name=str(t.get("rootTraceName", "")),
                 start_ns=_int(t.get("startTimeUnixNano")),
@@ -176,7 +191,7 @@ def parse_search(body: Any, backend: str = "tempo") -> SearchResult:
             )
         )
     metrics = _obj(body.get("metrics"))
-    return SearchResult(traces, _int(metrics.get("inspectedTraces")))
+    return SearchResult(traces, _int(metrics.get("inspectedTraces")), invalid_ids=invalid)
 
 
 class TempoClient:
@@ -197,23 +212,31 @@ class TempoClient:
         resp = await send(self.http, self.backend, "GET", "/api/search", params=params)
         return parse_search(decode_json(resp, self.backend), self.backend)
 
-    async def trace(self, trace_id: str, start: float | None = None, end: float | None = None) -> Trace:
-        """A trace by id through the v2 API, falling back to v1 where v2 does not exist."""
-        tid = pad_trace_id(trace_id)
+    async def trace(self, trace_id: TraceId, start: float | None = None, end: float | None = None) -> Trace:
+        """A trace by id through the v2 API, falling back to v1 where v2 does not exist.
+
+        Raises:
+            TypeError: `trace_id` is not a `TraceId` (an unchecked string never reaches a URL).
+        """
+        if not isinstance(trace_id, TraceId):
+            raise TypeError(f"TempoClient.trace takes a TraceId, not {type(trace_id).__name__}")
+        tid = quote(trace_id, safe="")
         params = {"start": int(start), "end": int(end) + 1} if start is not None and end is not None else None
         resp = await send(self.http, self.backend, "GET", f"/api/v2/traces/{tid}", params=params, ok_statuses=(404,))
         if resp.status_code == 404:
             resp = await send(self.http, self.backend, "GET", f"/api/traces/{tid}", params=params, ok_statuses=(404,))
             if resp.status_code == 404:
                 raise NotFound(self.backend, f"trace {tid} not found")
-        return parse_trace(decode_json(resp, self.backend), tid, self.backend)
+        return parse_trace(decode_json(resp, self.backend), trace_id, self.backend)
 
     async def tag_values(self, tag: str, start: float, end: float, query: str | None = None) -> list[str]:
         """Values of a TraceQL identifier (`span.tenant.id`) through the v2 tag API."""
         params: dict[str, Any] = {"start": int(start), "end": int(end)}
         if query:
             params["q"] = query
-        resp = await send(self.http, self.backend, "GET", f"/api/v2/search/tag/{tag}/values", params=params)
+        resp = await send(
+            self.http, self.backend, "GET", f"/api/v2/search/tag/{quote(tag, safe='')}/values", params=params
+        )
         body = decode_json(resp, self.backend)
         if not isinstance(body, dict):
             raise BadResponse(self.backend, "tag values answer is not an object")

@@ -1,141 +1,28 @@
-"""Provides the demo Tempo: TraceQL `/api/search`, trace by id (v1 `/api/traces`, v2
-`/api/v2/traces`), tag names and values (v1 and v2), `status/buildinfo`, `/api/echo`."""
+"""Provides the demo Tempo: TraceQL `/api/search`, TraceQL metrics `/api/metrics/query_range` (`rate()`,
+`count_over_time()`, `compare()`), trace by id (v1 `/api/traces`, v2 `/api/v2/traces`), tag names and values
+(v1 and v2, v2 scoped and filtered by a query), `status/buildinfo`, `/api/echo`."""
 
 from __future__ import annotations
 
-import base64
+import math
+from collections.abc import Iterator
 from typing import Any
 
-from plugintop.demo import ids
 from plugintop.demo.http import BUILDINFO, Request, Response
 from plugintop.demo.lex import QueryError
-from plugintop.demo.params import uint32_seconds
-from plugintop.demo.realism import pod_name
-from plugintop.demo.traceql import AttrValue, DemoSpan, Query, TraceView, match, parse, plan
-from plugintop.demo.world import Call, World
+from plugintop.demo.otlp import TraceBuilder, kv, tag_attr
+from plugintop.demo.params import loki_time, prom_duration, uint32_seconds
+from plugintop.demo.slots import Call
+from plugintop.demo.tempo_metrics import MetricsEngine, blocks
+from plugintop.demo.traceql import DemoSpan, Query, TraceView, get, match, parse, plan
+from plugintop.demo.world import World
 from plugintop.schema import Schema
 
 MAX_SEARCH = 168 * 3600
-
-
-def _kv(key: str, value: AttrValue) -> dict[str, Any]:
-    if isinstance(value, bool):
-        v: dict[str, Any] = {"boolValue": value}
-    elif isinstance(value, int):
-        v = {"intValue": str(value)}
-    elif isinstance(value, float):
-        v = {"doubleValue": value}
-    else:
-        v = {"stringValue": str(value)}
-    return {"key": key, "value": v}
-
-
-def _b64(hex_id: str) -> str:
-    return base64.b64encode(bytes.fromhex(hex_id)).decode()
-
-
-class TraceBuilder:
-    """The spans of a call, as the platform SDK would emit them."""
-
-    def __init__(self, world: World, schema: Schema | None = None) -> None:
-        self.world = world
-        self.s = schema or Schema()
-
-    def spans(self, c: Call) -> list[tuple[str, str | None, DemoSpan, float, float]]:
-        """(span id, parent id, span view, start, end) of every span, the tool span first."""
-        sc, s = self.world.scenario, self.s
-        tid = c.trace_id
-        root = ids.span_id(tid, 0)
-        attrs: dict[str, AttrValue] = {
-            s.span_tenant_attr: c.tenant,
-            "user.id": c.user,
-            s.span_version_attr: c.version,
-            "llm.session.id": c.attrs["session"],
-            s.llm_prompt_tokens_attrs[0]: c.prompt_tokens,
-            s.llm_completion_tokens_attrs[0]: c.completion_tokens,
-            s.llm_model_attrs[0]: c.model or c.tool.llm_model,
-            s.llm_cost_attr: round(c.cost_usd, 7),
-            "mcp.tool.name": c.tool.name,
-            "plugin.outcome": "success" if c.ok else "error",
-            **c.tags,
-        }
-        resource: dict[str, AttrValue] = {
-            "service.name": sc.plugin,
-            "service.version": c.version,
-            "telemetry.sdk.language": "python",
-        }
-        if self.world.pods > 1:
-            pod = pod_name(sc.plugin.lower(), sc.seed, c.pod)
-            resource["k8s.pod.name"] = pod
-            resource["service.instance.id"] = pod
-        status = "unset" if c.ok else "error"
-        message = "" if c.ok else (c.error or f"tool {c.tool.name} failed")
-        out: list[tuple[str, str | None, DemoSpan, float, float]] = [
-            (
-                root,
-                None,
-                DemoSpan(
-                    s.tool_span_name(sc.plugin, c.tool.name), c.duration, status, "server", attrs, resource, message
-                ),
-                c.start,
-                c.end,
-            )
-        ]
-        t = c.start
-        model = c.model or c.tool.llm_model
-        for i, p in enumerate(c.parts, start=1):
-            if p.role == "llm" and p.error is not None:  # a throttled attempt: the model answered 429
-                a: dict[str, AttrValue] = {
-                    s.llm_model_attrs[0]: model,
-                    s.llm_model_attrs[1]: model,
-                    "gen_ai.operation.name": "chat",
-                    "http.response.status_code": 429,
-                    "error.type": "429",
-                }
-            elif p.role == "llm":
-                a = {
-                    s.llm_model_attrs[0]: model,
-                    s.llm_model_attrs[1]: model,
-                    "gen_ai.operation.name": "chat",
-                    s.llm_prompt_tokens_attrs[1]: c.prompt_tokens,
-                    s.llm_completion_tokens_attrs[1]: c.completion_tokens,
-                }
-            elif p.role == "downstream":
-                a = {"peer.service": p.name.split(".")[0]}
-            else:
-                a = {"code.function": p.name}
-            status = "unset" if p.error is None else "error"
-            view = DemoSpan(p.name, p.seconds, status, p.kind, a, resource, p.error or "")
-            out.append((ids.span_id(tid, i), root, view, t, t + p.seconds))
-            t += p.seconds
-        return out
-
-    def otlp(self, c: Call) -> dict[str, Any]:
-        """The trace as Tempo's jsonpb: base64 ids, string int64s, enum names."""
-        spans = []
-        for sid, parent, sp, start, end in self.spans(c):
-            span: dict[str, Any] = {
-                "traceId": _b64(c.trace_id),
-                "spanId": _b64(sid),
-                "name": sp.name,
-                "kind": f"SPAN_KIND_{sp.kind.upper()}",
-                "startTimeUnixNano": str(int(start * 1e9)),
-                "endTimeUnixNano": str(int(end * 1e9)),
-                "attributes": [_kv(k, v) for k, v in sp.attributes.items()],
-                "status": {"code": "STATUS_CODE_ERROR", "message": sp.status_message} if sp.status == "error" else {},
-            }
-            if parent:
-                span["parentSpanId"] = _b64(parent)
-            spans.append(span)
-        resource = self.spans(c)[0][2].resource
-        return {
-            "resourceSpans": [
-                {
-                    "resource": {"attributes": [_kv(k, v) for k, v in resource.items()]},
-                    "scopeSpans": [{"scope": {"name": "plugin-sdk", "version": "1.0.0"}, "spans": spans}],
-                }
-            ]
-        }
+SCAN_CALLS = 2000
+"""Calls a tag search reads at most (newest first)."""
+SCOPES = ("all", "none", "span", "resource", "intrinsic", "event", "link", "instrumentation")
+INTRINSIC_TAGS = ["duration", "kind", "name", "status"]
 
 
 class TempoAPI:
@@ -144,6 +31,7 @@ class TempoAPI:
     def __init__(self, world: World, schema: Schema | None = None) -> None:
         self.world = world
         self.traces = TraceBuilder(world, schema)
+        self.engine = MetricsEngine(world, self.traces.spans, self._matching_calls)
 
     def __call__(self, req: Request) -> Response:
         p = req.path
@@ -155,13 +43,15 @@ class TempoAPI:
             if p.startswith("/api/traces/"):
                 return self.trace(p.rsplit("/", 1)[1], v2=False)
             if p.startswith("/api/v2/search/tag/") and p.endswith("/values"):
-                return self.tag_values(p[len("/api/v2/search/tag/") : -len("/values")], v2=True)
+                return self.tag_values(p[len("/api/v2/search/tag/") : -len("/values")], True, req)
             if p.startswith("/api/search/tag/") and p.endswith("/values"):
-                return self.tag_values(p[len("/api/search/tag/") : -len("/values")], v2=False)
+                return self.tag_values(p[len("/api/search/tag/") : -len("/values")], False, req)
             if p in ("/api/search/tags", "/api/v2/search/tags"):
-                return self.tags(v2=p.startswith("/api/v2"))
+                return self.tags(p.startswith("/api/v2"), req)
+            if p == "/api/metrics/query_range":
+                return self.metrics_range(req)
             if p.startswith("/api/metrics/"):
-                raise QueryError("the demo backend does not evaluate TraceQL metrics (plugintop does not use them)")
+                raise QueryError("the demo backend evaluates TraceQL metrics at /api/metrics/query_range only")
             if p == "/api/status/buildinfo":
                 return Response.json(BUILDINFO)
             if p == "/api/echo":
@@ -191,7 +81,62 @@ class TempoAPI:
             raise QueryError("invalid limit: must be a positive number")
         spss = int(req.get("spss") or 3)
         q = plan(parse(q_text))
-        return Response.json(self._search(q, start, end, limit, spss))
+        out = self._search(q, start, end, limit, spss)
+        if req.get("start") and req.get("end"):  # (without a range Tempo searches the live store only)
+            n_blocks, block_bytes = blocks(self.world, start, end)
+            if n_blocks:
+                out["metrics"]["totalBlocks"] = n_blocks
+                out["metrics"]["totalBlockBytes"] = str(block_bytes)
+        return Response.json(out)
+
+    def metrics_range(self, req: Request) -> Response:
+        q_text = req.get("q") or req.get("query")
+        if not q_text:
+            raise QueryError("invalid TraceQL query: empty query")
+        now = self.world.now()
+        end = loki_time(req.get("end"), now)
+        start = loki_time(req.get("start"), end - 3600)
+        if end <= start:
+            raise QueryError("invalid start/end: end must be after start")
+        step_text = req.get("step")
+        step = prom_duration(step_text) if step_text else float(max(math.floor((end - start) / 250), 1))
+        q = plan(parse(q_text, metrics=True))
+        if q.metrics is None:
+            raise QueryError("invalid TraceQL query: not a metrics query: end it in a metrics function like rate()")
+        return Response.json(self.engine.query_range(q, start, end, step))
+
+    def _matching_calls(self, q: Query, start: float, end: float) -> Iterator[Call]:
+        """The calls Tempo holds whose spans may match `q`, ending in [start, end], oldest first."""
+        tenants, tools = self._candidates(q)
+        now = self.world.now()
+        for c in self.world.iter_calls(start, end, tenants, tools, min_duration=q.min_duration, upto=self._upto(now)):
+            if (q.min_duration is None or c.duration > q.min_duration) and self._kept(c, now):
+                yield c
+
+    def _scan(self, req: Request, q_text: str | None) -> Iterator[tuple[DemoSpan, TraceView]]:
+        """The spans matching `q` (every span without one) in the request's range, newest calls first,
+        at most `SCAN_CALLS` calls (Tempo's tag search reads a bounded amount too)."""
+        q = plan(parse(q_text if q_text and q_text.strip() else "{}"))
+        now = self.world.now()
+        end_s, start_s = uint32_seconds("end", req.get("end")), uint32_seconds("start", req.get("start"))
+        end = float(end_s) if end_s is not None else now
+        start = float(start_s) if start_s is not None else end - 3600
+        tenants, tools = self._candidates(q)
+        calls = self.world.iter_calls(
+            start, end, tenants, tools, newest_first=True, min_duration=q.min_duration, upto=self._upto(now)
+        )
+        n = 0
+        for c in calls:
+            if not self._kept(c, now):
+                continue
+            views = [sp for _, _, sp, _, _ in self.traces.spans(c)]
+            trace = TraceView(views[0].name, str(views[0].resource["service.name"]), c.duration)
+            hits = match(q.tree, views, trace)
+            for i in hits or ():
+                yield views[i], trace
+            n += 1
+            if n >= SCAN_CALLS:
+                return
 
     def _candidates(self, q: Query) -> tuple[list[int] | None, list[int] | None]:
         sc, s = self.world.scenario, self.traces.s
@@ -253,7 +198,7 @@ class TempoAPI:
                 if value is None and scope == "any":
                     value = sp.resource.get(name)
                 if value is not None and all(a["key"] != name for a in attrs):
-                    attrs.append(_kv(name, value))
+                    attrs.append(kv(name, value))
             span = {
                 "spanID": sid,
                 "name": sp.name,
@@ -294,9 +239,14 @@ class TempoAPI:
             return Response.json(out)
         return Response.json({"batches": body["resourceSpans"]})
 
-    def tag_values(self, tag: str, v2: bool) -> Response:
+    def tag_values(self, tag: str, v2: bool, req: Request) -> Response:
         sc, s = self.world.scenario, self.traces.s
         name = tag.split(".", 1)[1] if v2 and tag.startswith(("span.", "resource.")) else tag.lstrip(".")
+        q_text = req.get("q")
+        if v2 and q_text and q_text.strip() not in ("", "{}"):
+            return Response.json(
+                {"tagValues": self._scanned_values(tag, req, q_text), "metrics": {"inspectedBytes": "0"}}
+            )
         values: list[str] = []
         if name == s.span_tenant_attr:
             values = list(sc.tenants)
@@ -308,13 +258,53 @@ class TempoAPI:
             values = sorted({m for t in sc.tools for m in t.model_mix})
         else:
             values = sorted({v for t in sc.tools for a in t.attributes if a.name == name for v in a.values})
+        if not values:  # not one the scenario lists: the values the last hour's spans carry
+            found = self._scanned_values(tag if v2 else f".{name}", req, None)
+            if not v2:
+                return Response.json({"tagValues": [v["value"] for v in found], "metrics": {"inspectedBytes": "0"}})
+            return Response.json({"tagValues": found, "metrics": {"inspectedBytes": "0"}})
         if v2:
             return Response.json(
                 {"tagValues": [{"type": "string", "value": v} for v in values], "metrics": {"inspectedBytes": "0"}}
             )
         return Response.json({"tagValues": values, "metrics": {"inspectedBytes": "0"}})
 
-    def tags(self, v2: bool) -> Response:
+    def _scanned_values(self, tag: str, req: Request, q_text: str | None) -> list[dict[str, str]]:
+        """`{type, value}` of every value of `tag` on the spans matching `q_text`."""
+        attr = tag_attr(tag)
+        found: dict[tuple[str, str], None] = {}
+        for sp, trace in self._scan(req, q_text):
+            v = get(attr, sp, trace)
+            if v is None or isinstance(v, list | dict):
+                continue
+            if attr in (("intrinsic", "status"), ("intrinsic", "kind")):
+                kind = "keyword"
+            elif isinstance(v, bool):
+                kind = "bool"
+            else:
+                kind = {"int": "int", "float": "float"}.get(type(v).__name__, "string")
+            text = str(v).lower() if isinstance(v, bool) else str(v)
+            found[(kind, text)] = None
+        return [{"type": k, "value": v} for k, v in sorted(found, key=lambda kv: kv[1])]
+
+    def tags(self, v2: bool, req: Request) -> Response:
+        scope = req.get("scope") or "all"
+        if scope not in SCOPES:
+            raise QueryError(f"invalid scope: {scope}")
+        q_text = req.get("q")
+        if v2 and q_text and q_text.strip() not in ("", "{}"):
+            span_names: set[str] = set()
+            resource_names: set[str] = set()
+            for sp, _ in self._scan(req, q_text):
+                span_names.update(sp.attributes)
+                resource_names.update(sp.resource)
+            found = {"span": sorted(span_names), "resource": sorted(resource_names), "intrinsic": INTRINSIC_TAGS}
+            return Response.json(
+                {
+                    "scopes": [{"name": k, "tags": v} for k, v in found.items() if scope in (k, "all", "none") and v],
+                    "metrics": {"inspectedBytes": "0"},
+                }
+            )
         s = self.traces.s
         span_tags = sorted(
             {
@@ -336,13 +326,10 @@ class TempoAPI:
         )
         resource = ["service.name", "service.version", "telemetry.sdk.language"]
         if v2:
+            scopes = {"span": span_tags, "resource": resource, "intrinsic": INTRINSIC_TAGS}
             return Response.json(
                 {
-                    "scopes": [
-                        {"name": "span", "tags": span_tags},
-                        {"name": "resource", "tags": resource},
-                        {"name": "intrinsic", "tags": ["duration", "kind", "name", "status"]},
-                    ],
+                    "scopes": [{"name": k, "tags": v} for k, v in scopes.items() if scope in (k, "all", "none")],
                     "metrics": {"inspectedBytes": "0"},
                 }
             )

@@ -14,7 +14,8 @@ import msgspec
 
 from plugintop.demo import ids
 from plugintop.demo.realism import lag, name_key
-from plugintop.demo.world import Call, World
+from plugintop.demo.slots import Call
+from plugintop.demo.world import World
 from plugintop.schema import Schema
 from plugintop.timerange import to_rfc3339
 

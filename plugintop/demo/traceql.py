@@ -109,7 +109,8 @@ def _err(cur: Cursor, msg: str) -> None:
     raise QueryError(f"invalid TraceQL query: parse error at line 1, col {cur.tok.pos + 1}: syntax error: {msg}")
 
 
-def parse(text: str) -> Query:
+def parse(text: str, metrics: bool = False) -> Query:
+    """A search query; with `metrics`, one that may end in a metrics stage (`/api/metrics/query_range`)."""
     try:
         cur = Cursor(tokenize(text, OPS, _IDENT))
     except QueryError as e:
@@ -117,6 +118,8 @@ def parse(text: str) -> Query:
     q = Query(tree=None)
     q.tree = _spansets(cur, q)
     while q.metrics is None and cur.accept("|"):
+        if not metrics and cur.at("compare", "rate", "count_over_time"):
+            _err(cur, f"unexpected {cur.tok.text}: a metrics query is answered at /api/metrics/query_range")
         if cur.at("compare"):
             q.metrics = _compare(cur)
             continue

@@ -13,153 +13,13 @@ import bisect
 import math
 import random
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
-from statistics import NormalDist
 
 from plugintop.demo import ids
 from plugintop.demo.realism import lag, name_key, pick, sampled, unit, user_index
 from plugintop.demo.scenario import Incident, Scenario, Tool
+from plugintop.demo.slots import BUCKETS, PRICES, Call, Part, SlotStats, error_message, grow, prompt_tokens, spread
 from plugintop.timerange import Clock, system_clock
-
-SLOT = 15.0
-"""Seconds per slot by default: the scrape interval of the histograms and counters (`World.slot_s`)."""
-BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 20.0, math.inf)
-"""Histogram bucket upper bounds (`le`), seconds."""
-LATENCY_CAUSES = frozenset({"llm", "cpu", "downstream", "neighbour", "throttling"})
-"""Causes that make the affected calls slower by the slot's factor."""
-SIGMA = 0.45
-"""Spread of the log-normal latency distribution."""
-PRICES = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.0),
-    "text-embedding-3-small": (0.02, 0.0),
-}
-"""USD per million (prompt, completion) tokens; other models cost (1, 2)."""
-
-
-@lru_cache(maxsize=256)
-def _z(n: int) -> tuple[float, ...]:
-    """Standard-normal mid-quantiles (k + 0.5) / n, ascending."""
-    nd = NormalDist()
-    return tuple(nd.inv_cdf((k + 0.5) / n) for k in range(n))
-
-
-@lru_cache(maxsize=256)
-def _spread(n: int) -> tuple[float, ...]:
-    """`exp(SIGMA * z)` of each mid-quantile: a slot's latencies are its median times these."""
-    return tuple(math.exp(SIGMA * z) for z in _z(n))
-
-
-@lru_cache(maxsize=4096)
-def _prompts(n: int, mult: float) -> tuple[int, ...]:
-    """The prompt tokens of each of a slot's `n` calls (`World.tokens`): they depend on `n` alone."""
-    return tuple(round((600 + 600 * (q + 0.5) / n) * mult) for q in range(n))
-
-
-def _grow(a: float, b: float, share: float) -> float:
-    """From `a` toward `b` by `share` (0..1): `b` itself once grown."""
-    return b if share >= 1.0 else a + (b - a) * share
-
-
-@dataclass(frozen=True, slots=True)
-class SlotStats:
-    """Everything aggregate about one (tenant, tool, slot), computed from the quantiles alone."""
-
-    n: int
-    base: tuple[float, ...]
-    """Healthy latencies (s), ascending, one per quantile."""
-    factor: float
-    cause: str | None
-    errors: frozenset[int]
-    """Quantile indices whose call failed."""
-    incident: Incident | None
-    version: str = ""
-    """The plugin version that served this slot's calls."""
-    affected: frozenset[int] | None = None
-    """Quantile indices the incident touches (its `where`); None: every call of the slot."""
-    prompt_mult: float = 1.0
-    """Prompt tokens per affected call × this (a prompt that grew)."""
-    models: tuple[str, ...] = ()
-    """The model of each quantile's call, when the tool has a mix; empty: the tool's `llm_model`."""
-    k: int = 0
-    """The slot's number."""
-
-    @property
-    def ok_mult(self) -> float:
-        """Latency multiplier of the affected calls of the slot (latency incidents)."""
-        return self.factor if self.cause in LATENCY_CAUSES else 1.0
-
-    def hit(self, q: int) -> bool:
-        """Whether the incident touches the call at quantile `q`."""
-        return self.affected is None or q in self.affected
-
-    def latency(self, q: int) -> float:
-        lf = self.incident.latency_factor if self.cause == "errors" and self.incident and q in self.errors else 1.0
-        if self.affected is not None and q not in self.affected:
-            return self.base[q] * lf
-        return self.base[q] * self.ok_mult * lf
-
-    @property
-    def token_mult(self) -> float:
-        return self.factor if self.cause == "cost" else 1.0
-
-    @property
-    def slowest(self) -> float:
-        """The slot's longest call (errors' timeouts aside)."""
-        if self.affected is None:
-            return self.latency(self.n - 1)
-        return max(self.latency(q) for q in range(self.n))
-
-    @property
-    def plain(self) -> bool:
-        """Whether every call of the slot is alike but for its quantile (the aggregates' fast paths)."""
-        return self.affected is None and not self.models and self.prompt_mult == 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
-    """A child span of a call: its name, kind and seconds."""
-
-    name: str
-    kind: str
-    seconds: float
-    role: str
-    """`code`, `downstream` or `llm`."""
-    error: str | None = None
-    """A failed child call's status message (a throttled model attempt)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One materialised tool call."""
-
-    tenant: str
-    tool: Tool
-    key: ids.CallKey
-    trace_id: str
-    start: float
-    end: float
-    ok: bool
-    parts: tuple[Part, ...]
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
-    user: str
-    attrs: dict[str, str] = field(default_factory=dict)
-    version: str = ""
-    error: str | None = None
-    """The failure's message (failed calls only)."""
-    model: str = ""
-    """The model the call used (the tool's `llm_model` unless it has a mix)."""
-    pod: int = 0
-    """The pod (replica) that served the call."""
-    tags: dict[str, str | int | float] = field(default_factory=dict)
-    """The plugin's own span attributes (`tools.attributes`)."""
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
 
 
 class World:
@@ -270,10 +130,10 @@ class World:
         got = self.active(tenant, tool.name, t, version)
         inc, grown = got if got else (None, 0.0)
         surge = inc is not None and inc.cause == "neighbour" and inc.tenant == tenant
-        cpm = tool.calls_per_min * (_grow(1.0, inc.factor, grown) if inc is not None and surge else 1.0)
+        cpm = tool.calls_per_min * (grow(1.0, inc.factor, grown) if inc is not None and surge else 1.0)
         n = max(1, round(cpm * self.slot_s / 60 * wave + rng.uniform(-1, 1)))
         median = tool.median_ms / 1000 * (1 + 0.08 * math.sin(2 * math.pi * t / 3600 + tj)) * rng.uniform(0.95, 1.05)
-        base = tuple(median * e for e in _spread(n))
+        base = tuple(median * e for e in spread(n))
         models = self._models(ti, tj, k, n) if len(self.mixes[tj]) > 1 else ()
         affected = None
         if inc is not None and inc.where:
@@ -282,7 +142,7 @@ class World:
             )
         ratio = tool.error_ratio
         if inc is not None and inc.cause == "errors":
-            ratio = _grow(tool.error_ratio, inc.factor, grown)
+            ratio = grow(tool.error_ratio, inc.factor, grown)
         pool = range(n) if affected is None else sorted(affected)
         expected = len(pool) * ratio
         n_err = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
@@ -290,12 +150,12 @@ class World:
         errors = frozenset(rng.sample(pool, min(len(pool), n_err))) if n_err else frozenset()
         factor = 1.0
         if inc is not None and inc.cause == "neighbour":
-            factor = 1.0 if surge else _grow(1.0, inc.contention, grown)
+            factor = 1.0 if surge else grow(1.0, inc.contention, grown)
         elif inc is not None and inc.cause != "errors":
-            factor = _grow(1.0, inc.factor, grown)
+            factor = grow(1.0, inc.factor, grown)
         prompt_mult = 1.0
         if inc is not None and inc.cause in ("llm", "cost"):
-            prompt_mult = _grow(1.0, inc.prompt_tokens_factor, grown)
+            prompt_mult = grow(1.0, inc.prompt_tokens_factor, grown)
         cause = inc.cause if inc else None
         return SlotStats(n, base, factor, cause, errors, inc, version, affected, prompt_mult, models, k)
 
@@ -444,7 +304,7 @@ class World:
         # otherwise `tokens` inlined (the same arithmetic, term by term): the warm-up's hot loop
         m, n, share = s.token_mult, s.n, tool.llm_share
         embed = tool.llm_model.startswith("text-embedding")
-        prompts = _prompts(n, m)
+        prompts = prompt_tokens(n, m)
         completions = [0] * n if embed else [max(8, round(b * share * 1000 * 1.4 * m)) for b in s.base]
         pin, pout = PRICES.get(tool.llm_model, (1.0, 2.0))
         p, c = sum(prompts), sum(completions)
@@ -462,16 +322,19 @@ class World:
         extra = 0.0
         if stats.incident is not None:  # the calls' slowdowns, where they are slower (as `parts` has them)
             extra = sum(x for q in range(stats.n) if (x := stats.latency(q) - stats.base[q]) > 0)
+        # a wait burns CPU for the answer it reads (parsing, TLS), not for how long it waited: a slower
+        # model or database, or a busy event loop, leaves these frames as they were
+        waits = {(w.name, w.role): w.seconds for w in self._split(tool, sum(stats.base), 0.0, None)}
         for p in self._split(tool, sum(stats.base), extra, stats.incident):  # the slot's calls at once
             if p.role == "code":
                 stack = (*root, p.name)
                 sec = p.seconds
             elif p.role == "downstream":
                 stack = (*root, p.name.replace(".", "_") + "_client.request", "json.loads")
-                sec = p.seconds * 0.1
+                sec = waits.get((p.name, p.role), p.seconds) * 0.1
             else:
                 stack = (*root, "httpx.AsyncClient.send", "ssl.SSLSocket.read")
-                sec = p.seconds * 0.03
+                sec = waits.get((p.name, p.role), p.seconds) * 0.03
             out[stack] = out.get(stack, 0.0) + sec
         return out
 
@@ -513,7 +376,7 @@ class World:
                     version=s.version,
                     error=None
                     if q not in s.errors
-                    else self._error_message(tool, s, parts, s.latency(q), random.Random(f"{self.seed}:err:{key}")),
+                    else error_message(tool, s, parts, s.latency(q), random.Random(f"{self.seed}:err:{key}")),
                     model=model,
                     pod=self.pod_of(s, q),
                     tags=facts,
@@ -559,26 +422,6 @@ class World:
             batch = [c for ti, tj in pairs for c in self.calls(ti, tj, k) if start <= c.end <= end]
             batch.sort(key=lambda c: c.end, reverse=newest_first)
             yield from batch
-
-    @staticmethod
-    def _error_message(tool: Tool, s: SlotStats, parts: tuple[Part, ...], seconds: float, rng: random.Random) -> str:
-        """A failed call's message: the incident's, one of the tool's, or a default naming the culprit."""
-        if s.incident is not None and s.cause == "errors" and s.incident.message:
-            template = s.incident.message
-        elif tool.error_messages:
-            template = tool.error_messages[rng.randrange(len(tool.error_messages))]
-        else:
-            culprit = next((p.name for p in parts if p.role == "downstream"), parts[-1].name)
-            template = f"tool {tool.name} failed: {culprit} returned 503"
-        values = {
-            "{ms}": str(max(1, round(seconds * 1000 * rng.uniform(0.9, 1.1)))),
-            "{id}": f"{rng.getrandbits(32):08x}" if rng.random() < 0.5 else str(rng.randrange(10_000, 999_999)),
-            "{ip}": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
-            "{model}": tool.llm_model,
-        }
-        for k, v in values.items():
-            template = template.replace(k, v)
-        return template
 
     def _weights(self, tool: Tool) -> list[float]:
         rng = random.Random(f"{self.seed}:fn:{tool.name}")

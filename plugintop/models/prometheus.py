@@ -6,6 +6,7 @@ import math
 
 import msgspec
 
+from plugintop.ids import SpanId, TraceId
 from plugintop.models.common import Frozen
 
 
@@ -42,12 +43,40 @@ class QueryResult(Frozen, frozen=True, kw_only=True):
         return {s.metric.get(label, ""): s for s in self.series}
 
 
-class Exemplar(Frozen, frozen=True, kw_only=True):
+class RawExemplar(Frozen, frozen=True, kw_only=True):
+    """An exemplar as Prometheus writes it (its labels unchecked): the client's input, never its output."""
+
     labels: dict[str, str] = {}
     value: float
     timestamp: float
 
 
-class ExemplarSeries(Frozen, frozen=True, kw_only=True):
+class RawExemplarSeries(Frozen, frozen=True, kw_only=True):
     series_labels: dict[str, str] = msgspec.field(default_factory=dict, name="seriesLabels")
+    exemplars: list[RawExemplar] = []
+
+
+class Exemplar(msgspec.Struct, frozen=True, kw_only=True):
+    """One exemplar, its ids checked: `trace_id` and `span_id` are the only ids it carries (its `labels`
+    hold them in that form too, under `trace_id` and `span_id`, and no other spelling)."""
+
+    labels: dict[str, str] = {}
+    value: float
+    timestamp: float
+    trace_id: TraceId | None = None
+    """None when the exemplar names no trace (one naming a malformed trace is dropped, not kept)."""
+    span_id: SpanId | None = None
+    """None when it names no span, or a malformed one."""
+
+
+class ExemplarSeries(msgspec.Struct, frozen=True, kw_only=True):
+    series_labels: dict[str, str] = {}
     exemplars: list[Exemplar] = []
+    invalid_ids: int = 0
+    """Exemplars of this series dropped because their trace id label was not a trace id."""
+
+
+def invalid_ids(series: list[ExemplarSeries] | None) -> int:
+    """How many exemplars were dropped for a malformed trace id (for the triage's note:
+    "exemplar with an invalid trace id skipped")."""
+    return sum(s.invalid_ids for s in series or [])

@@ -193,3 +193,18 @@ class PromQL:
 
     def _by(self, by: Sequence[str]) -> str:
         return f" by ({', '.join(self._label(b) for b in by)})" if by else ""
+
+    # ----- the explanation of a finding (DESIGN §4.2) ----------------------------------------------
+    def prompt_token_rate(self, scope: Scope, window: str) -> str:
+        """Prompt tokens per second (divide by the call rate for prompt tokens per call)."""
+        m = self.matchers(scope, Matcher(self.s.direction_label, "=", "prompt"))
+        return f"sum (rate({selector(self.s.tokens_metric, m)}[{window}]))"
+
+    def tokens_by_model(self, scope: Scope, window: str) -> str:
+        """LLM tokens (both directions) per second by model: the model mix."""
+        sel = selector(self.s.tokens_metric, self.matchers(scope))
+        return f"sum by ({self._label(self.s.model_label)}) (rate({sel}[{window}]))"
+
+    def counter_resets(self, scope: Scope, window: str) -> str:
+        """Resets of the call counter in each `window`, by scrape target (a restarted process or pod)."""
+        return f"sum by (instance, pod) (resets({self.count(scope)}[{window}]))"

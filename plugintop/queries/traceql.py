@@ -66,3 +66,48 @@ class TraceQL:
         if select:
             q += " | select(" + ", ".join(attribute("span", a) for a in select) + ")"
         return q
+
+
+# ----- the explanation of a finding (DESIGN §4.2) --------------------------------------------------
+FAILED = "status = error"
+NOT_FAILED = "status != error"
+
+
+def slower_than(seconds: float) -> str:
+    """`duration > X`: the slow calls."""
+    return f"duration > {duration(seconds)}"
+
+
+def not_slower_than(seconds: float) -> str:
+    """`duration <= X`: every call but the slow ones."""
+    return f"duration <= {duration(seconds)}"
+
+
+def spanset(conditions: Sequence[str]) -> str:
+    return "{ " + " && ".join(conditions) + " }"
+
+
+def tool_filter(schema: Schema, plugin: str, tenant: str | None, tool: str | None, *extra: str) -> list[str]:
+    """The conditions of the tool spans of a tenant, with `extra` ones (from `slower_than`, `FAILED`, ...)."""
+    conds = [TraceQL(schema).tool_name_condition(plugin, tool)]
+    if tenant is not None:
+        conds.append(f"{attribute('span', schema.span_tenant_attr)} = {quote(tenant)}")
+    return [*conds, *extra]
+
+
+def tool_spans_where(
+    schema: Schema, plugin: str, tenant: str | None, tool: str | None, extra: Sequence[str], select: Sequence[str] = ()
+) -> str:
+    """The tool spans of a tenant matching `extra` too, with `| select(...)` of these span attributes."""
+    q = spanset(tool_filter(schema, plugin, tenant, tool, *extra))
+    if select:
+        q += " | select(" + ", ".join(attribute("span", a) for a in select) + ")"
+    return q
+
+
+def compare(
+    schema: Schema, plugin: str, tenant: str | None, tool: str | None, selection: Sequence[str], top: int
+) -> str:
+    """TraceQL metrics `compare()`: the tool spans of the tenant, those matching `selection` against the
+    rest, the `top` values of every attribute (Tempo ≥ 2.6, `/api/metrics/query_range`)."""
+    return f"{spanset(tool_filter(schema, plugin, tenant, tool))} | compare({spanset(selection)}, {int(top)})"

@@ -3,13 +3,12 @@ incident channel, and its exit status."""
 
 from __future__ import annotations
 
-import json
-
 from plugintop.analysis.commands import commands, dashboard_link, explore_link
 from plugintop.analysis.model import TriageResult
 from plugintop.report.jsonout import no_nan, to_json
 from plugintop.report.markdown import to_markdown
 from plugintop.report.text import to_text
+from plugintop.textsafe import json_text
 
 EXIT_OK, EXIT_NO_DATA, EXIT_USAGE, EXIT_ALL_FAILED = 0, 1, 2, 3
 BACKENDS = ("prometheus", "loki", "tempo", "pyroscope")
@@ -46,7 +45,7 @@ def render(
         doc = to_json(r)
         if dashboard:
             doc["dashboard"] = dashboard
-        return json.dumps(no_nan(doc), indent=2, allow_nan=False) + "\n"
+        return json_text(no_nan(doc))
     if fmt == "markdown":
         return to_markdown(r, urls, grafana_url, dashboard)
     text = to_text(r, max(80, width))

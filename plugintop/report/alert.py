@@ -4,9 +4,8 @@ name can't break out of its field."""
 
 from __future__ import annotations
 
-import json
-
 from plugintop.queries.alerts import Rule
+from plugintop.textsafe import json_text
 
 
 def _q(s: str) -> str:
@@ -61,4 +60,4 @@ def to_json(group: str, rules: list[Rule]) -> str:
             }
         ]
     }
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return json_text(doc)

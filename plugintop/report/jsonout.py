@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from plugintop.analysis.model import Finding, TriageResult, Verdict
+from plugintop.report import why
 from plugintop.timerange import to_rfc3339
 
 
@@ -36,8 +37,10 @@ def finding_json(f: Finding) -> dict[str, Any]:
                 "example": p.example,
                 "trace_id": p.trace_id,
             }
+            | ({"sampled": p.sampled} if p.sampled else {})
             for p in f.patterns
         ],
+        "explain": why.to_json(f.explain) if f.explain is not None else None,
     }
 
 

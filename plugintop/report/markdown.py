@@ -1,6 +1,8 @@
 """Provides `plugintop report` as markdown: an incident bundle for a ticket or a chat channel (verdict,
 findings, percentiles, the window's chart, the critical path, hotter frames, the cost table, the slow
-trace's log lines, the equivalent commands and Grafana Explore links)."""
+trace's log lines, the equivalent commands and Grafana Explore links). Every untrusted string goes
+through `md` (prose, table cells) or `md_code` (inline code); the lines of a code block through
+`fenced`, so none closes its block."""
 
 from __future__ import annotations
 
@@ -8,11 +10,19 @@ from plugintop.analysis import wording
 from plugintop.analysis.chart import chart
 from plugintop.analysis.commands import commands, explore_link
 from plugintop.analysis.model import TriageResult
-from plugintop.textsafe import inert
+from plugintop.report import why
+from plugintop.textsafe import inert, md, md_code
 from plugintop.timerange import to_rfc3339
 
 _s = wording.duration
 _pct = wording.pct
+FENCE = "`" * 3
+
+
+def fenced(line: str, limit: int | None = None) -> str:
+    """An untrusted line for a code block: inert, and no run of three backticks in it (it would close
+    the block, and what follows would be markdown again)."""
+    return inert(line, limit).replace(FENCE, "'''")
 
 
 def to_markdown(
@@ -20,11 +30,7 @@ def to_markdown(
 ) -> str:
     """An incident bundle for a ticket or a chat channel."""
     urls = urls or {}
-
-    def md(s: object) -> str:
-        return inert(str(s)).replace("|", "\\|").replace("`", "'")
-
-    out = [f"## plugintop: `{md(r.plugin)}` / `{md(r.tenant)}` {to_rfc3339(r.start)} .. {to_rfc3339(r.end)}", ""]
+    out = [f"## plugintop: {md_code(r.plugin)} / {md_code(r.tenant)} {to_rfc3339(r.start)} .. {to_rfc3339(r.end)}", ""]
     v = r.verdict
     if v:
         cause = f": {v.cause} ({v.scope})" if v.state == "incident" else ""
@@ -40,11 +46,15 @@ def to_markdown(
         out += ["### Findings", ""]
         for i, f in enumerate(r.findings, 1):
             scope = f.scope + (f" {f.version}" if f.version else "")
-            out += [f"{i}. **{f.kind}** `{md(f.tool)}` {wording.window(f)}, ×{f.severity:.1f}, {f.cause} ({md(scope)})"]
+            out += [
+                f"{i}. **{f.kind}** {md_code(f.tool)} {wording.window(f)}, ×{f.severity:.1f}, {f.cause} ({md(scope)})"
+            ]
             out += [f"   - {md(e)}" for e in wording.evidence_lines(f)]
             for p in f.patterns[:3]:
-                tid = f" (trace `{md(p.trace_id)}`)" if p.trace_id else ""
-                out += [f"   - e.g. `{md(inert(p.example, 200))}`{tid}"]
+                tid = f" (trace {md_code(p.trace_id)})" if p.trace_id else ""
+                out += [f"   - e.g. {md_code(p.example, 200)}{tid}"]
+            if f.explain is not None:
+                out += why.markdown(f.explain)
         out += [""]
     out += ["| tool | p50 | p90 | p99 | rate/s | success | fleet p99 |", "|---|---|---|---|---|---|---|"]
     out += [
@@ -57,27 +67,27 @@ def to_markdown(
         ts = next((t for t in r.tools if t.tool == w.tool), None)
         out += [
             "",
-            f"### Slow window {to_rfc3339(w.start)} .. {to_rfc3339(w.end)}: `{md(w.tool)}` p99 {_s(w.p99_s)}"
+            f"### Slow window {to_rfc3339(w.start)} .. {to_rfc3339(w.end)}: {md_code(w.tool)} p99 {_s(w.p99_s)}"
             + (f" (target {_s(w.target_s)})" if w.target_s else ""),
             "",
-            "```",
+            FENCE,
         ]
         if ts:
-            out += chart(ts.p99_series, r.start, r.end, 72, 6, w.target_s, (w.start, w.end))
-        out += ["```"]
+            out += [fenced(row) for row in chart(ts.p99_series, r.start, r.end, 72, 6, w.target_s, (w.start, w.end))]
+        out += [FENCE]
     if r.trace:
         out += [
             "",
-            f"### Slowest trace `{r.trace.trace_id}` ({_s(r.trace.tool_duration_s)}, LLM share "
+            f"### Slowest trace {md_code(r.trace.trace_id)} ({_s(r.trace.tool_duration_s)}, LLM share "
             f"{_pct(r.trace.llm_share, 0)})",
             "",
             "Critical path:",
             "",
         ]
-        out += [f"1. `{md(name)}` {ns / 1e6:.0f} ms on the path" for name, ns in r.trace.critical_path_ns]
+        out += [f"1. {md_code(name)} {ns / 1e6:.0f} ms on the path" for name, ns in r.trace.critical_path_ns]
     if r.profile and r.profile.hotter:
         out += ["", "### Hotter than baseline (CPU, whole plugin)", ""]
-        out += [f"- `{md(f.function)}` +{f.share * 100:.1f} pts" for f in r.profile.hotter[:8]]
+        out += [f"- {md_code(f.function)} +{f.share * 100:.1f} pts" for f in r.profile.hotter[:8]]
     if r.cost and r.cost.by_model:
         out += [
             "",
@@ -100,14 +110,14 @@ def to_markdown(
             "|---|---|---|---|---|",
         ]
         out += [
-            f"| {md(m.name)} | {wording.number(m.window)}{m.unit} | {wording.number(m.baseline)}{m.unit} | "
+            f"| {md(m.name)} | {wording.number(m.window)}{md(m.unit)} | {wording.number(m.baseline)}{md(m.unit)} | "
             f"{wording.signed_change(m.window, m.baseline)} | {wording.signed_change(m.fleet_window, m.fleet_baseline)} |"
             for m in r.business
         ]
     if r.logs and r.logs.trace_lines:
-        out += ["", "### Log lines of the slow trace", "", "```"]
-        out += [inert(line, 300).replace("```", "'''") for line in r.logs.trace_lines[:30]] + ["```"]
-    out += ["", "### Reproduce", "", "```sh"] + [inert(c) for c in commands(r, urls)] + ["```"]
+        out += ["", "### Log lines of the slow trace", "", FENCE]
+        out += [fenced(line, 300) for line in r.logs.trace_lines[:30]] + [FENCE]
+    out += ["", "### Reproduce", "", FENCE + "sh"] + [fenced(c) for c in commands(r, urls)] + [FENCE]
     if dashboard:
         out += ["", f"[Plugin Overview dashboard, same range]({dashboard})"]
     if grafana_url:

@@ -11,6 +11,7 @@ from plugintop.analysis import wording
 from plugintop.analysis.chart import chart
 from plugintop.analysis.model import TriageResult
 from plugintop.analysis.slo import slo_state
+from plugintop.report import why
 from plugintop.textsafe import inert
 from plugintop.timerange import to_rfc3339
 
@@ -64,12 +65,17 @@ def to_text(r: TriageResult, width: int = 80) -> str:
             ]
             if i == 1 and v is not None and v.state in ("incident", "unknown"):
                 lines += ["     (the verdict above)"]
-                continue
-            for e in wording.evidence_lines(f):
-                lines += wrap(e, width, "     - ", "       ")
-            for pt in f.patterns[:3]:
-                tid = f"  trace {x(pt.trace_id, 40)}" if pt.trace_id else ""
-                lines += [f"       e.g. {x(pt.example, width - 12 - len(tid))}{tid}"]
+            else:
+                for e in wording.evidence_lines(f):
+                    lines += wrap(e, width, "     - ", "       ")
+                for pt in f.patterns[:3]:
+                    tid = f"  trace {x(pt.trace_id, 40)}" if pt.trace_id else ""
+                    lines += [f"       e.g. {x(pt.example, width - 12 - len(tid))}{tid}"]
+            if f.explain is not None:
+                for line in why.text(f.explain, "     "):
+                    body = line.lstrip(" ")
+                    pad = " " * (len(line) - len(body))
+                    lines += wrap(body, width, pad, pad + "  ")
     lines += ["", f"{'TOOL':<22}{'p50':>8}{'p90':>8}{'p99':>8}{'rate/s':>8}{'success':>9}{'fleet p99':>11}"]
     for t in r.tools:
         lines.append(
@@ -92,12 +98,12 @@ def to_text(r: TriageResult, width: int = 80) -> str:
             ]
     if r.spans:
         lines += ["", "SLOW SPANS (slowest first)"]
-        lines += [f"  {_s(s.duration_s):>8}  {s.trace_id}  {s.source}" for s in r.spans[:8]]
+        lines += [f"  {_s(s.duration_s):>8}  {x(s.trace_id, 32)}  {x(s.source, 12)}" for s in r.spans[:8]]
     if r.trace:
         tr = r.trace
         lines += [
             "",
-            f"TRACE {tr.trace_id}  {len(tr.spans)} spans  {_s(tr.tool_duration_s)}  LLM share {_pct(tr.llm_share, 0)}",
+            f"TRACE {x(tr.trace_id, 32)}  {len(tr.spans)} spans  {_s(tr.tool_duration_s)}  LLM share {_pct(tr.llm_share, 0)}",
         ]
         lines += [f"  critical path: {x(' > '.join(tr.critical_path), width - 17)}"]
         if tr.slowest_child:
@@ -134,7 +140,7 @@ def to_text(r: TriageResult, width: int = 80) -> str:
         for m in r.business:
             fleet = wording.signed_change(m.fleet_window, m.fleet_baseline)
             row = (
-                f"  {wording.number(m.window)}{m.unit} vs {wording.number(m.baseline)}{m.unit} "
+                f"  {wording.number(m.window)}{x(m.unit, 8)} vs {wording.number(m.baseline)}{x(m.unit, 8)} "
                 f"{wording.signed_change(m.window, m.baseline)} (fleet {fleet})  "
             )
             lines += [row + x(m.name, max(10, width - len(row)))]
@@ -151,12 +157,12 @@ def to_text(r: TriageResult, width: int = 80) -> str:
         lines += [
             "",
             f"SLO {state}  success 30d {_pct(s.success_ratio_30d, 2)}  burn {burn}",
-            f"     alerts firing: {', '.join(s.alerts_firing) or 'none'}",
+            f"     alerts firing: {x(', '.join(s.alerts_firing) or 'none', width - 20)}",
         ]
     else:
         lines += ["", "SLO unknown  (Prometheus did not answer)"]
     if r.errors:
-        lines += ["", "ERRORS"] + [f"  {e.backend}: {x(e.message, width - 14)}" for e in r.errors]
+        lines += ["", "ERRORS"] + [f"  {x(e.backend, 12)}: {x(e.message, width - 14)}" for e in r.errors]
     for n in r.notes[:5]:
         lines.append(f"note: {x(n, width - 7)}")
     return "\n".join(lines) + "\n"

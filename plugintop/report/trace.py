@@ -4,12 +4,12 @@ the trace's log lines. Every untrusted string passes through `inert` before it i
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from plugintop.analysis import wording
 from plugintop.analysis.model import SpanNode, TraceAnalysis
-from plugintop.textsafe import inert
+from plugintop.report.markdown import FENCE, fenced
+from plugintop.textsafe import inert, json_text, md, md_code
 
 MAX_ROWS = 200
 """Spans written in the waterfall (the rest are counted)."""
@@ -27,7 +27,7 @@ def to_text(t: TraceAnalysis, plugin: str | None, tenant: str | None, logs: list
     """The trace for a terminal of `width` columns."""
     t0 = min((sp.start_ns for sp in t.spans), default=0)
     out = [
-        f"TRACE {t.trace_id}  {len(t.spans)} spans  {wording.duration(t.tool_duration_s)}  "
+        f"TRACE {inert(t.trace_id, 32)}  {len(t.spans)} spans  {wording.duration(t.tool_duration_s)}  "
         f"LLM share {wording.pct(t.llm_share, 0)}  ({_who(plugin, tenant)})",
     ]
     if t.partial:
@@ -51,23 +51,20 @@ def to_text(t: TraceAnalysis, plugin: str | None, tenant: str | None, logs: list
 def to_markdown(t: TraceAnalysis, plugin: str | None, tenant: str | None, logs: list[str]) -> str:
     """The trace for an incident channel: the header, the critical path as a list, the waterfall as code."""
 
-    def md(text: str) -> str:
-        return inert(text, 200).replace("`", "'")
-
     out = [
-        f"### Trace `{md(t.trace_id)}`",
+        f"### Trace {md_code(t.trace_id)}",
         f"{len(t.spans)} spans, {wording.duration(t.tool_duration_s)}, LLM share {wording.pct(t.llm_share, 0)}, "
-        f"{_who(plugin, tenant).replace('`', chr(39))}",
+        f"{md(_who(plugin, tenant))}",
         "",
         "**Critical path**",
-        *[f"- `{md(name)}` {wording.duration(ns / 1e9)}" for name, ns in t.critical_path_ns],
+        *[f"- {md_code(name, 200)} {wording.duration(ns / 1e9)}" for name, ns in t.critical_path_ns],
         "",
-        "```",
-        to_text(t, plugin, tenant, [], 100).rstrip("\n").replace("```", "'''"),
-        "```",
+        FENCE,
+        *[fenced(line) for line in to_text(t, plugin, tenant, [], 100).rstrip("\n").split("\n")],
+        FENCE,
     ]
     if logs:
-        out += ["", "**Log lines**", "```", *[md(x) for x in logs], "```"]
+        out += ["", "**Log lines**", FENCE, *[fenced(x, 200) for x in logs], FENCE]
     return "\n".join(out) + "\n"
 
 
@@ -99,4 +96,4 @@ def to_json(t: TraceAnalysis, plugin: str | None, tenant: str | None, logs: list
         ],
         "log_lines": logs,
     }
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return json_text(doc)

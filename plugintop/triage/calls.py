@@ -102,7 +102,5 @@ async def new_slow_spans(
         raise BackendError("tempo", "not configured")
     q = TraceQL(ctx.telemetry).tool_spans(plugin, tenant, tool, min_duration_s=threshold_s)
     found = await backends.tempo.search(q, since, max(until, since + 1), limit=50, spss=1)
-    out = [
-        sample_of(t, tool or "", ctx.telemetry, plugin, tid) for t in found.traces if (tid := TraceId.parse(t.trace_id))
-    ]
+    out = [sample_of(t, tool or "", ctx.telemetry, plugin) for t in found.traces]
     return sorted(out, key=lambda s: -s.duration_s)

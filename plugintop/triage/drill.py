@@ -16,9 +16,9 @@ from plugintop.analysis.cost import summarise_cost
 from plugintop.analysis.model import Evidence, LogsSummary, Pattern, SpanSample, ToolStats
 from plugintop.clients.pyroscope import MAX_RANGE_S as PYROSCOPE_MAX_RANGE_S
 from plugintop.clients.tempo import MAX_SEARCH_RANGE_S as TEMPO_MAX_RANGE_S
-from plugintop.ids import SpanId, TraceId
+from plugintop.ids import TraceId
 from plugintop.models.loki import LogEntry, LogPage, LogPattern
-from plugintop.models.prometheus import ExemplarSeries, QueryResult
+from plugintop.models.prometheus import ExemplarSeries, QueryResult, invalid_ids
 from plugintop.models.pyroscope import FlameGraph
 from plugintop.models.tempo import SearchResult, TraceSummary
 from plugintop.queries.logql import LogQL
@@ -29,20 +29,16 @@ from plugintop.schema import Schema
 from plugintop.timerange import format_duration, to_ns
 from plugintop.triage.asking import Asker
 
-EXEMPLAR_TRACE_LABELS = ("trace_id", "traceID", "traceId", "TraceID")
-"""Where SDKs put an exemplar's trace id (OpenTelemetry and prometheus_client: trace_id; Grafana: traceID)."""
-EXEMPLAR_SPAN_LABELS = ("span_id", "spanID", "spanId")
-
 ERROR_LINES = 1000
 """Error lines fetched per window for the patterns (Loki's patterns, where it has them, count the rest)."""
 
 
-def sample_of(hit: TraceSummary, tool: str, schema: Schema, plugin: str, trace_id: TraceId) -> SpanSample:
-    """The one `SpanSample` of a Tempo search hit (whose id was checked: `trace_id`): its longest matched span."""
+def sample_of(hit: TraceSummary, tool: str, schema: Schema, plugin: str) -> SpanSample:
+    """The one `SpanSample` of a Tempo search hit (its ids checked by the client): its longest matched span."""
     span = max(hit.spans, key=lambda sp: sp.duration_ns, default=None)
     return SpanSample(
-        trace_id,
-        (SpanId.parse(span.span_id) or "") if span else "",
+        hit.trace_id,
+        span.span_id if span else "",
         tool or schema.tool_of_span(plugin, span.name if span else ""),
         span.duration_ns / 1e9 if span else hit.duration_ms / 1000,
         "search",
@@ -190,25 +186,18 @@ class Drill:
         with `fill`, the slowest exemplars below the cut too."""
         out: dict[str, SpanSample] = {}
         flat = sorted(((e, series) for series in ex or [] for e in series.exemplars), key=lambda p: -p[0].value)
-        invalid = 0
         for e, series in flat:
-            raw = next((e.labels[k] for k in EXEMPLAR_TRACE_LABELS if e.labels.get(k)), None)
-            tid = TraceId.parse(raw)
-            if tid is None:
-                invalid += raw is not None
-                continue
-            if (e.value >= cut or (fill and len(out) < 10)) and tid not in out:
+            tid = e.trace_id  # checked by the client: an exemplar with an invalid id never reaches here
+            if tid is not None and (e.value >= cut or (fill and len(out) < 10)) and tid not in out:
                 sample_tool = tool or series.series_labels.get(self.s.tool_label, "")
-                span = next((sid for k in EXEMPLAR_SPAN_LABELS if (sid := SpanId.parse(e.labels.get(k)))), "")
-                out[tid] = SpanSample(tid, span, sample_tool, e.value, "exemplar", e.timestamp)
-        if invalid:
-            self.a.note(f"{invalid} exemplar(s) with an invalid trace id skipped")
+                out[tid] = SpanSample(tid, e.span_id or "", sample_tool, e.value, "exemplar", e.timestamp)
+        if skipped := invalid_ids(ex):
+            self.a.note(f"{skipped} exemplar(s) with an invalid trace id skipped")
+        if found is not None and found.invalid_ids:
+            self.a.note(f"{found.invalid_ids} Tempo search hit(s) with an invalid trace id skipped")
         for t in found.traces if found is not None else []:
-            hit = TraceId.parse(t.trace_id)
-            if hit is None:
-                self.a.note("a Tempo search hit with an invalid trace id skipped")
-            elif hit not in out:
-                out[hit] = sample_of(t, tool or "", self.s, self.plugin, hit)
+            if t.trace_id not in out:
+                out[t.trace_id] = sample_of(t, tool or "", self.s, self.plugin)
         self.r.spans = sorted(out.values(), key=lambda x: -x.duration_s)[:30]
 
     def cost(self, c: Costs) -> None:
@@ -332,7 +321,7 @@ class Drill:
                 self.a.note(f"loki: error-line patterns estimated from {len(page.entries):,} of {total:,} lines")
             out.patterns = pat.with_loki(found, loki, win, base, fields) if loki else found
         if hits is not None:
-            first = next((tid for t in hits.traces if (tid := TraceId.parse(t.trace_id))), "")
+            first = hits.traces[0].trace_id if hits.traces else ""
             out.failing = [
                 Evidence(
                     signal="tempo",

@@ -29,6 +29,7 @@ from plugintop.triage.asking import Asker
 from plugintop.triage.business import business_metrics
 from plugintop.triage.connections import Backends
 from plugintop.triage.drill import Drill, Found
+from plugintop.triage.explain import explain_all
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
 from plugintop.triage.signals import Wave, first_wave, latency_detail
 
@@ -77,6 +78,15 @@ class Triage:
         """Backend → seconds its oldest unanswered call has waited."""
         return self.asker.waiting()
 
+    def elapsed(self) -> float:
+        """Seconds since the triage began."""
+        return self.asker.elapsed()
+
+    @property
+    def call_limit_s(self) -> float:
+        """How long one call may wait before its backend is "no answer in N s"."""
+        return self.asker.call_limit_s
+
     # ----- the workflow -------------------------------------------------------------------------
     async def stream(self) -> AsyncGenerator[TriageResult, None]:
         """Yields the result after each phase (percentiles + SLO + findings, window parts, verdict).
@@ -119,6 +129,16 @@ class Triage:
             await _cancelled(pending)
         self._verdict()
         yield self.result
+        if self.result.findings:
+            explained = await self._phase(
+                "explanation",
+                explain_all(
+                    self.asker, self.s, self.result, signals=self.wave.signals, frame=self.frame, scrape_s=self.scrape_s
+                ),
+            )
+            if explained is not None:
+                self.result.findings = explained
+                yield self.result
 
     async def run(self) -> TriageResult:
         """The whole triage; with a deadline, what has not answered by then is listed as unchecked."""
@@ -302,6 +322,20 @@ class Triage:
         new = msgspec.structs.replace(target, evidence=[*target.evidence, *ev], patterns=self.found.patterns)
         self.result.findings = [new if f is target else f for f in self.result.findings]
 
+    def _load_growth(self, f: Finding) -> float | None:
+        """Every tenant's calls of `f`'s tool in its window over those in as long a stretch before it."""
+        ts = next((t for t in self.wave.signals if t.tool == f.tool), None)
+        if ts is None:
+            return None
+        length = max(f.end - f.start, self.frame.step)
+        rates = [ts.tenant.rate, *(o.rate for o in ts.others.values())]
+
+        def calls(start: float, end: float) -> float:
+            return sum(v for r in rates for t, v in r if start <= t < end and math.isfinite(v))
+
+        before = calls(f.start - length, f.start)
+        return calls(f.start, f.end) / before if before > 0 else None
+
     async def _business(self, win: tuple[float, float]) -> None:
         """The plugin's own metrics for the tenant: the window against as long a stretch before it."""
         length = max(60.0, win[1] - win[0])
@@ -326,6 +360,7 @@ class Triage:
             problems=dict(self.asker.problems),
             partial=dict(self.asker.partial),
             sampled=(len(r.spans), sum(1 for sp in r.spans if sp.source == "exemplar")) if r.spans else None,
+            load_growth=self._load_growth(r.findings[0]) if r.findings else None,
             has_data=r.has_data,
             known_tenants=r.known_tenants,
         )

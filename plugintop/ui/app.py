@@ -1,7 +1,8 @@
 """Provides `PlugintopApp`: the one screen. What it looks at is one `View` (the `view` reactive):
 actions replace it, and its watcher re-targets the panes that depend on what changed (the previous
 workers are cancelled) and redraws the header, titles and footer from it. Workers post typed
-messages (`ui.state`) and touch no widget. It builds no queries and parses no HTTP."""
+messages (`ui.state`) and touch no widget; a worker that stops on any exception is shown where it
+happened (`on_worker_state_changed`). It builds no queries and parses no HTTP."""
 
 from __future__ import annotations
 
@@ -13,26 +14,30 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Grid
 from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
 from plugintop.analysis.health import PillarHealth
 from plugintop.analysis.model import TraceAnalysis, TriageResult
-from plugintop.errors import BackendError, PlugintopError
+from plugintop.analysis.wording import progress
+from plugintop.errors import BackendError
+from plugintop.ids import TraceId
+from plugintop.redact import redact
+from plugintop.textsafe import inert
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_spans
 from plugintop.triage.connections import Backends, open_backends
 from plugintop.triage.follow import LogFollower
 from plugintop.triage.health import pillar_health
 from plugintop.ui.format import hhmm, plain
-from plugintop.ui.help import HelpScreen
 from plugintop.ui.keys import SCREEN, bindings
 from plugintop.ui.linedetail import LineDetail
-from plugintop.ui.logs_pane import LogsPane
+from plugintop.ui.navigation import DETAIL, Navigation
 from plugintop.ui.prompt import TraceIdPrompt
 from plugintop.ui.session import Session
 from plugintop.ui.state import HealthLanded, SlowSpansFound, TraceLoaded, TriageLanded, View
 from plugintop.ui.widgets.cost import Cost
 from plugintop.ui.widgets.findings import FindingsView
-from plugintop.ui.widgets.flame import FlameView, Icicle
+from plugintop.ui.widgets.flame import FlameView
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.percentiles import Percentiles
 from plugintop.ui.widgets.spans import Spans
@@ -41,8 +46,6 @@ from plugintop.ui.widgets.waterfall import TraceView, Waterfall
 
 __all__ = ["PlugintopApp", "Session"]
 
-DETAIL = ("trace", "flame", "findings")
-"""The views that share the detail pane."""
 PANE_BACKEND = {
     "percentiles": "prometheus",
     "spans": "tempo",
@@ -55,9 +58,27 @@ NARROW = 120
 SHORT = 20
 """Below this many rows the log pane gives the active pane two of its rows."""
 HEALTH_EVERY_S = 60.0
+WORKERS = {
+    "triage": ("the triage", "#percentiles"),
+    "trace": ("the trace", "#detail"),
+    "reproduce": ("reproduce mode", "#spans"),
+    "tail": ("the log pane", "#logs"),
+    "health": ("the telemetry check", None),
+}
+"""Each worker group: what it is called when it fails, and the pane whose title says so."""
 
 
-class PlugintopApp(LogsPane):
+def failure(e: BaseException | None) -> str:
+    """What stopped a worker, on one line: a backend's own message, or the unexpected exception's type
+    and first line (redacted; made inert where it is shown)."""
+    if isinstance(e, BackendError):
+        return redact(f"{e.backend}: {e.message}")
+    text = str(e).strip().splitlines()[0] if e is not None and str(e).strip() else ""
+    name = type(e).__name__ if e is not None else "error"
+    return redact(f"internal: {name}" + (f": {text}" if text else ""))
+
+
+class PlugintopApp(Navigation):
     """plugintop's screen."""
 
     CSS_PATH = "app.tcss"
@@ -156,6 +177,8 @@ class PlugintopApp(LogsPane):
             self.insecure,
             self.health,
             v.utc,
+            v.triage_error,
+            v.progress if v.loading else "",
         )
 
     # ----- start-up -----------------------------------------------------------------------------
@@ -165,8 +188,10 @@ class PlugintopApp(LogsPane):
         self._chrome()
         try:
             self.backends = await open_backends(self.session.ctx)
-        except PlugintopError as e:
-            self.notify(str(e), severity="error", markup=False)
+        except Exception as e:  # nothing can be asked: the header and a notification say why
+            self.look(triage_error=failure(e))
+            self.notify(inert(failure(e), 300), severity="error", markup=False)
+            self.triage_done.set()
             return
         self.session.urls = dict(self.backends.urls)
         self.run_triage()
@@ -191,19 +216,26 @@ class PlugintopApp(LogsPane):
         """Starts a triage of what the view looks at (the previous run is cancelled)."""
         self._seq += 1
         self.triage_done.clear()
-        if not self.view.loading:
-            self.look(loading=True)
+        if not self.view.loading or self.view.triage_error or self.view.progress:
+            self.look(loading=True, triage_error="", progress="")
         self._triage(self._seq, self._request())
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     async def _triage(self, seq: int, request: TriageRequest) -> None:
         assert self.backends is not None
         triage = Triage(self.backends, self.session.ctx, request)
+        ticker = self.set_interval(1.0, lambda: self._progress(seq, triage))
         try:
             async for result in triage.stream():
                 self.post_message(TriageLanded(seq, result))
         finally:
+            ticker.stop()
             self.post_message(TriageLanded(seq, triage.result, final=True))
+
+    def _progress(self, seq: int, triage: Triage) -> None:
+        """The header's "running 12 s · waiting for prometheus 9 s of 30 s", once a second while it runs."""
+        if seq == self._seq and self.view.loading:
+            self.look(progress=progress(triage.elapsed(), triage.waiting(), triage.call_limit_s))
 
     def on_triage_landed(self, message: TriageLanded) -> None:
         if message.seq != self._seq:
@@ -233,7 +265,7 @@ class PlugintopApp(LogsPane):
 
     def _show_trace(self, trace: TraceAnalysis | None) -> None:
         self.query_one(TraceView).show(trace)
-        trace_id = trace.trace_id if trace else None
+        trace_id = TraceId.parse(trace.trace_id) if trace else None
         if trace_id != self.view.trace_id or self.view.trace_note:
             self.look(trace_id=trace_id, trace_note="", span=None)
 
@@ -247,21 +279,29 @@ class PlugintopApp(LogsPane):
         self.look(tool=f.tool, window=(f.start, f.end), span=None, trace_id=None)
 
     def on_spans_span_chosen(self, event: Spans.SpanChosen) -> None:
-        self.open_trace(event.sample.trace_id)
+        self.open_checked(event.sample.trace_id, "this span")
 
     def on_log_view_detail_requested(self, event: LogView.DetailRequested) -> None:
         self.push_screen(LineDetail(event.item, self.query_one("#logs", LogView)))
 
     def on_log_view_trace_requested(self, event: LogView.TraceRequested) -> None:
-        self.open_trace(event.trace_id)
+        self.open_checked(event.trace_id, "this line")
 
-    def open_trace(self, trace_id: str) -> None:
+    def open_checked(self, raw: str, whose: str) -> None:
+        """Opens `raw` if it is a trace id (a log field or a sample is the plugin's text); says so if not."""
+        trace_id = TraceId.parse(raw)
+        if trace_id is None:
+            self.notify(inert(f"{whose} names no valid trace id: {raw!r}", 120), severity="warning", markup=False)
+            return
+        self.open_trace(trace_id)
+
+    def open_trace(self, trace_id: TraceId) -> None:
         """Shows `trace_id` in the detail pane (loading, then the waterfall or why not)."""
         self.look(pane="trace", detail="trace", trace_id=trace_id, trace_note="loading", span=None)
         self._load_trace(trace_id)
 
     @work(exclusive=True, group="trace", exit_on_error=False)
-    async def _load_trace(self, trace_id: str) -> None:
+    async def _load_trace(self, trace_id: TraceId) -> None:
         assert self.backends is not None
         r, v = self.result, self.view
         near = (r.slow_window.start, r.slow_window.end) if r and r.slow_window else None
@@ -277,7 +317,9 @@ class PlugintopApp(LogsPane):
             return  # the user moved on
         if message.trace is None:
             self.query_one(TraceView).show(None, message.error)
+            self.query_one("#detail").border_subtitle = plain(message.error, 100)
             self.look(trace_note="not opened")
+            self.notify(inert(f"trace not opened: {message.error}", 300), severity="error", markup=False)
             return
         self._show_trace(message.trace)
         self.query_one("#waterfall").focus()
@@ -297,7 +339,7 @@ class PlugintopApp(LogsPane):
         self._chrome()
 
     def action_trace_by_id(self) -> None:
-        def chosen(trace_id: str | None) -> None:
+        def chosen(trace_id: TraceId | None) -> None:
             if trace_id:
                 self.open_trace(trace_id)
 
@@ -309,6 +351,29 @@ class PlugintopApp(LogsPane):
         r = self.result
         self._show_trace(r.trace if r else None)
         self.query_one("#waterfall").focus()
+
+    # ----- failures ---------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker stopped by any exception (they run with `exit_on_error=False`) says so where it
+        happened: its pane's title and a notification; the header leaves "loading", no pane "loading"."""
+        if event.state != WorkerState.ERROR or event.worker.group not in WORKERS:
+            return
+        self.worker_failed(event.worker.group, failure(event.worker.error))
+
+    def worker_failed(self, group: str, why: str) -> None:
+        what, pane = WORKERS[group]
+        if group == "triage":
+            self.look(loading=False, triage_error=why)
+            self.triage_done.set()
+        elif group == "trace" and self.view.trace_id is not None:
+            self.post_message(TraceLoaded(self.view.trace_id, None, why))
+            return  # said by on_trace_loaded, as a backend's failure is
+        elif group == "reproduce":
+            self.look(reproducing=False, repro_note="")
+        # the screen under any modal, and nothing when the app is closing
+        for widget in self.screen_stack[0].query(pane) if pane is not None and self.screen_stack else ():
+            widget.border_subtitle = plain(f"{what} stopped: {why}", 100)
+        self.notify(inert(f"{what} stopped: {why}", 300), severity="error", markup=False)
 
     # ----- reproduce mode -----------------------------------------------------------------------
     def action_reproduce(self) -> None:
@@ -351,97 +416,8 @@ class PlugintopApp(LogsPane):
             self.result.spans = fresh + [x for x in self.result.spans if x.trace_id not in self.seen]
             self.query_one(Spans).show(self.result, self.view.utc)
             if first:
-                self.open_trace(fresh[0].trace_id)
+                self.open_checked(fresh[0].trace_id, "the new slow span")
         self.look(repro_note=message.note + (f" · {len(self.seen)} new" if self.seen else ""))
-
-    # ----- navigation ---------------------------------------------------------------------------
-    def action_help(self) -> None:
-        g = self.session.ctx.grafana
-        self.push_screen(
-            HelpScreen(self.result, self.session.urls, g.url if g else None, g.dashboard_uid if g else None)
-        )
-
-    def action_detail(self, name: str) -> None:
-        self.look(pane=name, detail=name)
-        self.query_one({"flame": "#icicle", "findings": "#findingtable"}.get(name, "#waterfall")).focus()
-
-    def action_pane(self, name: str) -> None:
-        pane = "cost" if name == "business" else name  # the business table is in the cost pane
-        self.look(pane=pane, detail=pane if pane in DETAIL else self.view.detail)
-        target = {
-            "percentiles": "#tools",
-            "spans": "#spantable",
-            "trace": "#waterfall",
-            "flame": "#icicle",
-            "cost": "#models",
-            "business": "#business",
-        }[name]
-        self.set_focus(self.query_one(target))
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        """tab (or a click) into a pane makes it the active one."""
-        for pane in ("percentiles", "spans", "cost", "detail"):
-            if event.widget is self.query_one(f"#{pane}") or self.query_one(f"#{pane}") in event.widget.ancestors:
-                name = self.view.detail if pane == "detail" else pane
-                if name != self.view.pane:
-                    self.look(pane=name)
-
-    def action_go_back(self) -> None:
-        """Walks the breadcrumbs back: search or filter › flame zoom › flame or findings › span › trace ›
-        spans › tool and window."""
-        box = self.query_one("#filter", Input)
-        focused = self.focused.id if self.focused else None
-        flame = self.query_one(FlameView)
-        if (flame.query_text and self.view.detail == "flame") or flame.query_one("#flamesearch").has_class("-shown"):
-            flame.clear_search()
-        elif box.has_class("-shown"):
-            box.value = ""  # esc clears the filter; enter keeps it
-            box.remove_class("-shown")
-            self.query_one("#logs").focus()
-        elif self.view.detail == "flame" and (ice := flame.query_one(Icicle)).root != 0:
-            ice.action_unzoom()  # esc zooms out first (SCREEN.md), then leaves the flame graph
-        elif self.view.detail in ("flame", "findings"):
-            self.action_detail("trace")
-        elif focused == "waterfall":
-            self.look(span=None)
-            self.action_pane("spans")
-        elif focused in ("spantable", "models", "business", "logs"):
-            self.action_pane("percentiles")
-        elif self.view.tool is not None or self.view.window is not None:
-            self.look(tool=None, window=None, trace_id=None)
-
-    def action_shift(self, direction: int) -> None:
-        r = self.view.range
-        self.look(range=r.shifted(direction * r.duration / 2), window=None)
-
-    def action_zoom(self, factor: float) -> None:
-        self.look(range=self.view.range.zoomed(factor), window=None)
-
-    def action_refresh_all(self) -> None:
-        self.run_triage()
-
-    def action_utc(self) -> None:
-        self.look(utc=not self.view.utc)
-
-    def action_filter(self) -> None:
-        """/: searches the flame graph when it has the focus, filters the log lines otherwise."""
-        flame = self.query_one(FlameView)
-        if self.focused is not None and (self.focused is flame or flame in self.focused.ancestors):
-            flame.action_search()
-        else:
-            super().action_filter()
-
-    def action_copy(self) -> None:
-        view = self.query_one("#logs", LogView)
-        if view.has_focus and view.selected() is not None:
-            row = view.selected()
-            text = row.raw if row else ""
-        elif self.view.trace_id is not None:  # the trace on screen, not the triage's
-            text = self.view.trace_id
-        else:
-            text = "\n".join(q for qs in (self.result.queries.values() if self.result else []) for q in qs)
-        self.copy_to_clipboard(text)
-        self.notify("copied (OSC 52)", markup=False)
 
     def action_quit(self) -> None:  # type: ignore[override]
         self.exit(0)

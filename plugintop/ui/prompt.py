@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -10,11 +9,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
-HEX = re.compile(r"[0-9a-fA-F]{1,32}")
+from plugintop.ids import TraceId
+from plugintop.models.tempo import parse_trace_id
 
 
-class TraceIdPrompt(ModalScreen[str | None]):
-    """Enter opens the trace; esc closes. Anything but up to 32 hex digits is refused in place."""
+class TraceIdPrompt(ModalScreen[TraceId | None]):
+    """Enter opens the trace; esc closes. Anything but a trace id (up to 32 hex digits, not all zeros) is
+    refused in place: only a `TraceId` leaves the prompt."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "close")]
     DEFAULT_CSS = """
@@ -28,9 +29,9 @@ class TraceIdPrompt(ModalScreen[str | None]):
         yield box
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        if HEX.fullmatch(text):
-            self.dismiss(text.lower())
+        trace_id = parse_trace_id(event.value)
+        if trace_id is not None:
+            self.dismiss(trace_id)
         else:
             event.input.border_subtitle = "up to 32 hex digits"
 

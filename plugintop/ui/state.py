@@ -10,6 +10,7 @@ from textual.message import Message
 
 from plugintop.analysis.health import PillarHealth
 from plugintop.analysis.model import SpanSample, TraceAnalysis, TriageResult
+from plugintop.ids import TraceId
 from plugintop.timerange import TimeRange
 
 
@@ -26,7 +27,7 @@ class View:
     """The active pane (the one shown at 80 columns)."""
     detail: str = "trace"
     """What the detail pane shows: `trace`, `flame` or `findings`."""
-    trace_id: str | None = None
+    trace_id: TraceId | None = None
     """The trace on screen (what `y` copies), not necessarily the triage's."""
     trace_note: str = ""
     """`loading`, `not opened` or "" (loaded)."""
@@ -37,6 +38,11 @@ class View:
     reproducing: bool = False
     repro_note: str = ""
     loading: bool = False
+    progress: str = ""
+    """While the triage runs: how long, and which backend it waits for ("12 s · waiting for prometheus 9 s
+    of 30 s"): a hung backend is named, and given up at its limit."""
+    triage_error: str = ""
+    """Why the last triage stopped before its verdict (an unexpected failure), shown on the header."""
     utc: bool = False
     """Times in UTC (`u`), else local time."""
 
@@ -62,7 +68,7 @@ class TriageLanded(Message):
 class TraceLoaded(Message):
     """A trace was opened (`trace`), or could not be (`error`)."""
 
-    def __init__(self, trace_id: str, trace: TraceAnalysis | None, error: str = "") -> None:
+    def __init__(self, trace_id: TraceId, trace: TraceAnalysis | None, error: str = "") -> None:
         super().__init__()
         self.trace_id, self.trace, self.error = trace_id, trace, error
 

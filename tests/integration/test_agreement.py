@@ -14,8 +14,8 @@ from plugintop.analysis.model import TriageResult
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.clients.tempo import TempoClient
 from plugintop.config.context import context_from
+from plugintop.demo.slots import BUCKETS
 from plugintop.demo.stack import DemoStack
-from plugintop.demo.world import BUCKETS
 from plugintop.models.prometheus import QueryResult
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.schema import Schema
@@ -156,7 +156,8 @@ def test_exemplars_from_the_live_scrape_point_at_traces_of_the_demo(
             async with httpx.AsyncClient(base_url=demo.urls["prometheus"], timeout=30) as hd:
                 mine = await PrometheusClient(hd).exemplars(P.buckets(ACME), prometheus.now - 600, prometheus.now)
             ex = mine[0].exemplars[0]
-            trace = await TempoClient(ht).trace(ex.labels["trace_id"])
+            assert ex.trace_id is not None
+            trace = await TempoClient(ht).trace(ex.trace_id)
             assert trace.spans
 
     asyncio.run(go())

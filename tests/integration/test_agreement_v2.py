@@ -120,7 +120,7 @@ def test_the_triage_agrees_and_follows_the_scrape_interval(pair: tuple[RealProme
 
     real = asyncio.run(triage(prom.url))
     fake = asyncio.run(triage(demo.urls["prometheus"]))
-    assert real.scrape_interval_s == demo.world.slot_s and real.scrape_interval_source == "server configuration"
+    assert real.scrape_interval_s == demo.world.slot_s and real.scrape_interval_source == "sample spacing"
     for r in (real, fake):
         v = r.verdict
         assert v is not None and (v.state, v.cause, v.scope, v.version, v.tool) == (

@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from plugintop.config.context import context_from
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
@@ -72,3 +74,34 @@ async def test_hostile_span_names_and_attributes_render_inert() -> None:
             await pilot.pause()
             attrs = str(app.query_one("#attrs").render())
             assert "\x1b" not in attrs and app.is_running
+
+
+async def test_a_hung_prometheus_is_named_while_waited_for_then_given_up_as_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Prometheus that accepts and never answers (the default read timeout is 20 s, longer than the wait
+    here): the header says how long the triage has run and that it waits for Prometheus, then, at the call
+    limit, an honest UNKNOWN naming it; never "healthy", never "running" for good."""
+    import plugintop.triage.asking as asking
+    from plugintop.ui.widgets.summary import Summary
+
+    monkeypatch.setattr(asking, "CALL_LIMIT_S", 8.0)
+    hung = Fault("stall_headers")
+    with DemoStack(load_scenario(None), now=NOW, clock=lambda: NOW) as stack, fault_server(hung) as fs:
+        urls = {**stack.urls, "prometheus": fs.url}
+        ctx = context_from({k: {"url": u} for k, u in urls.items()})
+        session = Session(ctx, "t", "recommender", "globex", TimeRange(NOW - 3600, NOW), 2.0, clock=lambda: NOW)
+        app = PlugintopApp(session)
+        async with app.run_test(size=(160, 48)) as pilot:
+            seen = ""
+            for _ in range(120):
+                await asyncio.sleep(0.05)
+                seen = str(app.query_one(Summary).render())
+                if "waiting for prometheus" in seen:
+                    break
+            assert "triage running" in seen and "waiting for prometheus" in seen and "gives up by 8 s" in seen, seen
+            await asyncio.wait_for(app.triage_done.wait(), 30)
+            await pilot.pause()
+            header = str(app.query_one(Summary).render())
+            assert "UNKNOWN" in header and "prometheus: no answer in" in header, header
+            assert "HEALTHY" not in header and "triage running" not in header

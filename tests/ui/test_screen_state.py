@@ -10,6 +10,7 @@ from dataclasses import replace
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
+from plugintop.ids import TraceId
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.summary import Summary
 from plugintop.ui.widgets.waterfall import Waterfall
@@ -48,7 +49,7 @@ async def test_t_shows_the_window_trace_not_the_last_one_opened() -> None:
         r = app.result
         assert r is not None and r.trace is not None and len(r.spans) > 1
         other = next(s.trace_id for s in r.spans if s.trace_id != r.trace.trace_id)
-        app.open_trace(other)
+        app.open_trace(TraceId(other))
         wf = app.query_one(Waterfall)
         await until(lambda: wf.trace is not None and wf.trace.trace_id == other)
         await pilot.press("t")
@@ -156,8 +157,8 @@ async def test_hostile_text_stays_inert_in_every_title_and_the_triage_completes(
         async with app.run_test(size=(160, 48)) as pilot:
             await ready(app)
             assert app.result is not None and app.result.verdict is not None
-            app.open_trace(hostile)
-            await until(lambda: app.view.trace_note == "not opened")
+            app.open_checked(hostile, "the test")  # no trace id: refused, said in a notification
+            await until(lambda: len(app._notifications) > 0)
             await pilot.press("F")
             await pilot.pause()
             for node in [app.query_one("#logs"), *app.query(".pane")]:

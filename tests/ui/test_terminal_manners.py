@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from plugintop.ids import TraceId
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.waterfall import Waterfall
 from tests.ui.harness import demo_app, ready, started, until
@@ -87,7 +88,7 @@ async def test_y_copies_the_trace_on_screen_and_a_missing_trace_says_so() -> Non
     async with started((160, 48)) as (app, pilot):
         assert app.result is not None and len(app.result.spans) > 1
         other = app.result.spans[-1].trace_id
-        app.open_trace(other)
+        app.open_trace(TraceId(other))
         await until(lambda: app.query_one(Waterfall).trace is not None and app.view.trace_note == "")
         assert app.view.trace_id == other and app.query_one(Waterfall).trace.trace_id == other  # type: ignore[union-attr]
         copied: list[str] = []
@@ -95,6 +96,6 @@ async def test_y_copies_the_trace_on_screen_and_a_missing_trace_says_so() -> Non
         app.query_one("#tools").focus()
         await pilot.press("y")
         assert copied == [other]
-        app.open_trace("0123456789abcdef0123456789abcdef")
+        app.open_trace(TraceId("0123456789abcdef0123456789abcdef"))
         await until(lambda: "not opened" in str(app.query_one("#detail").border_title))
         assert "not opened" in str(app.query_one("#detail").border_title)

@@ -44,10 +44,10 @@ class Spans(Vertical):
             self._samples[key] = s
             table.add_row(
                 Text(secs(s.duration_s), style="bold"),
-                Text(s.trace_id[:12] + "…"),
+                safe(s.trace_id[:12] + "…"),
                 Text(hhmmss(s.start, utc) if s.start else "-"),
                 safe(s.tool, 24),
-                Text(s.source),  # `exemplar` or `search`, whole
+                safe(s.source),  # `exemplar` or `search`, whole
                 key=key,
             )
 

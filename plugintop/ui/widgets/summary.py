@@ -31,7 +31,11 @@ class Summary(Static):
         insecure: bool = False,
         health: list[PillarHealth] | None = None,
         utc: bool = True,
+        failure: str = "",
+        progress: str = "",
     ) -> None:
+        """The header; `failure`: why the triage stopped before its verdict (shown instead of "running");
+        `progress`: how long the triage has run and what it waits for."""
         t = Text(no_wrap=True, overflow="ellipsis")
         if r is not None:
             t.append("plugintop ", style="bold")
@@ -52,7 +56,7 @@ class Summary(Static):
             s = r.slo
             if s is not None:
                 if s.alerts_firing:
-                    t.append("● " + ", ".join(s.alerts_firing) + " firing  ", style="bold red")
+                    t.append_text(safe("● " + ", ".join(s.alerts_firing) + " firing  ", 120, "bold red"))
                 state = slo_state(s)
                 t.append(f"SLO {state} ", style="bold" if state != "ok" else "")
                 t.append(f"{pct(s.success_ratio_30d, 2)} ({pct(s.target, 1)})  burn ")
@@ -85,8 +89,12 @@ class Summary(Static):
                 if v.state == "no_data" and (r.known_tenants or r.known_plugins):
                     t.append(" · known: ")
                     t.append_text(safe(", ".join((r.known_tenants or r.known_plugins)[:12]), 160))
+            elif failure:
+                t.append_text(safe(f"✗ triage stopped: {failure}", 200, "bold"))
             else:
                 t.append("… triage running", style="dim")
+                if progress:
+                    t.append_text(safe(f" {progress}", 120, "dim"))
             t.append("\n")
         t.append_text(safe(" › ".join(crumbs), 200, "italic"))
         self.update(t)

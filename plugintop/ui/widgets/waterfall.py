@@ -110,7 +110,7 @@ class TraceView(Vertical):
         attrs = self.query_one("#attrs", Static)
         if trace is None:
             self.title = "Trace"
-            attrs.update(Text(message or "enter on a slow span opens its trace", style="dim"))
+            attrs.update(safe(message or "enter on a slow span opens its trace", 300, "dim"))
             return
         self.title = (
             f"Trace {trace.trace_id[:12]}… {secs(trace.tool_duration_s)} · {len(trace.spans)} spans"

@@ -1,0 +1,115 @@
+"""Provides `Navigation`: the keys that move around the one screen (panes, the detail pane, the range,
+`esc` back along the breadcrumbs, `/`, `y`, `?`), apart from what the screen shows. Each replaces the
+`view`; `PlugintopApp` re-targets the panes from it."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input
+
+from plugintop.analysis.model import TriageResult
+from plugintop.ui.help import HelpScreen
+from plugintop.ui.logs_pane import LogsPane
+from plugintop.ui.widgets.flame import FlameView, Icicle
+from plugintop.ui.widgets.logview import LogView
+
+DETAIL = ("trace", "flame", "findings")
+"""The views that share the detail pane."""
+
+
+class Navigation(LogsPane):
+    """The screen's moves; `PlugintopApp` is the rest."""
+
+    result: TriageResult | None
+
+    def run_triage(self) -> None:
+        """Starts a triage of what the view looks at (`PlugintopApp`'s)."""
+        raise NotImplementedError
+
+    def action_help(self) -> None:
+        g = self.session.ctx.grafana
+        self.push_screen(
+            HelpScreen(self.result, self.session.urls, g.url if g else None, g.dashboard_uid if g else None)
+        )
+
+    def action_detail(self, name: str) -> None:
+        self.look(pane=name, detail=name)
+        self.query_one({"flame": "#icicle", "findings": "#findingtable"}.get(name, "#waterfall")).focus()
+
+    def action_pane(self, name: str) -> None:
+        pane = "cost" if name == "business" else name  # the business table is in the cost pane
+        self.look(pane=pane, detail=pane if pane in DETAIL else self.view.detail)
+        target = {
+            "percentiles": "#tools",
+            "spans": "#spantable",
+            "trace": "#waterfall",
+            "flame": "#icicle",
+            "cost": "#models",
+            "business": "#business",
+        }[name]
+        self.set_focus(self.query_one(target))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """tab (or a click) into a pane makes it the active one."""
+        for pane in ("percentiles", "spans", "cost", "detail"):
+            if event.widget is self.query_one(f"#{pane}") or self.query_one(f"#{pane}") in event.widget.ancestors:
+                name = self.view.detail if pane == "detail" else pane
+                if name != self.view.pane:
+                    self.look(pane=name)
+
+    def action_go_back(self) -> None:
+        """Walks the breadcrumbs back: search or filter › flame zoom › flame or findings › span › trace ›
+        spans › tool and window."""
+        box = self.query_one("#filter", Input)
+        focused = self.focused.id if self.focused else None
+        flame = self.query_one(FlameView)
+        if (flame.query_text and self.view.detail == "flame") or flame.query_one("#flamesearch").has_class("-shown"):
+            flame.clear_search()
+        elif box.has_class("-shown"):
+            box.value = ""  # esc clears the filter; enter keeps it
+            box.remove_class("-shown")
+            self.query_one("#logs").focus()
+        elif self.view.detail == "flame" and (ice := flame.query_one(Icicle)).root != 0:
+            ice.action_unzoom()  # esc zooms out first (SCREEN.md), then leaves the flame graph
+        elif self.view.detail in ("flame", "findings"):
+            self.action_detail("trace")
+        elif focused == "waterfall":
+            self.look(span=None)
+            self.action_pane("spans")
+        elif focused in ("spantable", "models", "business", "logs"):
+            self.action_pane("percentiles")
+        elif self.view.tool is not None or self.view.window is not None:
+            self.look(tool=None, window=None, trace_id=None)
+
+    def action_shift(self, direction: int) -> None:
+        r = self.view.range
+        self.look(range=r.shifted(direction * r.duration / 2), window=None)
+
+    def action_zoom(self, factor: float) -> None:
+        self.look(range=self.view.range.zoomed(factor), window=None)
+
+    def action_refresh_all(self) -> None:
+        self.run_triage()
+
+    def action_utc(self) -> None:
+        self.look(utc=not self.view.utc)
+
+    def action_filter(self) -> None:
+        """/: searches the flame graph when it has the focus, filters the log lines otherwise."""
+        flame = self.query_one(FlameView)
+        if self.focused is not None and (self.focused is flame or flame in self.focused.ancestors):
+            flame.action_search()
+        else:
+            super().action_filter()
+
+    def action_copy(self) -> None:
+        view = self.query_one("#logs", LogView)
+        if view.has_focus and view.selected() is not None:
+            row = view.selected()
+            text = row.raw if row else ""
+        elif self.view.trace_id is not None:  # the trace on screen, not the triage's
+            text = self.view.trace_id
+        else:
+            text = "\n".join(q for qs in (self.result.queries.values() if self.result else []) for q in qs)
+        self.copy_to_clipboard(text)
+        self.notify("copied (OSC 52)", markup=False)
