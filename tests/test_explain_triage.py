@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from plugintop.analysis.model import AttributeLift, Change, Explain, Finding, Impact
+from plugintop.analysis.why import NOTHING
 from plugintop.clients.tempo_metrics import parse_metrics, parse_tags
 from plugintop.config.context import context_from
 from plugintop.demo.scenario import scenario_from
@@ -102,7 +103,7 @@ def test_nothing_separates_calls_slowed_alike() -> None:
     }
     x = run(inc, "initech")[0].explain
     assert x is not None and not x.separates and x.compared
-    assert any(why.NOTHING in line for line in why.text(x))
+    assert any(NOTHING in line for line in why.text(x))
 
 
 def test_compare_answer_of_a_real_tempo_is_read_into_counts() -> None:

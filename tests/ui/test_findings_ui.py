@@ -41,3 +41,43 @@ async def test_the_findings_list_shows_evidence_and_enter_retargets_every_pane()
             assert stamps and cost.start * 1e9 <= min(stamps) and max(stamps) < cost.end * 1e9
             await pilot.press("escape")
             assert app.query_one("#detail").current == "trace"  # type: ignore[attr-defined]
+
+
+async def test_the_findings_view_shows_each_findings_why_inert() -> None:
+    """`F` shows the highlighted finding's "why" under its evidence, its untrusted parts (an attribute
+    value is the plugin's) shown as written, never markup or terminal control."""
+    import msgspec
+
+    from plugintop.analysis.model import AttributeLift, Explain, TriageResult
+
+    hostile = "[bold]video[/bold]\x1b[2J\u202e"
+    explain = Explain(
+        onset=1_800_000_000.0 - 1800,
+        separates=True,
+        attributes=[
+            AttributeLift(
+                attribute="span.course_type",
+                value=hostile,
+                share=0.9,
+                baseline_share=0.2,
+                lift=4.5,
+                n=180,
+                baseline_n=1200,
+                p_value=1e-9,
+            )
+        ],
+    )
+    with demo_app() as app:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await asyncio.wait_for(app.triage_done.wait(), 60)
+            r = app.result
+            assert r is not None and r.findings
+            top = r.findings[0]
+            fake = TriageResult(r.plugin, r.tenant, r.start, r.end)
+            fake.verdict, fake.findings = r.verdict, [msgspec.structs.replace(top, explain=explain)]
+            await pilot.press("F")
+            app.query_one(FindingsView).show(fake)
+            await pilot.pause()
+            text = str(app.query_one("#evidence", Static).render())
+            assert "why" in text and "which calls: span.course_type=[bold]video[/bold]" in text, text
+            assert "\x1b" not in text and "\u202e" not in text

@@ -10,10 +10,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from plugintop.analysis import wording
+from plugintop.analysis import why, wording
 from plugintop.analysis.model import Finding, TriageResult
 from plugintop.ui.format import hhmm, safe
 from plugintop.ui.widgets.table import Table
+
+
+def _plain(text: str, limit: int) -> str:
+    """The why block's untrusted parts as they are: `safe` makes the whole line inert when it is shown."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class FindingsView(Vertical):
@@ -62,10 +67,17 @@ class FindingsView(Vertical):
             box.update(Text(empty, style="dim"))
             return
         t = Text()
-        for line in wording.evidence_lines(self.findings[row]):
+        f = self.findings[row]
+        for line in wording.evidence_lines(f):
             t.append("· ")
             t.append_text(safe(line, 300))
             t.append("\n")
+        if f.explain is not None:
+            t.append("why\n", style="bold")
+            for line in why.lines(f.explain, _plain):
+                t.append("  ")
+                t.append_text(safe(line, 300))
+                t.append("\n")
         box.update(t)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
