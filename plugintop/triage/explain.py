@@ -163,7 +163,8 @@ class Explainer:
         if tempo is None or sets is None:
             return None
         sel, base, sel_range, base_range, what = sets
-        ignore = {self.s.span_tenant_attr}
+        # an attribute that is the finding itself explains nothing: the cost of a costly call
+        ignore = {self.s.span_tenant_attr, *([self.s.llm_cost_attr] if f.kind == "cost" else [])}
         if sel and sel_range[1] == base_range[1]:
             lo = max(base_range[0], base_range[1] - MAX_METRICS_RANGE_S)
             q = tq.compare(self.s, self.plugin, self.tenant, f.tool, sel, COMPARE_TOP)
