@@ -101,7 +101,8 @@ def test_compare_selects_the_slow_calls_of_the_incident(demo: DemoStack, slow: d
     base = _series(body, "baseline", "span.tenant.id")
     assert max(sel, key=lambda v: sum(sel[v])) == "globex"
     assert sum(sel["globex"]) > 10 * sum(sum(v) for k, v in sel.items() if k != "globex")
-    assert sum(sel["globex"][:10]) == 0  # before the incident, globex's calls were fast too
+    # before the incident globex's calls were fast too: a slow one is rare (the log-normal's tail)
+    assert 5 * sum(sel["globex"][:10]) < sum(sel["globex"][-10:])
     assert sum(base["globex"][-10:]) < sum(sel["globex"][-10:])
     # the totals carry exemplars: spans with all their attributes, durations and trace ids
     exemplars = [

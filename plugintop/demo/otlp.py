@@ -4,6 +4,7 @@ hex for v2), and the span-attribute helpers the demo Tempo's answers share."""
 from __future__ import annotations
 
 import base64
+import threading
 from typing import Any
 
 from plugintop.demo import ids
@@ -43,15 +44,33 @@ def b64(hex_id: str) -> str:
     return base64.b64encode(bytes.fromhex(hex_id)).decode()
 
 
+KEPT_CALLS = 20_000
+"""Calls whose spans are kept between queries (oldest dropped first)."""
+
+
 class TraceBuilder:
     """The spans of a call, as the platform SDK would emit them."""
 
     def __init__(self, world: World, schema: Schema | None = None) -> None:
         self.world = world
         self.s = schema or Schema()
+        self._kept: dict[str, list[tuple[str, str | None, DemoSpan, float, float]]] = {}
+        self._lock = threading.Lock()
 
     def spans(self, c: Call) -> list[tuple[str, str | None, DemoSpan, float, float]]:
-        """(span id, parent id, span view, start, end) of every span, the tool span first."""
+        """(span id, parent id, span view, start, end) of every span, the tool span first (callers must not
+        change the list: it is kept, by trace id, for the next query that reads the call: a search and a
+        `compare()` read the same calls)."""
+        got = self._kept.get(c.trace_id)
+        if got is None:
+            got = self._spans(c)
+            with self._lock:  # the stack answers from several threads
+                self._kept[c.trace_id] = got
+                if len(self._kept) > KEPT_CALLS:
+                    del self._kept[next(iter(self._kept))]
+        return got
+
+    def _spans(self, c: Call) -> list[tuple[str, str | None, DemoSpan, float, float]]:
         sc, s = self.world.scenario, self.s
         tid = c.trace_id
         root = ids.span_id(tid, 0)

@@ -32,13 +32,14 @@ from plugintop.timerange import choose_step, parse_duration
 from plugintop.triage.asking import Asker
 from plugintop.triage.request import rate_window
 
-MAX_FULL = 3
+MAX_FULL = 1
 """Findings explained with their own fetches (the first, most severe); the rest from the first wave's data."""
 SERIES_POINTS = 120
 SLICES = 4
 """A span sample is asked in this many slices of its range (a search answers the newest first)."""
 PER_SLICE = 40
-COMPARE_TOP = 50
+COMPARE_TOP = 20
+"""Values per attribute `compare()` returns (Tempo's default is 10): the top of a long tail is enough."""
 MAX_SELECT = 40
 FINE_STEP_MIN_S = 15.0
 
@@ -168,7 +169,7 @@ class Explainer:
         if sel and sel_range[1] == base_range[1]:
             lo = max(base_range[0], base_range[1] - MAX_METRICS_RANGE_S)
             q = tq.compare(self.s, self.plugin, self.tenant, f.tool, sel, COMPARE_TOP)
-            step = max(60.0, choose_step(base_range[1] - lo, 60))
+            step = max(60.0, base_range[1] - lo)  # one sample per series: only the sums over the range count
             res = await self.a.ask("tempo", q, TempoMetrics(tempo).query_range(q, lo, base_range[1], step), quiet=True)
             if res is not None and res.series:
                 got = from_compare(res, ignore)
