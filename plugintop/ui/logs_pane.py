@@ -104,11 +104,14 @@ class LogsPane(App[int]):
         )
         late = 0
         async for batch in follow(f, s.tail_every):
-            if batch.error is not None:
-                note = f"loki: {batch.error.message} · retrying every {s.tail_every:.0f}s"
-                view.border_subtitle = Content(inert(note, 100))
-            else:
-                view.border_subtitle = ""
+            note = Content(
+                inert(f"loki: {batch.error.message} · retrying every {s.tail_every:.0f}s", 100)
+                if batch.error is not None
+                else ""
+            )
+            # a border set again repaints the whole pane, changed or not: nothing is drawn when nothing changed
+            if (view.border_subtitle or "") != note.markup:
+                view.border_subtitle = note
             if batch.entries or batch.gaps:
                 view.add(batch.entries, batch.gaps)
             if f.late != late:
