@@ -25,6 +25,7 @@ answers, so an LLM-bound slowdown also raises cost per call)."""
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 
@@ -157,8 +158,11 @@ def latency(ts: ToolSignals, frame: Frame) -> list[Finding]:
 
 
 def _near(points: Points, t: float, step: float) -> float | None:
-    """The value of the point of `points` nearest `t`, within a step."""
-    best = min(points, key=lambda p: abs(p[0] - t), default=None)
+    """The value of the point of `points` (in time order) nearest `t`, within a step: a bisection, as it is
+    asked for every hot point of every stretch."""
+    i = bisect.bisect_left(points, (t,))
+    near = [points[j] for j in (i - 1, i) if 0 <= j < len(points)]
+    best = min(near, key=lambda p: abs(p[0] - t), default=None)
     return best[1] if best is not None and abs(best[0] - t) <= step and math.isfinite(best[1]) else None
 
 

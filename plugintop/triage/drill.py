@@ -46,6 +46,13 @@ def sample_of(hit: TraceSummary, tool: str, schema: Schema, plugin: str) -> Span
     )
 
 
+def line_count(res: QueryResult | None) -> int | None:
+    """The lines a LogQL count answered (summed over its series), or None when it was not answered."""
+    if res is None:
+        return None
+    return int(round(sum(v for s in res.series if math.isfinite(v := s.last_value()))))
+
+
 async def _none() -> None:
     """An answer not asked for (its backend is not configured)."""
     return None
@@ -246,12 +253,7 @@ class Drill:
             )
 
     def logs(self, counts: tuple[QueryResult | None, QueryResult | None]) -> None:
-        def count(res: QueryResult | None) -> int | None:
-            if res is None:
-                return None
-            return int(sum(v for s in res.series if math.isfinite(v := s.last_value())))
-
-        errors, base = count(counts[0]), count(counts[1])
+        errors, base = line_count(counts[0]), line_count(counts[1])
         if errors is not None:  # the slowest trace's lines may be in already
             lines = self.r.logs.trace_lines if self.r.logs else []
             self.r.logs = LogsSummary(errors, base or 0, lines)
@@ -345,11 +347,7 @@ class Drill:
             self.a.ask("loki", q, loki.query_metric(q, we)), self.a.ask("loki", None, loki.query_metric(q, ws))
         )
 
-        def count(res: QueryResult | None) -> int | None:
-            v = res.series[0].last_value() if res is not None and res.series else None
-            return int(round(v)) if v is not None and math.isfinite(v) else None
-
-        return count(now), count(before)
+        return line_count(now), line_count(before)
 
     def _trace_id(self, e: LogEntry) -> TraceId | None:
         """The line's trace id, when it holds a valid one (a log field is the plugin's, often copied from an
