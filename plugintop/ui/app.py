@@ -13,7 +13,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Grid
-from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import Worker, WorkerState
 
 from plugintop.analysis.health import PillarHealth
@@ -38,6 +38,7 @@ from plugintop.ui.state import HealthLanded, SlowSpansFound, TraceLoaded, Triage
 from plugintop.ui.widgets.cost import Cost
 from plugintop.ui.widgets.findings import FindingsView
 from plugintop.ui.widgets.flame import FlameView
+from plugintop.ui.widgets.keybar import KeyBar
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.percentiles import Percentiles
 from plugintop.ui.widgets.spans import Spans
@@ -92,6 +93,9 @@ class PlugintopApp(Navigation):
         self.backends: Backends | None = None
         self.result: TriageResult | None = None
         self.triage_done = asyncio.Event()
+        """Set when the triage has finished (its explanation too)."""
+        self.verdict_shown = asyncio.Event()
+        """Set when the verdict and every pane of the first page are shown (the "why" may still come)."""
         self._seq = 0
         """The triage run whose phases are shown (a cancelled run's late messages are dropped)."""
         self.follower: LogFollower | None = None
@@ -124,7 +128,7 @@ class PlugintopApp(Navigation):
             id="logs",
         )
         yield Input(id="filter", placeholder="filter logs (regex; start with ! to invert), enter keeps, esc clears")
-        yield Footer()
+        yield KeyBar()
 
     def on_resize(self, event: events.Resize | None = None) -> None:
         """The layout for the size: the event's (the app's own size can still be the previous one)."""
@@ -132,10 +136,6 @@ class PlugintopApp(Navigation):
         narrow = size.width < NARROW
         self.screen.set_class(narrow, "-narrow")
         self.screen.set_class(size.height < SHORT, "-short")
-        footer = self.query_one(Footer)
-        footer.compact = narrow
-        # at 80 columns the palette's hint covers the last keys; ctrl+p still opens it
-        footer.show_command_palette = not narrow
 
     # ----- the view -----------------------------------------------------------------------------
     def watch_view(self, old: View, new: View) -> None:
@@ -192,6 +192,7 @@ class PlugintopApp(Navigation):
             self.look(triage_error=failure(e))
             self.notify(inert(failure(e), 300), severity="error", markup=False)
             self.triage_done.set()
+            self.verdict_shown.set()
             return
         self.session.urls = dict(self.backends.urls)
         self.run_triage()
@@ -216,6 +217,7 @@ class PlugintopApp(Navigation):
         """Starts a triage of what the view looks at (the previous run is cancelled)."""
         self._seq += 1
         self.triage_done.clear()
+        self.verdict_shown.clear()
         if not self.view.loading or self.view.triage_error or self.view.progress:
             self.look(loading=True, triage_error="", progress="")
         self._triage(self._seq, self._request())
@@ -244,6 +246,8 @@ class PlugintopApp(Navigation):
             self.look(loading=False)
             self.triage_done.set()
         self.show(message.result)
+        if message.result.verdict is not None:
+            self.verdict_shown.set()
 
     def show(self, r: TriageResult) -> None:
         """Every pane from one phase of the triage."""
@@ -365,6 +369,7 @@ class PlugintopApp(Navigation):
         if group == "triage":
             self.look(loading=False, triage_error=why)
             self.triage_done.set()
+            self.verdict_shown.set()
         elif group == "trace" and self.view.trace_id is not None:
             self.post_message(TraceLoaded(self.view.trace_id, None, why))
             return  # said by on_trace_loaded, as a backend's failure is

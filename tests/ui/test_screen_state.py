@@ -84,7 +84,9 @@ async def test_the_from_column_says_exemplar_whole() -> None:
 async def test_the_footer_shows_the_keys_that_matter_and_help_lists_every_key() -> None:
     async with started((200, 48)) as (app, pilot):
         await pilot.pause()
-        footer = {k.key for k in app.screen.query("FooterKey")}  # type: ignore[attr-defined]
+        from plugintop.ui.widgets.keybar import KeyBar
+
+        footer = set(app.query_one(KeyBar).keys)
         assert {"t", "tab", "y", "left_square_bracket", "right_square_bracket", "R"} <= footer
         await pilot.press("question_mark")
         await pilot.pause()

@@ -99,3 +99,19 @@ async def test_y_copies_the_trace_on_screen_and_a_missing_trace_says_so() -> Non
         app.open_trace(TraceId("0123456789abcdef0123456789abcdef"))
         await until(lambda: "not opened" in str(app.query_one("#detail").border_title))
         assert "not opened" in str(app.query_one("#detail").border_title)
+
+
+async def test_the_footer_ends_after_a_whole_hint_at_every_width() -> None:
+    from plugintop.ui.widgets.keybar import KeyBar
+
+    async with started((80, 24)) as (app, pilot):
+        bar = app.query_one(KeyBar)
+        every = {b.key: b.description for b, _ in bar.hints()}
+        for width in (60, 80, 100, 120, 200):
+            await pilot.resize_terminal(width, 24)
+            await pilot.pause()
+            line, keys = bar.fitted(bar.size.width)
+            assert line.cell_len <= width
+            assert keys == list(every)[: len(keys)] and keys
+            assert line.plain.rstrip().endswith(every[keys[-1]])  # "R reproduce", never "R rep"
+        assert len(bar.fitted(200)[1]) > len(bar.fitted(60)[1])
