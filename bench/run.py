@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 import logs as logs_bench  # noqa: E402
+import scale as scale_bench  # noqa: E402
 import tail as tail_bench  # noqa: E402
 
 from plugintop.analysis import flame as flame_analysis  # noqa: E402
@@ -472,6 +473,7 @@ def main() -> None:
             trace_and_flame(Path(tmp))
         loop_stalls(urls)
         bandwidth(urls)
+        scale_bench.main([10, 1000])
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)

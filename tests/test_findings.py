@@ -36,8 +36,8 @@ def noisy(level: float, seed: int = 1, spread: float = 0.1) -> object:
     return lambda m: level * rng.uniform(1 - spread, 1 + spread)
 
 
-def tool(tenant: Sig, others: dict[str, Sig] | None = None, target: float | None = None, **kw: Sig) -> ToolSignals:
-    return ToolSignals(tool="answer", tenant=tenant, others=others or {}, versions=dict(kw), p99_target_s=target)
+def tool(tenant: Sig, target: float | None = None, **kw: Sig) -> ToolSignals:
+    return ToolSignals(tool="answer", tenant=tenant, versions=dict(kw), p99_target_s=target)
 
 
 def calm(p99: float = 0.5, rate: float = 1.0, seed: int = 0) -> Sig:
@@ -156,34 +156,47 @@ def _latency(ts: ToolSignals) -> Finding:
 
 def test_fleet_when_most_other_tenants_show_it() -> None:
     slow = Sig(p99=series(during(40, 20, 3.0, 0.5)), rate=series(lambda m: 1.0))
-    others = {"b": slow, "c": slow, "d": calm()}
-    ts = tool(slow, others, target=2.0)
-    f = sc.scoped(_latency(ts), ts, FRAME, "a")
+    ts = tool(slow, target=2.0)
+    f = sc.scoped(_latency(ts), ts, FRAME, "a", sc.Fleet(hot=2, told=3, names=["b", "c"]))
     assert f.scope == "fleet" and any(e.what == "other_tenants" and e.detail == "b, c" for e in f.evidence)
-    ts = tool(slow, {"b": slow, "c": calm(), "d": calm(seed=4)}, target=2.0)
-    assert sc.scoped(_latency(ts), ts, FRAME, "a").scope == "tenant"  # 1 of 3 is not most
+    one = sc.Fleet(hot=1, told=3, names=["b"])
+    assert sc.scoped(_latency(ts), ts, FRAME, "a", one).scope == "tenant"  # 1 of 3 is not most
+
+
+def test_a_thousand_tenants_name_a_few_and_count_the_rest() -> None:
+    slow = Sig(p99=series(during(40, 20, 3.0, 0.5)), rate=series(lambda m: 1.0))
+    ts = tool(slow, target=2.0)
+    fleet = sc.Fleet(hot=900, told=999, names=["t1", "t2", "t3", "t4", "t5"])
+    f = sc.scoped(_latency(ts), ts, FRAME, "a", fleet)
+    ev = next(e for e in f.evidence if e.what == "other_tenants")
+    assert (f.scope, ev.value, ev.baseline, ev.detail) == ("fleet", 900, 999, "t1, t2, t3, t4, t5 and 895 more")
 
 
 def test_the_fleet_never_includes_the_tenant() -> None:
     slow = Sig(p99=series(during(40, 20, 3.0, 0.5)), rate=series(lambda m: 1.0))
-    ts = tool(slow, {}, target=2.0)
-    assert sc.scoped(_latency(ts), ts, FRAME, "a").scope == "tenant"
+    ts = tool(slow, target=2.0)
+    assert sc.scoped(_latency(ts), ts, FRAME, "a", None).scope == "tenant"
+    assert sc.scoped(_latency(ts), ts, FRAME, "a", sc.Fleet(hot=0, told=0)).scope == "tenant"
 
 
 def test_noisy_neighbour_named_when_the_fleet_is_slow() -> None:
     slow = Sig(p99=series(during(40, 20, 3.0, 0.5)), rate=series(lambda m: 1.0))
-    loud = Sig(p99=series(during(40, 20, 3.0, 0.5)), rate=series(during(40, 20, 5.0, 1.0)))
-    ts = tool(slow, {"b": slow, "loud": loud}, target=2.0)
-    f = sc.scoped(_latency(ts), ts, FRAME, "a")
+    ts = tool(slow, target=2.0)
+    fleet = sc.Fleet(hot=2, told=2, names=["b", "loud"], surged=[("loud", 5.0)])
+    f = sc.scoped(_latency(ts), ts, FRAME, "a", fleet)
     assert f.scope == "fleet" and [e.detail for e in f.evidence if e.what == "noisy_neighbour"] == ["loud"]
+    loud = Sig(p99=slow.p99, rate=series(during(40, 20, 5.0, 1.0)))  # the tenant itself surged
+    ts = tool(loud, target=2.0)
+    f = sc.scoped(_latency(ts), ts, FRAME, "a", fleet)
+    assert [e.detail for e in f.evidence if e.what == "noisy_neighbour"] == ["a", "loud"]
 
 
 def test_version_when_the_regression_began_with_the_version() -> None:
     old = Sig(p99=series(during(1000, 40, 0.5, math.nan)), rate=series(during(1000, 40, 1.0, 0.0)))
     new = Sig(p99=series(during(40, 0, 3.0, math.nan)), rate=series(during(40, 0, 1.0, 0.0)))
     tenant = Sig(p99=series(during(40, 0, 3.0, 0.5)), rate=series(lambda m: 1.0))
-    ts = tool(tenant, {"b": tenant, "c": tenant}, target=2.0, **{"1.0": old, "2.0": new})
-    f = sc.scoped(_latency(ts), ts, FRAME, "a")
+    ts = tool(tenant, target=2.0, **{"1.0": old, "2.0": new})
+    f = sc.scoped(_latency(ts), ts, FRAME, "a", sc.Fleet(hot=2, told=2, names=["b", "c"]))
     assert (f.scope, f.version) == ("version", "2.0")  # wins over the fleet: a deploy that broke everyone
 
 
@@ -193,11 +206,12 @@ def test_not_version_when_the_version_serves_the_other_tenants_well() -> None:
     new = Sig(p99=series(during(40, 0, 3.0, math.nan)), rate=series(during(40, 0, 1.0, 0.0)))
     rest_new = Sig(p99=series(during(40, 0, 0.5, math.nan)), rate=series(during(40, 0, 2.0, 0.0)))
     tenant = Sig(p99=series(during(40, 0, 3.0, 0.5)), rate=series(lambda m: 1.0))
-    ts = tool(tenant, {"b": calm(), "c": calm(seed=2)}, target=2.0, **{"1.0": old, "2.0": new})
+    ts = tool(tenant, target=2.0, **{"1.0": old, "2.0": new})
     ts.rest_versions = {"1.0": old, "2.0": rest_new}
-    assert sc.scoped(_latency(ts), ts, FRAME, "a").scope == "tenant"
+    calm_fleet = sc.Fleet(hot=0, told=2)
+    assert sc.scoped(_latency(ts), ts, FRAME, "a", calm_fleet).scope == "tenant"
     ts.rest_versions = {"1.0": old, "2.0": new}  # the others suffer on the new version too
-    assert sc.scoped(_latency(ts), ts, FRAME, "a").scope == "version"
+    assert sc.scoped(_latency(ts), ts, FRAME, "a", calm_fleet).scope == "version"
 
 
 def test_latency_of_a_handful_of_calls_is_no_incident() -> None:
@@ -217,15 +231,15 @@ def test_latency_of_a_handful_of_calls_is_no_incident() -> None:
 def test_not_version_when_the_version_served_long_before() -> None:
     new = Sig(p99=series(during(40, 0, 3.0, 0.5)), rate=series(lambda m: 1.0))
     old = Sig(p99=[], rate=series(lambda m: 0.0))
-    ts = tool(new, {}, target=2.0, **{"1.0": old, "2.0": new})
-    assert sc.scoped(_latency(ts), ts, FRAME, "a").scope == "tenant"
+    ts = tool(new, target=2.0, **{"1.0": old, "2.0": new})
+    assert sc.scoped(_latency(ts), ts, FRAME, "a", None).scope == "tenant"
 
 
 def test_not_version_when_two_versions_are_slow_alike() -> None:
     half = Sig(p99=series(during(40, 0, 3.0, 0.5)), rate=series(during(40, 0, 0.5, 0.0)))
     tenant = Sig(p99=series(during(40, 0, 3.0, 0.5)), rate=series(lambda m: 1.0))
-    ts = tool(tenant, {}, target=2.0, **{"1.0": half, "2.0": half})
-    assert sc.scoped(_latency(ts), ts, FRAME, "a").scope == "tenant"
+    ts = tool(tenant, target=2.0, **{"1.0": half, "2.0": half})
+    assert sc.scoped(_latency(ts), ts, FRAME, "a", None).scope == "tenant"
 
 
 # ----- verdict states --------------------------------------------------------------------------------

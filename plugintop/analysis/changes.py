@@ -103,9 +103,12 @@ def traffic(
     until: float,
     step: float,
     smooth_s: float = 0.0,
+    neighbours: Mapping[tuple[str, str], Points] | None = None,
 ) -> list[Change]:
-    """This tenant's own call rate of the tool stepping at the onset (traffic), and every other tenant's
-    calls of any tool surging at the onset while this tenant's did not (neighbour_traffic: shared pods)."""
+    """This tenant's own call rate of the tool stepping at the onset (traffic), and other tenants' calls of
+    any tool surging at the onset while this tenant's did not (neighbour_traffic: shared pods).
+    `neighbours`: the call rates by (tool, tenant) of the few other tenants whose calls grew most (which
+    Prometheus picks out of the fleet)."""
     out: list[Change] = []
     own = next((ts for ts in signals if ts.tool == tool), None)
     own_ratio = None
@@ -127,27 +130,28 @@ def traffic(
     if not steady:
         return out
     surges: list[tuple[float, Change]] = []
-    for ts in signals:
-        for other, sig in ts.others.items():
-            o = changed(sig.rate, ref, until, step, direction=1, min_ratio=SURGE, smooth_s=smooth_s)
-            if o is None:
-                continue
-            times = o.after / o.before if o.before > 0 else math.inf
-            own_text = f" while {tenant}'s did not (×{own_ratio:.1f})" if own_ratio is not None else ""
-            surges.append(
-                (
-                    (o.after - o.before),
-                    Change(
-                        at=o.at,
-                        kind="neighbour_traffic",
-                        what=f"{other}'s calls of {ts.tool} surged ×{_times(times)} "
-                        f"({_per_min(o.before)} → {_per_min(o.after)} a minute){own_text}",
-                        before=round(o.before * 60, 2),
-                        after=round(o.after * 60, 2),
-                        unit="per_min",
-                    ),
-                )
+    for (other_tool, other), rate in sorted((neighbours or {}).items()):
+        if other == tenant:
+            continue
+        o = changed(rate, ref, until, step, direction=1, min_ratio=SURGE, smooth_s=smooth_s)
+        if o is None:
+            continue
+        times = o.after / o.before if o.before > 0 else math.inf
+        own_text = f" while {tenant}'s did not (×{own_ratio:.1f})" if own_ratio is not None else ""
+        surges.append(
+            (
+                (o.after - o.before),
+                Change(
+                    at=o.at,
+                    kind="neighbour_traffic",
+                    what=f"{other}'s calls of {other_tool} surged ×{_times(times)} "
+                    f"({_per_min(o.before)} → {_per_min(o.after)} a minute){own_text}",
+                    before=round(o.before * 60, 2),
+                    after=round(o.after * 60, 2),
+                    unit="per_min",
+                ),
             )
+        )
     surges.sort(key=lambda s: -s[0])
     return out + [c for _, c in surges[:3]]
 

@@ -56,6 +56,8 @@ class Fetched:
     prompt_per_call: Points = field(default_factory=list)
     tokens_by_model: dict[str, Points] = field(default_factory=dict)
     resets: dict[str, Points] = field(default_factory=dict)
+    neighbours: dict[tuple[str, str], Points] = field(default_factory=dict)
+    """The call rates by (tool, tenant), at `step`, of the other tenants whose calls grew most."""
     comparison: Comparison | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -232,7 +234,7 @@ def explain(
     # changes
     until = finding.end
     cs: list[Change] = []
-    cs += chg.traffic(signals, finding.tool, tenant, ref, until, frame.step)
+    cs += chg.traffic(signals, finding.tool, tenant, ref, until, frame.step, neighbours=fetched.neighbours)
     if ts is not None:
         cs += chg.rollout(ts.versions, ref, until, frame.step)
     if fetched.prompt_per_call:

@@ -1,8 +1,9 @@
 """Provides the scope of a finding (DESIGN §4.1): `version` when it is confined to the calls of one
 plugin version that began serving near the finding's start, and the other tenants' calls of that
-version (if any) show it too (a deploy regression, which wins over fleet), `fleet` when most other tenants show the same finding in the same window (the tenant is never
-part of the fleet it is compared with), else `tenant`. With `fleet`, tenants whose call rate surged
-at the window's start are named (a noisy neighbour)."""
+version (if any) show it too (a deploy regression, which wins over fleet), `fleet` when most other
+tenants show the same finding in the same window (the tenant is never part of the fleet it is compared
+with; Prometheus counts them: `Fleet`), else `tenant`. With `fleet`, tenants whose call rate surged at
+the window's start are named (a noisy neighbour)."""
 
 from __future__ import annotations
 
@@ -55,17 +56,17 @@ def _has_target(f: Finding) -> bool:
     return any(e.what == "p99_target" for e in f.evidence)
 
 
-def fleet(f: Finding, ts: ToolSignals, frame: Frame) -> tuple[list[str], int]:
-    """(the other tenants showing the finding, how many others could tell)."""
-    hot: list[str] = []
-    told = 0
-    for name, sig in sorted(ts.others.items()):
-        got = hot_in(f, sig, frame)
-        if got is not None:
-            told += 1
-            if got:
-                hot.append(name)
-    return hot, told
+class Fleet(msgspec.Struct, frozen=True, kw_only=True):
+    """What the other tenants of a finding's tool show in its window, as Prometheus counted it."""
+
+    hot: int
+    """How many show the same finding."""
+    told: int
+    """How many had calls there (could tell)."""
+    names: list[str] = msgspec.field(default_factory=list)
+    """A few of those that show it, the worst first."""
+    surged: list[tuple[str, float]] = msgspec.field(default_factory=list)
+    """Other tenants whose call rate at the window's start was `NOISY_FACTOR` × their usual, and by how much."""
 
 
 def first_serving(sig: Sig) -> float | None:
@@ -99,42 +100,41 @@ def version(f: Finding, ts: ToolSignals, frame: Frame) -> tuple[str, float] | No
     return v, began
 
 
-def noisy_neighbours(f: Finding, ts: ToolSignals, frame: Frame) -> list[tuple[str, float]]:
-    """Tenants (the tenant too) whose call rate at the window's start was NOISY_FACTOR × their usual."""
-    out = []
-    for name, sig in [("", ts.tenant), *sorted(ts.others.items())]:
-        usual = w.level(*fx.split(sig.rate, frame))
-        now = [v for _, v in w.between(sig.rate, f.start, f.start + NOISY_LOOK_S) if math.isfinite(v)]
-        if usual and usual > 0 and now and statistics.median(now) >= NOISY_FACTOR * usual:
-            out.append((name, statistics.median(now) / usual))
-    return out
+def noisy(f: Finding, sig: Sig, frame: Frame) -> float | None:
+    """How many times its usual rate `sig`'s calls ran at the window's start, where `NOISY_FACTOR` × or more."""
+    usual = w.level(*fx.split(sig.rate, frame))
+    now = [v for _, v in w.between(sig.rate, f.start, f.start + NOISY_LOOK_S) if math.isfinite(v)]
+    if usual and usual > 0 and now and statistics.median(now) >= NOISY_FACTOR * usual:
+        return statistics.median(now) / usual
+    return None
 
 
-def scoped(f: Finding, ts: ToolSignals, frame: Frame, tenant: str) -> Finding:
-    """`f` with its scope, version and the evidence for them."""
+def scoped(f: Finding, ts: ToolSignals, frame: Frame, tenant: str, fleet: Fleet | None) -> Finding:
+    """`f` with its scope, version and the evidence for them (`fleet`: None where Prometheus was not asked)."""
     ev = list(f.evidence)
     dep = version(f, ts, frame)
-    hot, told = fleet(f, ts, frame)
+    hot, told = (fleet.hot, fleet.told) if fleet else (0, 0)
     scope, ver = "tenant", None
     if dep is not None:
         scope, ver = "version", dep[0]
         ev.append(Evidence(signal="prometheus", what="version_began", value=dep[1], unit="time", detail=dep[0]))
-    elif told and len(hot) * 2 > told:
+    elif told and hot * 2 > told:
         scope = "fleet"
+    names = fleet.names if fleet else []
     if told:
+        more = f" and {hot - len(names)} more" if hot > len(names) else ""
         ev.append(
             Evidence(
                 signal="prometheus",
                 what="other_tenants",
-                value=len(hot),
+                value=hot,
                 baseline=told,
                 unit="count",
-                detail=", ".join(hot),
+                detail=", ".join(names) + more if names else "",
             )
         )
     if scope == "fleet":
-        for name, ratio in noisy_neighbours(f, ts, frame):
-            ev.append(
-                Evidence(signal="prometheus", what="noisy_neighbour", value=ratio, unit="x", detail=name or tenant)
-            )
-    return msgspec.structs.replace(f, scope=scope, version=ver, evidence=ev, others=hot)
+        own = noisy(f, ts.tenant, frame)
+        for name, ratio in [*([(tenant, own)] if own else []), *(fleet.surged if fleet else [])]:
+            ev.append(Evidence(signal="prometheus", what="noisy_neighbour", value=ratio, unit="x", detail=name))
+    return msgspec.structs.replace(f, scope=scope, version=ver, evidence=ev, others=names)

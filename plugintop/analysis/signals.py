@@ -1,5 +1,6 @@
-"""Provides the series the findings are read from: per tool, the tenant's, every other tenant's and
-each version's (of the tenant's calls), over the range and an equal stretch before it."""
+"""Provides the series the findings are read from: per tool, the tenant's, the rest of the fleet's
+together and each version's (of the tenant's calls), over the range and an equal stretch before it. What
+the other tenants show one by one is asked of Prometheus as counts (`analysis.scope.Fleet`)."""
 
 from __future__ import annotations
 
@@ -44,8 +45,8 @@ class ToolSignals(msgspec.Struct, kw_only=True):
 
     tool: str
     tenant: Sig
-    others: dict[str, Sig] = msgspec.field(default_factory=dict)
-    """The other tenants (never the tenant itself), by name."""
+    rest: Sig = msgspec.field(default_factory=Sig)
+    """Every other tenant's calls together (never the tenant's own): their call rate."""
     versions: dict[str, Sig] = msgspec.field(default_factory=dict)
     """The tenant's calls by the version that served them."""
     rest_versions: dict[str, Sig] = msgspec.field(default_factory=dict)

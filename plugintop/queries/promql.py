@@ -102,7 +102,7 @@ class PromQL:
 
     def quantile(self, q: float, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
         """`histogram_quantile(q, sum by (le, <by>) (rate(<buckets>[window])))`."""
-        labels = ", ".join(["le", *(self._label(b) for b in by)])
+        labels = ", ".join(["le", *(self.label(b) for b in by)])
         return f"histogram_quantile({q:g}, sum by ({labels}) (rate({self.buckets(scope)}[{window}])))"
 
     def request_rate(self, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
@@ -178,21 +178,22 @@ class PromQL:
     def tokens_per_min(self, scope: Scope, window: str) -> str:
         """LLM tokens per minute by model and direction."""
         sel = selector(self.s.tokens_metric, self.matchers(scope))
-        return f"sum by ({self._label(self.s.model_label)}, {self._label(self.s.direction_label)}) (rate({sel}[{window}])) * 60"
+        return f"sum by ({self.label(self.s.model_label)}, {self.label(self.s.direction_label)}) (rate({sel}[{window}])) * 60"
 
     def cost_per_min(self, scope: Scope, window: str) -> str:
         """LLM cost (USD) per minute by model."""
         sel = selector(self.s.cost_metric, self.matchers(scope))
-        return f"sum by ({self._label(self.s.model_label)}) (rate({sel}[{window}])) * 60"
+        return f"sum by ({self.label(self.s.model_label)}) (rate({sel}[{window}])) * 60"
 
-    def _label(self, name: str) -> str:
+    def label(self, name: str) -> str:
+        """A label of the schema by its role (`tool`, `tenant`, `version`) or name, quoted if need be."""
         resolved = {"tool": self.s.tool_label, "tenant": self.s.tenant_label, "version": self.s.version_label}.get(
             name, name
         )
         return label_name(resolved)
 
     def _by(self, by: Sequence[str]) -> str:
-        return f" by ({', '.join(self._label(b) for b in by)})" if by else ""
+        return f" by ({', '.join(self.label(b) for b in by)})" if by else ""
 
     # ----- the explanation of a finding (DESIGN §4.2) ----------------------------------------------
     def prompt_token_rate(self, scope: Scope, window: str) -> str:
@@ -203,7 +204,7 @@ class PromQL:
     def tokens_by_model(self, scope: Scope, window: str) -> str:
         """LLM tokens (both directions) per second by model: the model mix."""
         sel = selector(self.s.tokens_metric, self.matchers(scope))
-        return f"sum by ({self._label(self.s.model_label)}) (rate({sel}[{window}]))"
+        return f"sum by ({self.label(self.s.model_label)}) (rate({sel}[{window}]))"
 
     def counter_resets(self, scope: Scope, window: str) -> str:
         """Resets of the call counter in each `window`, by scrape target (a restarted process or pod)."""

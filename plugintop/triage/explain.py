@@ -30,6 +30,7 @@ from plugintop.queries.promql import PromQL, Scope
 from plugintop.schema import Schema
 from plugintop.timerange import choose_step, parse_duration
 from plugintop.triage.asking import Asker
+from plugintop.triage.fleet import FleetPhase
 from plugintop.triage.request import rate_window
 
 MAX_FULL = 1
@@ -86,6 +87,7 @@ class Explainer:
         self.signals, self.frame, self.scrape_s = signals, frame, scrape_s
         self.promql = PromQL(schema)
         self.plugin, self.tenant = result.plugin, result.tenant
+        self.fleet = FleetPhase(asker, schema, self.plugin, self.tenant, frame)
         self.problems = dict(asker.problems)
         """The backends' problems as the verdict saw them (the phase's own optional asks add none)."""
 
@@ -243,13 +245,15 @@ class Explainer:
             and self.r.slow_window.start < f.end
             and f.start < self.r.slow_window.end
         )
+        neighbours = self.fleet.neighbours(f, rate_window(self.frame.step, self.scrape_s))
         if full:
-            fetched, cmp = await asyncio.gather(self.series(f), self.compare(f))
+            fetched, cmp, fetched_neighbours = await asyncio.gather(self.series(f), self.compare(f), neighbours)
             fetched.comparison = cmp
             if cmp is None and self.a.b.tempo is not None:
                 fetched.notes.append("tempo: no spans to compare")
         else:
-            fetched = ax.Fetched(step=self.frame.step)
+            fetched, fetched_neighbours = ax.Fetched(step=self.frame.step), await neighbours
+        fetched.neighbours = fetched_neighbours
         return ax.explain(
             f,
             tenant=self.tenant,

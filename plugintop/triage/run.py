@@ -19,7 +19,7 @@ from plugintop.analysis import scope as sc
 from plugintop.analysis import window as win_mod
 from plugintop.analysis.business import findings as business_findings
 from plugintop.analysis.model import Evidence, Finding, SlowWindow, TriageResult
-from plugintop.analysis.signals import Frame
+from plugintop.analysis.signals import Frame, ToolSignals
 from plugintop.analysis.verdict import decide
 from plugintop.config.context import Context
 from plugintop.models.prometheus import QueryResult
@@ -30,6 +30,7 @@ from plugintop.triage.business import business_metrics
 from plugintop.triage.connections import Backends
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.explain import explain_all
+from plugintop.triage.fleet import FleetPhase
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
 from plugintop.triage.signals import Wave, first_wave, latency_detail
 
@@ -244,7 +245,14 @@ class Triage:
                 for tool in sorted(slow)
             )
         )
-        r.findings = [sc.scoped(f, by_tool[f.tool], self.frame, req.tenant) if f.tool in by_tool else f for f in found]
+        fleet = FleetPhase(self.asker, self.s, req.plugin, req.tenant, self.frame)
+        others = await asyncio.gather(
+            *(fleet.of(f, _has_usd(by_tool.get(f.tool))) if f.tool in by_tool else _none() for f in found)
+        )
+        r.findings = [
+            sc.scoped(f, by_tool[f.tool], self.frame, req.tenant, o) if f.tool in by_tool else f
+            for f, o in zip(found, others, strict=True)
+        ]
 
     async def _known(self) -> None:
         """The tenants (or, for an unknown plugin, the plugins) that do have data, for a typo."""
@@ -328,7 +336,7 @@ class Triage:
         if ts is None:
             return None
         length = max(f.end - f.start, self.frame.step)
-        rates = [ts.tenant.rate, *(o.rate for o in ts.others.values())]
+        rates = [ts.tenant.rate, ts.rest.rate]
 
         def calls(start: float, end: float) -> float:
             return sum(v for r in rates for t, v in r if start <= t < end and math.isfinite(v))
@@ -367,6 +375,15 @@ class Triage:
         r.findings += business_findings(r.business, r.findings)
         if r.verdict.state == "no_data" and r.logs and r.logs.error_lines:
             r.verdict.evidence.append(f"yet Loki has {r.logs.error_lines} error lines for this tenant in the range")
+
+
+def _has_usd(ts: ToolSignals | None) -> bool:
+    """Whether the tool's calls have a cost counter (else cost is judged in tokens)."""
+    return ts is not None and ts.tenant.per_call()[1] == "usd"
+
+
+async def _none() -> None:
+    return None
 
 
 SAMPLE_SPAN_S = 600.0

@@ -1,6 +1,7 @@
 """Provides the triage's first wave: the percentiles, SLO figures and per-tool signal series (the
-tenant, every other tenant and each version of the tenant's calls) over the range and an equal stretch
-before it, all asked of Prometheus at once. Nothing here decides anything: it fetches and sorts."""
+tenant's, the rest of the fleet's together, and each version of the tenant's calls) over the range and an
+equal stretch before it, all asked of Prometheus at once: a handful of series per tool however many
+tenants there are. Nothing here decides anything: it fetches and sorts."""
 
 from __future__ import annotations
 
@@ -83,17 +84,16 @@ async def first_wave(
     (None on failure). The signal series reach back an equal stretch before `start` for the baselines, at
     `series_step` (as many points as the shown series have at `step` over the range alone)."""
     p, rw = promql, rate_window
-    plugin = Scope(scope.plugin, None, scope.tool)
     tv = ("tool", "version")
-    tt = ("tool", "tenant")
     ranged = {
         "p50": (p.quantile(0.5, scope, rw), start),
         "fleet_p99": (p.quantile(0.99, scope.rest(), rw), start),
         "p99_t": (p.quantile(0.99, scope, rw), baseline_start),
-        "rate_tt": (p.request_rate(plugin, rw, tt), baseline_start),
-        "fail_tt": (p.failure_rate(plugin, rw, tt), baseline_start),
-        "usd_tt": (p.cost_rate(plugin, rw, tt), baseline_start),
-        "tokens_tt": (p.token_rate(plugin, rw, tt), baseline_start),
+        "rate_t": (p.request_rate(scope, rw), baseline_start),
+        "fail_t": (p.failure_rate(scope, rw), baseline_start),
+        "usd_t": (p.cost_rate(scope, rw), baseline_start),
+        "tokens_t": (p.token_rate(scope, rw), baseline_start),
+        "rate_r": (p.request_rate(scope.rest(), rw), baseline_start),
         "rate_tv": (p.request_rate(scope, rw, tv), baseline_start),
         "fail_tv": (p.failure_rate(scope, rw, tv), baseline_start),
         "rate_rv": (p.request_rate(scope.rest(), rw, tv), baseline_start),
@@ -133,14 +133,13 @@ def _sorted(
     daily_budget_usd: float | None,
     targets: Callable[[str], float | None],
 ) -> Wave:
-    tl, tn, vl = s.tool_label, s.tenant_label, s.version_label
-    tenant = scope.tenant or ""
-    by_tt = {k: _by(r[k], tl, tn) for k in ("rate_tt", "fail_tt", "usd_tt", "tokens_tt")}
-    by_tt["p99_tt"] = {(k[0], tenant): v for k, v in _by(r["p99_t"], tl).items()}
-    by_tt["p50_tt"] = {(k[0], tenant): v for k, v in _by(r["p50"], tl).items()}
+    tl, vl = s.tool_label, s.version_label
+    by_t = {k: _by(r[k], tl) for k in ("rate_t", "fail_t", "usd_t", "tokens_t", "rate_r")}
+    by_t["p99_t"] = _by(r["p99_t"], tl)
+    by_t["p50_t"] = _by(r["p50"], tl)
     by_tv = {k: _by(r[k], tl, vl) for k in ("rate_tv", "fail_tv", "rate_rv", "fail_rv")}
 
-    def sig(src: dict[str, dict[tuple[str, ...], Points]], key: tuple[str, str], suffix: str) -> Sig:
+    def sig(src: dict[str, dict[tuple[str, ...], Points]], key: tuple[str, ...], suffix: str) -> Sig:
         return Sig(
             p99=src.get(f"p99_{suffix}", {}).get(key, []),
             p50=src.get(f"p50_{suffix}", {}).get(key, []),
@@ -150,17 +149,16 @@ def _sorted(
             tokens=src.get(f"tokens_{suffix}", {}).get(key, []),
         )
 
-    tools_seen = sorted({k[0] for key in ("rate_tt", "p99_tt") for k in by_tt[key] if k[1] == tenant})
+    tools_seen = sorted({k[0] for key in ("rate_t", "p99_t") for k in by_t[key]})
     signals = []
     for tool in tools_seen:
-        others = sorted({k[1] for k in by_tt["rate_tt"] if k[0] == tool and k[1] != tenant})
         versions = sorted({k[1] for k in by_tv["rate_tv"] if k[0] == tool})
         rest_versions = sorted({k[1] for k in by_tv["rate_rv"] if k[0] == tool})
         signals.append(
             ToolSignals(
                 tool=tool,
-                tenant=sig(by_tt, (tool, tenant), "tt"),
-                others={o: sig(by_tt, (tool, o), "tt") for o in others},
+                tenant=sig(by_t, (tool,), "t"),
+                rest=Sig(rate=by_t["rate_r"].get((tool,), [])),
                 versions={v: sig(by_tv, (tool, v), "tv") for v in versions},
                 rest_versions={v: sig(by_tv, (tool, v), "rv") for v in rest_versions},
                 p99_target_s=targets(tool),
@@ -193,10 +191,10 @@ def _sorted(
                 fleet_p99_series=fleet.get(t, []),
                 p50_series=p50.get(t, []),
                 rate_series=in_range,
-                error_series=ratio(between(own.failures, start, end), in_range) if r["fail_tt"] is not None else [],
+                error_series=ratio(between(own.failures, start, end), in_range) if r["fail_t"] is not None else [],
             )
         )
-    series_keys = ("p50", "fleet_p99", "p99_t", "rate_tt", "fail_tt", "rate_tv", "fail_tv")
+    series_keys = ("p50", "fleet_p99", "p99_t", "rate_t", "fail_t", "rate_tv", "fail_tv")
     answered = any(r[k] is not None for k in series_keys)
     samples = r["samples"]
     return Wave(
@@ -221,20 +219,17 @@ async def latency_detail(
     range_query: RangeQuery,
     signals: ToolSignals,
 ) -> None:
-    """The p99 of the tool's calls by other tenant, and by version (the tenant's and the rest of the fleet's,
-    where more than one version served), into `signals`: asked only for a latency finding's tool, for its
-    scope (histograms by tenant and by version are the dearest queries of a triage)."""
+    """The p99 of the tool's calls by version (the tenant's and the rest of the fleet's), into `signals`:
+    asked only for a latency finding's tool where more than one version served (histograms by version
+    are among the dearest queries of a triage)."""
     p, tv = promql, ("tool", "version")
     tool = Scope(scope.plugin, scope.tenant, signals.tool)
-    queries = [p.quantile(0.99, tool.rest(), rate_window, ("tool", "tenant"))]
-    if len(signals.versions) > 1:
-        queries += [p.quantile(0.99, tool, rate_window, tv), p.quantile(0.99, tool.rest(), rate_window, tv)]
+    if len(signals.versions) < 2:
+        return
+    queries = [p.quantile(0.99, tool, rate_window, tv), p.quantile(0.99, tool.rest(), rate_window, tv)]
     got = await asyncio.gather(*(range_query(q, baseline_start, end, series_step) for q in queries))
-    for (name,), points in _by(got[0], schema.tenant_label).items():
-        if name in signals.others:
-            signals.others[name].p99 = points
     vl = schema.version_label
-    for res, into in zip(got[1:], (signals.versions, signals.rest_versions), strict=False):
+    for res, into in zip(got, (signals.versions, signals.rest_versions), strict=True):
         for (version,), points in _by(res, vl).items():
             if version in into:
                 into[version].p99 = points

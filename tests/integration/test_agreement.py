@@ -17,6 +17,7 @@ from plugintop.config.context import context_from
 from plugintop.demo.slots import BUCKETS
 from plugintop.demo.stack import DemoStack
 from plugintop.models.prometheus import QueryResult
+from plugintop.queries.fleet import FleetQL, Span
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.schema import Schema
 from plugintop.timerange import TimeRange
@@ -27,7 +28,10 @@ from tests.integration.prometheus import RealPrometheus
 pytestmark = pytest.mark.real_prometheus
 
 P = PromQL(Schema())
+F = FleetQL(P)
 ACME = Scope("recommender", "acme")
+REST = Scope("recommender", "acme", "recommend_courses").rest()
+SPAN = Span(end=0.0, length=1200, baseline=3600, baseline_offset=1500)
 REL = 1e-6
 
 RANGE_QUERIES = {
@@ -68,6 +72,19 @@ INSTANT_QUERIES = {
     "cost_window": P.cost_per_min(Scope("recommender", "acme", "recommend_courses"), "20m"),
     "rest_burn_1h": P.burn_rate(ACME.all_tools().rest(), "1h", 0.995),
     "samples_in": P.samples_in(Scope("recommender"), "10m"),
+    # the fleet's questions (queries.fleet), with lines every tenant crosses, so that each answer has series
+    "fleet_told": F.told(REST, SPAN),
+    "fleet_latency_line": F.latency(REST, SPAN, 0.05, 2.0),
+    "fleet_latency_usual": F.latency(REST, SPAN, None, 0.5),
+    "fleet_latency_count": F.count(F.latency(REST, SPAN, 0.05, 2.0)),
+    "fleet_latency_top": F.top(F.latency(REST, SPAN, None, 0.5), 2),
+    "fleet_errors": F.errors(REST, SPAN, 0, 0),
+    "fleet_cost_usd": F.cost(REST, SPAN, 0.5, usd=True),
+    "fleet_cost_tokens": F.cost(REST, SPAN, 0.5, usd=False),
+    "fleet_surge": F.top(F.traffic(REST, SPAN, 0.1, surge=True), 3),
+    "fleet_drop": F.traffic(REST, SPAN, 10.0, surge=False),
+    "fleet_neighbours": F.neighbours(ACME.all_tools().rest(), SPAN, 0.1, 3),
+    "fleet_rates_of": F.rates_of("recommender", [("recommend_courses", "globex"), ("search_catalog", "initech")], "5m"),
     # not asked by plugintop, answered by `demo serve` for Grafana and curl
     "quantile_over_time": f"quantile_over_time(0.9, {P.count(ACME)}[10m])",
     "stddev_by_tool": f"stddev by (tool) (rate({P.count(ACME)}[5m]))",

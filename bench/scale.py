@@ -1,0 +1,160 @@
+"""The triage's cost as the fleet grows, on a real Prometheus (Debian's): the same plugin, tools and range
+with 10 and with 1,000 tenants, each backfilled with `promtool tsdb create-blocks-from openmetrics` from the
+demo's own generator, and the same tenant's triage against each. Prints `NAME VALUE UNIT` lines:
+
+    python bench/scale.py [TENANTS ...]      # default 10 1000
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from plugintop.config.context import context_from  # noqa: E402
+from plugintop.demo.metrics import MetricStore  # noqa: E402
+from plugintop.demo.openmetrics import backfill  # noqa: E402
+from plugintop.demo.scenario import Scenario, scenario_from  # noqa: E402
+from plugintop.demo.world import World  # noqa: E402
+from plugintop.timerange import TimeRange  # noqa: E402
+from plugintop.triage import Triage, TriageRequest  # noqa: E402
+from plugintop.triage.connections import open_backends  # noqa: E402
+from tests.integration.prometheus import _wait, binaries, free_port  # noqa: E402
+
+RANGE_S = 3600.0
+RUNS = 5
+
+
+def scenario(tenants: int) -> Scenario:
+    """Two tools, coarse buckets, one scrape a minute; the first tenant has an LLM-bound incident, and a
+    tenth of the fleet a slow spell of its own (so that the fleet questions have something to count)."""
+    names = [f"t{i:05d}" for i in range(tenants)]
+    tools = [
+        {"name": "recommend_courses", "calls_per_min": 30, "median_ms": 180, "llm_model": "gpt-4o-mini",
+         "llm_share": 0.5, "error_ratio": 0.002, "functions": ["rank"], "downstream": ["db.query"]},
+        {"name": "search_catalog", "calls_per_min": 20, "median_ms": 90, "error_ratio": 0.002,
+         "functions": ["parse"], "downstream": ["search.query"]},
+    ]  # fmt: skip
+    incidents: list[dict[str, Any]] = [
+        {"tenant": names[0], "tool": "recommend_courses", "start": "-45m", "duration": "20m", "cause": "llm",
+         "factor": 6.0},
+    ]  # fmt: skip
+    incidents += [
+        {
+            "tenant": n,
+            "tool": "search_catalog",
+            "start": "-30m",
+            "duration": "10m",
+            "cause": "downstream",
+            "span": "search.query",
+            "factor": 8.0,
+        }
+        for n in names[1::10]
+    ]
+    return scenario_from(
+        {
+            "plugin": "recommender",
+            "version": "1.4.2",
+            "seed": 11,
+            "history": "2h10m",
+            "scrape_interval": "60s",
+            "tenants": names,
+            "p99_target": "2s",
+            "tools": tools,
+            "incidents": incidents,
+            "realism": {"buckets": [0.1, 0.25, 0.5, 1, 2.5, 5]},
+        }
+    )
+
+
+@contextmanager
+def prometheus(sc: Scenario, tmp: Path) -> Iterator[tuple[str, float, int]]:
+    """A real Prometheus over the scenario's history: (url, the scenario's now, samples backfilled)."""
+    prom, tool = binaries()
+    now = float(int(time.time() // 60) * 60 - 60)
+    store = MetricStore(World(sc, now=now, clock=lambda: now))
+    data, tsdb = tmp / "data.om", tmp / "tsdb"
+    lines = 0
+    with data.open("w") as f:
+        for line in backfill(store, now - sc.history_s, now):
+            f.write(line)
+            lines += 1
+    subprocess.run([tool, "tsdb", "create-blocks-from", "openmetrics", str(data), str(tsdb)], check=True,
+                   capture_output=True, timeout=600)  # fmt: skip
+    data.unlink()
+    port = free_port()
+    config = tmp / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 60s\nscrape_configs: []\n")
+    proc = subprocess.Popen(
+        [prom, f"--config.file={config}", f"--storage.tsdb.path={tsdb}", f"--web.listen-address=127.0.0.1:{port}",
+         "--storage.tsdb.retention.time=30d", "--log.level=warn"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait(f"{url}/-/ready", 120)
+        yield url, now, lines
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def triage(url: str, now: float, tenant: str) -> tuple[float, int, int, str]:
+    """(seconds, bytes fetched, requests, verdict state) of one triage of `tenant` over the last hour."""
+    counted = {"bytes": 0, "requests": 0}
+
+    async def response(r: httpx.Response) -> None:
+        await r.aread()
+        counted["bytes"] += len(r.content)
+        counted["requests"] += 1
+
+    ctx = context_from({"prometheus": {"url": url}})
+    async with await open_backends(ctx, only=("prometheus",)) as b:
+        for client in b._http:
+            client.event_hooks["response"] = [response]
+        t = time.perf_counter()
+        req = TriageRequest(plugin="recommender", tenant=tenant, range=TimeRange(now - RANGE_S, now), p99_target_s=2.0)
+        result = await Triage(b, ctx, req).run()
+        took = time.perf_counter() - t
+    state = result.verdict.state if result.verdict else "none"
+    return took, counted["bytes"], counted["requests"], state
+
+
+def measure(tenants: int) -> tuple[float, int, int, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        sc = scenario(tenants)
+        t = time.perf_counter()
+        with prometheus(sc, Path(tmp)) as (url, now, lines):
+            print(f"scale_backfill_{tenants}_s {time.perf_counter() - t:.4g} s ({lines} samples)", flush=True)
+            asyncio.run(triage(url, now, sc.tenants[0]))  # warm Prometheus' caches
+            runs = [asyncio.run(triage(url, now, sc.tenants[0])) for _ in range(RUNS)]
+    return statistics.median(r[0] for r in runs), runs[0][1], runs[0][2], runs[0][3]
+
+
+def main(sizes: list[int]) -> None:
+    got = {}
+    for n in sizes:
+        took, size, requests, state = measure(n)
+        got[n] = (took, size)
+        print(f"scale_triage_{n}_s {took:.4g} s", flush=True)
+        print(f"scale_bytes_{n} {size} B", flush=True)
+        print(f"scale_requests_{n} {requests} n ({state})", flush=True)
+    if 10 in got and 1000 in got:
+        print(f"scale_tenants_ratio {got[1000][0] / got[10][0]:.4g} x", flush=True)
+        print(f"scale_bytes_ratio {got[1000][1] / got[10][1]:.4g} x", flush=True)
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10, 1000])

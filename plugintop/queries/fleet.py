@@ -1,0 +1,119 @@
+"""Provides the fleet's questions as PromQL the server aggregates: about the other tenants of a tool in a
+finding's window, each answered with a handful of series however many tenants there are (a count, or the
+`topk` few), never a series per tenant for the client to sift.
+
+Each question is an instant query evaluated at the window's end (`Span.end`): the window is the range
+`[Span.length]` before it, the other tenants' usual level the stretch before the triage's range
+(`[Span.baseline] offset Span.baseline_offset`). A tenant "shows the finding" when its calls in the
+window cross the same line the tenant's did, or its own usual level × the same factor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from plugintop.queries.promql import Matcher, PromQL, Scope, any_of, none_of, selector
+
+
+def seconds(s: float) -> str:
+    """A PromQL duration in whole seconds (at least 1 s)."""
+    return f"{max(1, round(s))}s"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a fleet question looks: the window `[end - length, end]` and a usual stretch before it."""
+
+    end: float
+    length: float
+    baseline: float
+    """The usual stretch's length."""
+    baseline_offset: float
+    """How long before `end` the usual stretch ends."""
+
+    def now(self, inner: str) -> str:
+        return f"{inner}[{seconds(self.length)}]"
+
+    def usual(self, inner: str) -> str:
+        return f"{inner}[{seconds(self.baseline)}] offset {seconds(self.baseline_offset)}"
+
+
+class FleetQL:
+    """The fleet questions of one schema. `scope` is always the rest of the fleet for one tool
+    (`Scope(plugin, tenant, tool).rest()`), or for every tool (`neighbours`)."""
+
+    def __init__(self, promql: PromQL) -> None:
+        self.p = promql
+        self.tenant = promql.label("tenant")
+
+    def _sum(self, fn: str, sel: str, by: str | None = None) -> str:
+        return f"sum by ({by or self.tenant}) ({fn}({sel}))"
+
+    def calls(self, scope: Scope, span: Span, usual: bool = False, *extra: Matcher) -> str:
+        """Each tenant's calls in the window (or per second over the usual stretch)."""
+        count = self.p.count(scope, *extra)
+        if usual:
+            return self._sum("rate", span.usual(count))
+        return self._sum("increase", span.now(count))
+
+    def told(self, scope: Scope, span: Span) -> str:
+        """How many of the other tenants had calls in the window (the ones that can tell)."""
+        return f"count({self.calls(scope, span)} > 0)"
+
+    def errors(self, scope: Scope, span: Span, min_failed: float, min_ratio: float) -> str:
+        """Tenants whose failed calls in the window are at least `min_failed` and `min_ratio` of their
+        calls; the value is the ratio."""
+        s = self.p.s
+        failed = self.calls(scope, span, False, none_of(s.outcome_label, s.success_outcomes))
+        return f"({failed} / {self.calls(scope, span)} >= {min_ratio:g}) and ({failed} >= {min_failed:g})"
+
+    def _p99(self, bucket: str) -> str:
+        return f"histogram_quantile(0.99, sum by (le, {self.tenant}) (rate({bucket})))"
+
+    def latency(self, scope: Scope, span: Span, line: float | None, factor: float) -> str:
+        """Tenants whose p99 over the window is above `line`, or (None) above `factor` × their usual p99;
+        the value is the p99 in seconds."""
+        b = self.p.buckets(scope)
+        now = self._p99(span.now(b))
+        if line is not None:
+            return f"{now} > {line:g}"
+        return f"{now} > {factor:g} * {self._p99(span.usual(b))}"
+
+    def cost(self, scope: Scope, span: Span, factor: float, usd: bool) -> str:
+        """Tenants whose LLM cost per call (tokens per call, without `usd`) over the window is `factor` ×
+        their usual; the value is the cost per call."""
+        metric = self.p.s.cost_metric if usd else self.p.s.tokens_metric
+        sel, count = selector(metric, self.p.matchers(scope)), self.p.count(scope)
+        now = f"{self._sum('increase', span.now(sel))} / {self.calls(scope, span)}"
+        usual = f"{self._sum('rate', span.usual(sel))} / {self._sum('rate', span.usual(count))}"
+        return f"({now}) >= {factor:g} * ({usual})"
+
+    def traffic(self, scope: Scope, span: Span, factor: float, surge: bool) -> str:
+        """Tenants whose call rate over the window is `factor` × their usual or more (`surge`), or at most
+        that (a drop); the value is the rate over the usual."""
+        now = self._sum("rate", span.now(self.p.count(scope)))
+        usual = self.calls(scope, span, usual=True)
+        op = ">=" if surge else "<="
+        return f"({now} / ({usual} > 0)) {op} {factor:g}"
+
+    def count(self, expr: str) -> str:
+        return f"count({expr})"
+
+    def top(self, expr: str, k: int) -> str:
+        return f"topk({k}, {expr})"
+
+    def neighbours(self, scope: Scope, span: Span, factor: float, k: int) -> str:
+        """The `k` (tool, tenant) pairs whose call rate over the window grew most, `factor` × their usual
+        or more (a tenant new since then too); the value is the growth."""
+        by = f"{self.p.label('tool')}, {self.tenant}"
+        count = self.p.count(scope)
+        now, usual = self._sum("rate", span.now(count), by), self._sum("rate", span.usual(count), by)
+        return f"topk({k}, ({now} / {usual}) >= {factor:g})"
+
+    def rates_of(self, plugin: str, pairs: Sequence[tuple[str, str]], window: str) -> str:
+        """Calls per second by (tool, tenant) of these pairs (the answer may hold other pairs of the same
+        tools and tenants: keep only the asked ones)."""
+        s = self.p.s
+        tools, tenants = sorted({t for t, _ in pairs}), sorted({n for _, n in pairs})
+        count = self.p.count(Scope(plugin), any_of(s.tool_label, tools), any_of(s.tenant_label, tenants))
+        return self._sum("rate", f"{count}[{window}]", f"{self.p.label('tool')}, {self.tenant}")

@@ -1,0 +1,118 @@
+"""Provides the fleet phase: for each finding, what the other tenants of its tool show in its window, and
+for the explanation the few other tenants whose calls grew most. Prometheus aggregates (`queries.fleet`):
+a triage of one tenant among 1,000 fetches what one among 10 does."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from plugintop.analysis import changes as chg
+from plugintop.analysis import findings as fx
+from plugintop.analysis import scope as sc
+from plugintop.analysis.model import Finding, Points
+from plugintop.analysis.signals import Frame
+from plugintop.models.prometheus import QueryResult
+from plugintop.queries.fleet import FleetQL, Span
+from plugintop.queries.promql import PromQL, Scope
+from plugintop.schema import Schema
+from plugintop.triage.asking import Asker
+
+NAMED = 5
+"""How many of the other tenants that show a finding are named (the worst first)."""
+NEIGHBOURS = 3
+"""How many surging neighbours are looked at for an explanation."""
+
+
+def window_span(f: Finding, frame: Frame, start: float | None = None, end: float | None = None) -> Span:
+    """The fleet questions' span for `f`'s window (or `start`–`end`), the usual stretch the one before the range."""
+    s, e = f.start if start is None else start, f.end if end is None else end
+    return Span(
+        end=e,
+        length=max(e - s, frame.step),
+        baseline=max(frame.start - frame.baseline_start, frame.step),
+        baseline_offset=max(e - frame.start, 1.0),
+    )
+
+
+class FleetPhase:
+    """The fleet questions of one triage."""
+
+    def __init__(self, asker: Asker, schema: Schema, plugin: str, tenant: str, frame: Frame) -> None:
+        self.asker, self.s, self.plugin, self.tenant, self.frame = asker, schema, plugin, tenant, frame
+        self.q = FleetQL(PromQL(schema))
+
+    def _hot(self, f: Finding, rest: Scope, span: Span, usd: bool) -> str | None:
+        """The expression of the other tenants that show `f` (None: a kind the fleet is not asked about)."""
+        q = self.q
+        if f.kind == "latency":
+            target = any(e.what == "p99_target" for e in f.evidence)
+            return q.latency(rest, span, f.threshold if target else None, fx.LATENCY_FACTOR)
+        if f.kind == "errors":
+            return q.errors(rest, span, 3, fx.ERROR_BURN * (1 - self.frame.success_target))
+        if f.kind == "cost":
+            return q.cost(rest, span, fx.COST_FACTOR, usd)
+        if f.kind == "traffic":
+            surge = any(e.detail == "surge" for e in f.evidence)
+            return q.traffic(rest, span, fx.SURGE if surge else fx.DROP, surge)
+        return None
+
+    async def of(self, f: Finding, usd: bool) -> sc.Fleet | None:
+        """What the other tenants of `f`'s tool show in its window (None: Prometheus did not answer)."""
+        rest = Scope(self.plugin, self.tenant, f.tool).rest()
+        span = window_span(f, self.frame)
+        hot = self._hot(f, rest, span, usd)
+        if hot is None:
+            return None
+        told, count, top = await asyncio.gather(
+            self.asker.prom(self.q.told(rest, span), span.end),
+            self.asker.prom(self.q.count(hot), span.end),
+            self.asker.prom(self.q.top(hot, NAMED), span.end),
+        )
+        if told is None or count is None:
+            return None
+        n_told, n_hot = _count(told), _count(count)
+        names = _ranked(top, self.s.tenant_label)
+        surged: list[tuple[str, float]] = []
+        if n_told and n_hot * 2 > n_told:  # fleet-wide: who surged at its start (a noisy neighbour)?
+            look = window_span(f, self.frame, f.start, f.start + sc.NOISY_LOOK_S)
+            res = await self.asker.prom(
+                self.q.top(self.q.traffic(rest, look, sc.NOISY_FACTOR, surge=True), NEIGHBOURS), look.end
+            )
+            surged = [(name, v) for name, v in _valued(res, self.s.tenant_label)]
+        return sc.Fleet(hot=n_hot, told=n_told, names=names, surged=surged)
+
+    async def neighbours(self, f: Finding, rate_window: str) -> dict[tuple[str, str], Points]:
+        """The call rates by (tool, tenant), over the range and the stretch before it, of the few other
+        tenants whose calls of any tool grew most in `f`'s window."""
+        rest = Scope(self.plugin, self.tenant).rest()
+        span = window_span(f, self.frame)
+        top = await self.asker.prom(self.q.neighbours(rest, span, chg.SURGE, NEIGHBOURS), span.end)
+        tl, nl = self.s.tool_label, self.s.tenant_label
+        pairs = [(s.metric.get(tl, ""), s.metric.get(nl, "")) for s in top.series] if top else []
+        if not pairs:
+            return {}
+        fr = self.frame
+        res = await self.asker.prom_range(
+            self.q.rates_of(self.plugin, pairs, rate_window), fr.baseline_start, fr.end, fr.step
+        )
+        got = {(s.metric.get(tl, ""), s.metric.get(nl, "")): list(s.values) for s in res.series} if res else {}
+        return {p: got[p] for p in pairs if p in got}
+
+
+def _count(res: QueryResult) -> int:
+    """`count(...)`'s value (no series: none counted)."""
+    v = res.series[0].last_value() if res.series else 0.0
+    return int(v) if math.isfinite(v) else 0
+
+
+def _valued(res: QueryResult | None, label: str) -> list[tuple[str, float]]:
+    """(label value, value) of each series, the highest first."""
+    if res is None:
+        return []
+    got = [(s.metric.get(label, ""), s.last_value()) for s in res.series]
+    return sorted(((n, v) for n, v in got if math.isfinite(v)), key=lambda x: -x[1])
+
+
+def _ranked(res: QueryResult | None, label: str) -> list[str]:
+    return [n for n, _ in _valued(res, label)]
