@@ -207,7 +207,7 @@ class Triage:
         self.wave = await first_wave(
             promql=self.promql,
             schema=self.s,
-            scope=Scope(req.plugin, req.tenant, req.tool),
+            scope=Scope(req.plugin, req.tenant),  # every tool: the focus moves the panes, never the findings
             start=req.range.start,
             end=self.end,
             baseline_start=self.frame.baseline_start,
@@ -278,6 +278,10 @@ class Triage:
         """The tool and window every pane follows: the screen's own, the top finding's, or the whole range."""
         r, findings = self.result, self.result.findings
         top = findings[0] if findings else None
+        if self.req.tool is not None and self.req.window is None:  # the chosen tool's own first finding
+            top = next((f for f in findings if f.tool == self.req.tool), None)
+            if top is None:
+                return self.req.tool, (self.req.range.start, self.end)
         if self.req.window is not None:
             tool = self.req.tool or (top.tool if top else self._slowest_tool())
             ws, we = self.req.window
@@ -361,10 +365,11 @@ class Triage:
         self._decided = True
         self._attach()
         r = self.result
-        r.verdict, r.findings = decide(
+        drilled = r.findings and r.slow_window and _same(r.slow_window, r.findings[0])
+        r.verdict, r.findings = decide(  # the drill describes the top finding only when it drilled that one
             r.findings,
-            trace=r.trace,
-            profile=r.profile,
+            trace=r.trace if drilled else None,
+            profile=r.profile if drilled else None,
             problems=dict(self.asker.problems),
             partial=dict(self.asker.partial),
             sampled=(len(r.spans), sum(1 for sp in r.spans if sp.source == "exemplar")) if r.spans else None,
@@ -375,6 +380,11 @@ class Triage:
         r.findings += business_findings(r.business, r.findings)
         if r.verdict.state == "no_data" and r.logs and r.logs.error_lines:
             r.verdict.evidence.append(f"yet Loki has {r.logs.error_lines} error lines for this tenant in the range")
+
+
+def _same(w: SlowWindow, f: Finding) -> bool:
+    """Whether the drilled window is `f`'s (its tool, overlapping in time)."""
+    return w.tool == f.tool and w.start < f.end and f.start < w.end
 
 
 def _has_usd(ts: ToolSignals | None) -> bool:

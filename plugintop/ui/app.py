@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
+import msgspec
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -97,6 +98,10 @@ class PlugintopApp(Navigation):
         self.verdict_shown = asyncio.Event()
         """Set when the verdict and every pane of the first page are shown (the "why" may still come)."""
         self._seq = 0
+        self.found: TriageResult | None = None
+        """The last triage of the whole range with no focus: the verdict and findings the screen shows
+        whatever tool, finding or window the panes look at (a focus re-targets panes, never the verdict)."""
+        self._focused = False
         """The triage run whose phases are shown (a cancelled run's late messages are dropped)."""
         self.follower: LogFollower | None = None
         self.health: list[PillarHealth] = []
@@ -149,8 +154,10 @@ class PlugintopApp(Navigation):
                 self.watch_slow_spans(new.range.end)
             elif old.reproducing and not new.reproducing:
                 self.workers.cancel_group(self, "reproduce")
-        if old.utc != new.utc and self.result is not None:
-            self.show(self.result)
+        if old.utc != new.utc:
+            self.query_one("#logs", LogView).set_utc(new.utc)
+            if self.result is not None:
+                self.show(self.result)
         self._chrome()
 
     def _chrome(self) -> None:
@@ -184,6 +191,7 @@ class PlugintopApp(Navigation):
     # ----- start-up -----------------------------------------------------------------------------
     async def on_mount(self) -> None:
         self.on_resize()
+        self.query_one("#logs", LogView).set_utc(self.view.utc)
         self.query_one("#logs", LogView).action_follow()
         self._chrome()
         try:
@@ -218,9 +226,11 @@ class PlugintopApp(Navigation):
         self._seq += 1
         self.triage_done.clear()
         self.verdict_shown.clear()
+        request = self._request()
+        self._focused = request.tool is not None or request.window is not None
         if not self.view.loading or self.view.triage_error or self.view.progress:
             self.look(loading=True, triage_error="", progress="")
-        self._triage(self._seq, self._request())
+        self._triage(self._seq, request)
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     async def _triage(self, seq: int, request: TriageRequest) -> None:
@@ -242,10 +252,15 @@ class PlugintopApp(Navigation):
     def on_triage_landed(self, message: TriageLanded) -> None:
         if message.seq != self._seq:
             return
+        r = message.result
+        if not self._focused:
+            self.found = r
+        elif self.found is not None and (self.found.start, self.found.end) == (r.start, r.end):
+            r = msgspec.structs.replace(r, verdict=self.found.verdict or r.verdict, findings=self.found.findings)
         if message.final:
             self.look(loading=False)
             self.triage_done.set()
-        self.show(message.result)
+        self.show(r)
         if message.result.verdict is not None:
             self.verdict_shown.set()
 
@@ -257,7 +272,7 @@ class PlugintopApp(Navigation):
         self.query_one(Spans).show(r, v.utc)
         self.query_one(Cost).show(r)
         self.query_one(FlameView).show(r.profile, r.flame_nodes)
-        self.query_one(FindingsView).show(r)
+        self.query_one(FindingsView).show(r, v.utc)
         if v.trace_id is None or v.trace_id == (r.trace.trace_id if r.trace else None):
             self._show_trace(r.trace)
         failed = {e.backend: e.message for e in r.errors}
@@ -275,12 +290,12 @@ class PlugintopApp(Navigation):
 
     # ----- drill-down ---------------------------------------------------------------------------
     def on_percentiles_tool_chosen(self, event: Percentiles.ToolChosen) -> None:
-        self.look(tool=event.tool, window=None, span=None, trace_id=None)
+        self.look(tool=event.tool, window=None, logs_live=False, span=None, trace_id=None)
 
     def on_findings_view_finding_chosen(self, event: FindingsView.FindingChosen) -> None:
         """Every pane to the finding's tool and window; the log pane reads that window."""
         f = event.finding
-        self.look(tool=f.tool, window=(f.start, f.end), span=None, trace_id=None)
+        self.look(tool=f.tool, window=(f.start, f.end), logs_live=False, span=None, trace_id=None)
 
     def on_spans_span_chosen(self, event: Spans.SpanChosen) -> None:
         self.open_checked(event.sample.trace_id, "this span")
@@ -388,7 +403,13 @@ class PlugintopApp(Navigation):
             return
         now = self.session.clock()
         note = f"● reproducing since {hhmm(now, self.view.utc)}"
-        self.look(range=TimeRange(now - self.view.range.duration, now), window=None, reproducing=True, repro_note=note)
+        self.look(
+            range=TimeRange(now - self.view.range.duration, now),
+            window=None,
+            logs_live=False,
+            reproducing=True,
+            repro_note=note,
+        )
 
     @work(exclusive=True, group="reproduce", exit_on_error=False)
     async def watch_slow_spans(self, since: float) -> None:

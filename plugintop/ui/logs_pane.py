@@ -51,6 +51,8 @@ class LogsPane(App[int]):
         the buffer is bounded); a range in the past is read whole (None: no end, follow)."""
         s, v = self.session, self.view
         now = s.clock()
+        if v.logs_live:
+            return to_ns(now - s.tail_since), None
         if v.window is not None and v.window[1] < now - LIVE_SLACK_S:
             return to_ns(v.window[0]), to_ns(v.window[1])
         if v.range.end >= now - LIVE_SLACK_S:
@@ -152,10 +154,17 @@ class LogsPane(App[int]):
         box.add_class("-shown")
         box.focus()
 
+    def on_log_view_live_requested(self, event: LogView.LiveRequested) -> None:
+        self.look(logs_live=True)
+
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "filter":
+            return  # only the log pane's own input filters it (not the trace-id prompt, not a search)
         text = event.value
         self.query_one("#logs", LogView).set_filter(text.removeprefix("!"), invert=text.startswith("!"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "filter":
+            return
         self.query_one("#filter", Input).remove_class("-shown")
         self.query_one("#logs").focus()

@@ -45,6 +45,9 @@ class View:
     """Why the last triage stopped before its verdict (an unexpected failure), shown on the header."""
     utc: bool = False
     """Times in UTC (`u`), else local time."""
+    logs_live: bool = False
+    """The log pane follows the present whatever window or range the other panes look at (`G`; a new
+    window or range ends it)."""
 
     @property
     def target(self) -> tuple[TimeRange, str | None, tuple[float, float] | None]:
@@ -52,9 +55,9 @@ class View:
         return self.range, self.tool, self.window
 
     @property
-    def logs_target(self) -> tuple[TimeRange, tuple[float, float] | None, tuple[tuple[str, str], ...]]:
+    def logs_target(self) -> tuple[TimeRange, tuple[float, float] | None, tuple[tuple[str, str], ...], bool]:
         """What the log pane depends on."""
-        return self.range, self.window, self.pivots
+        return self.range, self.window, self.pivots, self.logs_live
 
 
 class TriageLanded(Message):

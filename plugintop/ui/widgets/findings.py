@@ -21,6 +21,16 @@ def _plain(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+EMPTY = {
+    "running": "the triage is still running",
+    "healthy": "no finding: nothing crossed a line",
+    "incident": "",
+    "unknown": "no finding, and the verdict is unknown",
+    "no_data": "no finding: no data to judge",
+}
+"""What the pane says without a finding, by the verdict's state (never "nothing crossed a line" unless healthy)."""
+
+
 class FindingsView(Vertical):
     """The findings list and the evidence of the highlighted finding."""
 
@@ -41,12 +51,17 @@ class FindingsView(Vertical):
         for label in ("#", "kind", "tool", "window", "×", "cause"):
             table.add_column(label)
         self.findings: list[Finding] = []
+        self.empty = EMPTY["running"]
 
-    def show(self, r: TriageResult) -> None:
+    def show(self, r: TriageResult, utc: bool = False) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
+        cursor = table.cursor_row
         table.clear()
         self.findings = list(r.findings)
         state = r.verdict.state if r.verdict else "running"
+        self.empty = EMPTY.get(state, "")
+        if r.verdict is not None and state in ("unknown", "no_data"):
+            self.empty += f": {r.verdict.summary}"
         self.title = f"Findings ({len(self.findings)}) · verdict {state.replace('_', ' ')}"
         for i, f in enumerate(self.findings):
             scope = f.scope + (f" {f.version}" if f.version else "")
@@ -54,17 +69,18 @@ class FindingsView(Vertical):
                 Text(str(i + 1)),
                 Text(f.kind.upper(), style="bold" if i == 0 else ""),
                 safe(f.tool, 24),
-                Text(f"{hhmm(f.start)}–{hhmm(f.end)}"),
+                Text(f"{hhmm(f.start, utc)}–{hhmm(f.end, utc)}"),
                 Text(wording.times(f.severity)),
                 safe(f"{f.cause} ({scope})", 30),
             )
+        if self.findings:
+            table.move_cursor(row=min(max(cursor, 0), len(self.findings) - 1))  # a new phase keeps the choice
         self._evidence(table.cursor_row)
 
     def _evidence(self, row: int) -> None:
         box = self.query_one("#evidence", Static)
         if not 0 <= row < len(self.findings):
-            empty = "no finding: nothing crossed a line" if self.findings == [] else ""
-            box.update(Text(empty, style="dim"))
+            box.update(Text(self.empty if not self.findings else "", style="dim"))
             return
         t = Text()
         f = self.findings[row]

@@ -91,9 +91,9 @@ class GapMark:
 
     __slots__ = ("ts_ns", "line")
 
-    def __init__(self, gap: Gap) -> None:
+    def __init__(self, gap: Gap, utc: bool = True) -> None:
         self.ts_ns = int(gap.start * 1e9)
-        self.line = f"── {inert(wording.gap(gap, hhmmss), 200)} ──"
+        self.line = f"── {inert(wording.gap(gap, lambda t: hhmmss(t, utc)), 200)} ──"
 
 
 Item = LogEntry | GapMark
@@ -146,11 +146,12 @@ def format_line(
     trace_field: str = "trace_id",
     level_field: str = "level",
     parse_limit: int = PARSE_LIMIT,
+    utc: bool = True,
 ) -> Line:
     """How a tail item is shown: a JSON line (up to `parse_limit` characters) as its template's fields
     (`time` is the entry's time; `msg` and `message` stand for each other), any other line as it is; a
     late one marked after its time (first, without `time`); always sanitised and cut to `VIEW_LIMIT`
-    characters."""
+    characters. `utc`: the clock in UTC, else local time (the header's)."""
     if isinstance(item, GapMark):
         return Line(item.line, "warn", None, "", True)
     fields = json_object(item.line, parse_limit)
@@ -164,7 +165,8 @@ def format_line(
         parts.append(late)
     for name in template:
         if name == "time":
-            parts.append(_clock_text(item.ts_ns / 1e9) if late is None else f"{_clock_text(item.ts_ns / 1e9)} {late}")
+            clock = _clock_text(item.ts_ns / 1e9, utc)
+            parts.append(clock if late is None else f"{clock} {late}")
         elif fields is not None:
             value = _value(fields, name)
             if value is None and name in _MESSAGE:
@@ -201,16 +203,16 @@ def detail_lines(item: Item) -> list[str]:
     return [inert(x) for x in out]
 
 
-_SECOND: dict[int, str] = {}
+_SECOND: dict[tuple[int, bool], str] = {}
 
 
-def _clock_text(ts: float) -> str:
-    sec = int(ts)
-    text = _SECOND.get(sec)
+def _clock_text(ts: float, utc: bool) -> str:
+    key = (int(ts), utc)
+    text = _SECOND.get(key)
     if text is None:
         if len(_SECOND) > 4096:
             _SECOND.clear()
-        text = _SECOND[sec] = hhmmss(sec)
+        text = _SECOND[key] = hhmmss(key[0], utc)
     return text
 
 

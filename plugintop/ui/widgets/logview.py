@@ -83,6 +83,9 @@ class LogView(LineList):
     class UnpivotRequested(Message):
         """The last field filter should go."""
 
+    class LiveRequested(Message):
+        """`G`: follow the present again, whatever range the pane was reading."""
+
     def __init__(
         self,
         limit: int = 100_000,
@@ -105,6 +108,8 @@ class LogView(LineList):
         self.following = True
         self.cursor = -1
         self.template = tuple(template)
+        self.utc = True
+        """The lines' clock: UTC, else local time (the header's, `set_utc`)."""
         self.label = label
         self.mode = "following"
         """What the rows are: "following" (live) or the past range they hold."""
@@ -134,7 +139,7 @@ class LogView(LineList):
     def add(self, entries: list[LogEntry], gaps: Iterable[Gap] = ()) -> None:
         """Appends gap markers and entries (in that order); only the new rows meet the filter. While
         paused, they wait (bounded like the buffer) and are counted."""
-        marks = [GapMark(g) for g in gaps]
+        marks = [GapMark(g, self.utc) for g in gaps]
         if self.paused:
             self.pending.extend(marks)
             self.pending.extend(entries)
@@ -189,6 +194,14 @@ class LogView(LineList):
         if label != self.label:
             self.label = label
             self._title()
+
+    def set_utc(self, utc: bool) -> None:
+        """The lines' clock: UTC or local time, as the header's."""
+        if utc != self.utc:
+            self.utc = utc
+            self._cache.clear()
+            self._strips.clear()
+            self.refresh()
 
     def set_mode(self, mode: str) -> None:
         """What the rows are now (a range read whole, say)."""
@@ -288,7 +301,7 @@ class LogView(LineList):
     def format(self, item: Item, whole: bool = False) -> Line:
         """How this view shows `item`; `whole` parses a JSON line of any length (for its detail)."""
         limit = len(item.line) if whole else PARSE_LIMIT
-        return format_line(item, self.template, self.trace_field, self.level_field, limit)
+        return format_line(item, self.template, self.trace_field, self.level_field, limit, self.utc)
 
     def cursor_moved(self) -> None:
         self.following = self.cursor >= self.count - 1
@@ -299,8 +312,10 @@ class LogView(LineList):
         self._repaint()
 
     def action_last(self) -> None:
-        """G: the newest line, following."""
+        """G: the newest line, following; reading a past range, back to following the present."""
         self.action_follow()
+        if not self.mode.startswith("following"):
+            self.post_message(self.LiveRequested())
 
     def action_choose(self) -> None:
         """enter: the line's trace, or the whole line when it has none."""

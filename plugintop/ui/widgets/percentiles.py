@@ -14,7 +14,12 @@ from textual.widgets import DataTable, Static
 from plugintop.analysis.chart import cells_over, level, nice_top, sparkline, time_axis, window_ruler
 from plugintop.analysis.model import Points, ToolStats, TriageResult
 from plugintop.ui.format import hhmm, pct, safe, secs
-from plugintop.ui.widgets.table import Table
+from plugintop.ui.widgets.table import Table, fitted
+
+COLUMNS = ("tool", "p50", "p90", "p99", "rate", "ok%", "fleet")
+PRIORITY = ["tool", "p99", "p50", "ok%", "rate", "fleet", "p90"]
+"""Which columns stay when the pane is narrow: the first kept longest."""
+TOOL_MIN = 14
 
 
 class Percentiles(Vertical):
@@ -30,33 +35,54 @@ class Percentiles(Vertical):
         yield table
         yield Static(id="chart")
 
+    columns: tuple[str, ...] = ()
+    """The columns shown (as many as fit: `PRIORITY`)."""
+    last: tuple[TriageResult, str | None, bool] | None = None
+
     def on_mount(self) -> None:
-        table: DataTable[Text] = self.query_one("#tools", DataTable)
-        for label in ("tool", "p50", "p90", "p99", "rate", "ok%", "fleet"):
-            table.add_column(label, key=label)
         self.border_title = "Percentiles"
 
+    def on_resize(self) -> None:
+        if self.last is not None:
+            self.show(*self.last)
+
     def show(self, r: TriageResult, selected: str | None, utc: bool = False) -> None:
+        self.last = (r, selected, utc)
         table: DataTable[Text] = self.query_one("#tools", DataTable)
         rows = [
             (
                 t.tool,
-                [
-                    safe(("▶" if t.tool == selected else " ") + t.tool, 28),
-                    Text(secs(t.p50_s)),
-                    Text(secs(t.p90_s)),
-                    Text(secs(t.p99_s), style="bold" if r.slow_window and r.slow_window.tool == t.tool else ""),
-                    Text(f"{t.rate_per_s:.2f}/s" if math.isfinite(t.rate_per_s) else "-"),
-                    Text(pct(t.success_ratio, 1)),
-                    Text(secs(t.fleet_p99_s)),
-                ],
+                {
+                    "tool": safe(("▶" if t.tool == selected else " ") + t.tool, 28),
+                    "p50": Text(secs(t.p50_s)),
+                    "p90": Text(secs(t.p90_s)),
+                    "p99": Text(secs(t.p99_s), style="bold" if r.slow_window and r.slow_window.tool == t.tool else ""),
+                    "rate": Text(f"{t.rate_per_s:.2f}/s" if math.isfinite(t.rate_per_s) else "-"),
+                    "ok%": Text(pct(t.success_ratio, 1)),
+                    "fleet": Text(secs(t.fleet_p99_s)),
+                },
             )
             for t in r.tools
         ]
+        widths = {c: max([len(c), *(cells[c].cell_len for _, cells in rows)]) for c in COLUMNS}
+        room = (self.size.width or 80) - 4  # borders and the scrollbar
+        widths["tool"] = min(
+            widths["tool"], max(TOOL_MIN, room - sum(w + 2 for c, w in widths.items() if c != "tool") - 2)
+        )
+        columns = tuple(fitted(widths, room, PRIORITY))
         cursor = table.cursor_row
-        table.clear()
+        table.clear(columns=columns != self.columns)
+        if columns != self.columns:
+            self.columns = columns
+            for label in columns:
+                table.add_column(label, key=label)
         for tool, cells in rows:
-            table.add_row(*cells, key=tool)
+            name = cells["tool"]
+            if name.cell_len > widths["tool"]:
+                name = name.copy()
+                name.truncate(widths["tool"], overflow="ellipsis")
+                cells["tool"] = name
+            table.add_row(*(cells[c] for c in columns), key=tool)
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
         self._chart(r, selected, utc)
@@ -67,7 +93,13 @@ class Percentiles(Vertical):
         tool = selected or (w.tool if w else None) or (r.tools[0].tool if r.tools else None)
         ts = next((t for t in r.tools if t.tool == tool), None)
         if ts is None:
-            chart.update(Text("no data for this plugin and tenant in the range" if not r.tools else ""))
+            down = next((e for e in r.errors if e.backend == "prometheus"), None)
+            empty = (
+                f"prometheus: {down.message}: no percentiles"
+                if down
+                else "no data for this plugin and tenant in the range"
+            )
+            chart.update(safe(empty if not r.tools else "", 200))
             return
         chart.update(chart_text(r, ts, max(10, (self.size.width or 60) - 8), utc))
 

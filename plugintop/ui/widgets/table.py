@@ -33,3 +33,16 @@ class Table(DataTable[Text]):
 
     def action_choose(self) -> None:
         self.action_select_cursor()
+
+
+def fitted(widths: dict[str, int], width: int, priority: list[str], padding: int = 2) -> list[str]:
+    """The columns (in `widths`' order) that fit in `width` cells, kept by `priority` (first: most
+    needed): a column is dropped whole, never cut mid-value."""
+    kept: set[str] = set()
+    used = 0
+    for name in priority:
+        need = widths[name] + padding
+        if used + need <= width or not kept:
+            kept.add(name)
+            used += need
+    return [name for name in widths if name in kept]
