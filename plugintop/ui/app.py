@@ -93,16 +93,12 @@ class PlugintopApp(Navigation):
         self.set_reactive(PlugintopApp.view, View(range=session.range, utc=session.utc))
         self.backends: Backends | None = None
         self.result: TriageResult | None = None
-        self.triage_done = asyncio.Event()
-        """Set when the triage has finished (its explanation too)."""
-        self.verdict_shown = asyncio.Event()
-        """Set when the verdict and every pane of the first page are shown (the "why" may still come)."""
-        self._seq = 0
+        self.triage_done, self.verdict_shown = asyncio.Event(), asyncio.Event()
+        """The triage finished (its "why" too); the verdict and every pane of the first page are shown."""
+        self._seq, self._focused = 0, False
+        """The triage run whose phases are shown (a cancelled run's late messages are dropped); it has a focus."""
         self.found: TriageResult | None = None
-        """The last triage of the whole range with no focus: the verdict and findings the screen shows
-        whatever tool, finding or window the panes look at (a focus re-targets panes, never the verdict)."""
-        self._focused = False
-        """The triage run whose phases are shown (a cancelled run's late messages are dropped)."""
+        """The last unfocused triage of the range: its verdict and findings stay whatever the panes look at."""
         self.follower: LogFollower | None = None
         self.health: list[PillarHealth] = []
         """The telemetry of each pillar (the strip under the title), asked at start and every minute."""
