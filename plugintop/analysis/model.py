@@ -48,6 +48,10 @@ class SlowWindow(msgspec.Struct, frozen=True, kw_only=True):
     def duration(self) -> float:
         return self.end - self.start
 
+    def covers(self, f: Finding) -> bool:
+        """Whether this (drilled) window is `f`'s: its tool, overlapping in time."""
+        return self.tool == f.tool and self.start < f.end and f.start < self.end
+
 
 class SpanSample(msgspec.Struct, frozen=True):
     trace_id: TraceId

@@ -21,6 +21,8 @@ MIN_SHARE = 0.1
 """A version serving less than this share of the window's calls does not count against confinement."""
 DEPLOY_TOLERANCE_S = 600.0
 """How near the finding's start a version must have begun serving (or a quarter of the finding)."""
+MIN_FAILED = 3
+"""Failed calls a population needs in the window to show an errors finding."""
 NOISY_FACTOR = 3.0
 NOISY_LOOK_S = 300.0
 
@@ -32,7 +34,7 @@ def hot_in(f: Finding, sig: Sig, frame: Frame, line: float | None = None) -> boo
     if calls <= 0:
         return None
     if f.kind == "errors":
-        return failed >= 3 and failed / calls >= fx.ERROR_BURN * (1 - frame.success_target)
+        return failed >= MIN_FAILED and failed / calls >= fx.ERROR_BURN * (1 - frame.success_target)
     if f.kind == "latency":
         if line is None:
             own = fx.latency_line(sig, frame, None)

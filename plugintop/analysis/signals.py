@@ -30,9 +30,13 @@ class Sig(msgspec.Struct, kw_only=True):
         """Failed / all calls at each point with calls."""
         return _per(self.failures, self.rate, missing=0.0)
 
+    def has_cost(self) -> bool:
+        """Whether the calls have a cost counter (else cost is judged in tokens)."""
+        return any(math.isfinite(v) and v > 0 for _, v in self.usd)
+
     def per_call(self) -> tuple[Points, str]:
         """Cost per call (`usd`), or tokens per call (`tokens`) without a cost counter."""
-        if any(math.isfinite(v) and v > 0 for _, v in self.usd):
+        if self.has_cost():
             return _per(self.usd, self.rate), "usd"
         return _per(self.tokens, self.rate), "tokens"
 

@@ -13,11 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plugintop.queries.promql import Matcher, PromQL, Scope, any_of, none_of, selector
-
-
-def seconds(s: float) -> str:
-    """A PromQL duration in whole seconds (at least 1 s)."""
-    return f"{max(1, round(s))}s"
+from plugintop.timerange import format_duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +28,10 @@ class Span:
     """How long before `end` the usual stretch ends."""
 
     def now(self, inner: str) -> str:
-        return f"{inner}[{seconds(self.length)}]"
+        return f"{inner}[{format_duration(max(1.0, self.length))}]"
 
     def usual(self, inner: str) -> str:
-        return f"{inner}[{seconds(self.baseline)}] offset {seconds(self.baseline_offset)}"
+        return f"{inner}[{format_duration(max(1.0, self.baseline))}] offset {format_duration(max(1.0, self.baseline_offset))}"
 
 
 class FleetQL:
@@ -49,12 +45,9 @@ class FleetQL:
     def _sum(self, fn: str, sel: str, by: str | None = None) -> str:
         return f"sum by ({by or self.tenant}) ({fn}({sel}))"
 
-    def calls(self, scope: Scope, span: Span, usual: bool = False, *extra: Matcher) -> str:
-        """Each tenant's calls in the window (or per second over the usual stretch)."""
-        count = self.p.count(scope, *extra)
-        if usual:
-            return self._sum("rate", span.usual(count))
-        return self._sum("increase", span.now(count))
+    def calls(self, scope: Scope, span: Span, *extra: Matcher) -> str:
+        """Each tenant's calls in the window."""
+        return self._sum("increase", span.now(self.p.count(scope, *extra)))
 
     def told(self, scope: Scope, span: Span) -> str:
         """How many of the other tenants had calls in the window (the ones that can tell)."""
@@ -64,7 +57,7 @@ class FleetQL:
         """Tenants whose failed calls in the window are at least `min_failed` and `min_ratio` of their
         calls; the value is the ratio."""
         s = self.p.s
-        failed = self.calls(scope, span, False, none_of(s.outcome_label, s.success_outcomes))
+        failed = self.calls(scope, span, none_of(s.outcome_label, s.success_outcomes))
         return f"({failed} / {self.calls(scope, span)} >= {min_ratio:g}) and ({failed} >= {min_failed:g})"
 
     def _p99(self, bucket: str) -> str:
@@ -91,8 +84,8 @@ class FleetQL:
     def traffic(self, scope: Scope, span: Span, factor: float, surge: bool) -> str:
         """Tenants whose call rate over the window is `factor` × their usual or more (`surge`), or at most
         that (a drop); the value is the rate over the usual."""
-        now = self._sum("rate", span.now(self.p.count(scope)))
-        usual = self.calls(scope, span, usual=True)
+        count = self.p.count(scope)
+        now, usual = self._sum("rate", span.now(count)), self._sum("rate", span.usual(count))
         op = ">=" if surge else "<="
         return f"({now} / ({usual} > 0)) {op} {factor:g}"
 

@@ -17,6 +17,7 @@ import msgspec
 
 from plugintop.analysis import attributes as attrs
 from plugintop.analysis import explain as ax
+from plugintop.analysis import wording
 from plugintop.analysis.changes import lookback
 from plugintop.analysis.model import Explain, Finding, Points, TriageResult
 from plugintop.analysis.signals import Frame, ToolSignals
@@ -43,10 +44,6 @@ COMPARE_TOP = 20
 """Values per attribute `compare()` returns (Tempo's default is 10): the top of a long tail is enough."""
 MAX_SELECT = 40
 FINE_STEP_MIN_S = 15.0
-
-
-def _lookback(f: Finding) -> float:
-    return lookback(f.duration)
 
 
 def _per(num: QueryResult | None, den: QueryResult | None) -> Points:
@@ -95,10 +92,10 @@ class Explainer:
     async def series(self, f: Finding) -> ax.Fetched:
         """The finding's own series, prompt tokens per call, tokens by model and counter resets, at a
         step fine enough for its onset."""
-        lo, hi = f.start - 2 * _lookback(f), f.end
+        lo, hi = f.start - 2 * lookback(f.duration), f.end
         step = max(choose_step(hi - lo, SERIES_POINTS), FINE_STEP_MIN_S, self.scrape_s)
         rw = rate_window(step, self.scrape_s)
-        fetched = ax.Fetched(step=step, smooth_s=_seconds(rw))
+        fetched = ax.Fetched(step=step, smooth_s=parse_duration(rw))
         if self.a.b.prometheus is None:
             return fetched
         p, sc = self.promql, Scope(self.plugin, self.tenant, f.tool)
@@ -111,7 +108,7 @@ class Explainer:
             own["own"] = p.cost_rate(sc, rw, by=()) if _has_cost(self.signals, f.tool) else p.token_rate(sc, rw, by=())
         own["prompt"] = p.prompt_token_rate(sc, rw)
         own["models"] = p.tokens_by_model(sc, rw)
-        resets_q = p.counter_resets(Scope(self.plugin), format_s(step))
+        resets_q = p.counter_resets(Scope(self.plugin), rw)  # a window with samples in it, as the rates
         prom = self.a.b.prometheus
         answers = await asyncio.gather(
             *(self.a.prom_range(q, lo, hi, step) for q in own.values()),
@@ -146,12 +143,12 @@ class Explainer:
     def _sets(self, f: Finding) -> tuple[list[str], list[str], tuple[float, float], tuple[float, float], str] | None:
         """(selection conditions, baseline conditions, selection range, baseline range, in words)."""
         ws, we = f.start, f.end
-        back = ws - _lookback(f)
+        back = ws - lookback(f.duration)
         if f.kind == "latency":
             cut = _slow_cut(f)
             if cut is None:
                 return None
-            what = f"calls over {_dur(cut)} in the window against the tool's other calls of the tenant"
+            what = f"calls over {wording.duration(cut)} in the window against the tool's other calls of the tenant"
             return [tq.slower_than(cut)], [tq.not_slower_than(cut)], (ws, we), (back, we), what
         if f.kind == "errors":
             what = "failed calls in the window against the calls that succeeded"
@@ -239,12 +236,7 @@ class Explainer:
 
     # ----- the phase ----------------------------------------------------------------------------------
     async def one(self, f: Finding, *, full: bool) -> Explain:
-        drilled = (
-            self.r.slow_window is not None
-            and self.r.slow_window.tool == f.tool
-            and self.r.slow_window.start < f.end
-            and f.start < self.r.slow_window.end
-        )
+        drilled = self.r.slow_window is not None and self.r.slow_window.covers(f)
         neighbours = self.fleet.neighbours(f, rate_window(self.frame.step, self.scrape_s))
         if full:
             fetched, cmp, fetched_neighbours = await asyncio.gather(self.series(f), self.compare(f), neighbours)
@@ -341,35 +333,7 @@ def calls_of(found: Sequence[SearchResult | None], tool: str, span_name: str) ->
 
 def _has_cost(signals: Sequence[ToolSignals], tool: str) -> bool:
     ts = next((s for s in signals if s.tool == tool), None)
-    return ts is not None and any(math.isfinite(v) and v > 0 for _, v in ts.tenant.usd)
-
-
-def format_s(seconds: float) -> str:
-    return f"{max(1, round(seconds))}s"
-
-
-def _seconds(window: str) -> float:
-    return parse_duration(window)
-
-
-def _dur(s: float) -> str:
-    return f"{s:.2f} s" if s < 10 else f"{s:.0f} s"
-
-
-async def explain(
-    asker: Asker,
-    schema: Schema,
-    finding: Finding,
-    result: TriageResult,
-    *,
-    signals: Sequence[ToolSignals],
-    frame: Frame,
-    scrape_s: float,
-) -> Explain:
-    """The explanation of one finding (its own fetches included)."""
-    return await Explainer(asker, schema, result, signals=signals, frame=frame, scrape_s=scrape_s).one(
-        finding, full=True
-    )
+    return ts is not None and ts.tenant.has_cost()
 
 
 async def explain_all(

@@ -49,7 +49,7 @@ class FleetPhase:
             target = any(e.what == "p99_target" for e in f.evidence)
             return q.latency(rest, span, f.threshold if target else None, fx.LATENCY_FACTOR)
         if f.kind == "errors":
-            return q.errors(rest, span, 3, fx.ERROR_BURN * (1 - self.frame.success_target))
+            return q.errors(rest, span, sc.MIN_FAILED, fx.ERROR_BURN * (1 - self.frame.success_target))
         if f.kind == "cost":
             return q.cost(rest, span, fx.COST_FACTOR, usd)
         if f.kind == "traffic":
@@ -79,7 +79,7 @@ class FleetPhase:
             res = await self.asker.prom(
                 self.q.top(self.q.traffic(rest, look, sc.NOISY_FACTOR, surge=True), NEIGHBOURS), look.end
             )
-            surged = [(name, v) for name, v in _valued(res, self.s.tenant_label)]
+            surged = _valued(res, self.s.tenant_label)
         return sc.Fleet(hot=n_hot, told=n_told, names=names, surged=surged)
 
     async def neighbours(self, f: Finding, rate_window: str) -> dict[tuple[str, str], Points]:

@@ -19,7 +19,7 @@ from plugintop.analysis import scope as sc
 from plugintop.analysis import window as win_mod
 from plugintop.analysis.business import findings as business_findings
 from plugintop.analysis.model import Evidence, Finding, SlowWindow, TriageResult
-from plugintop.analysis.signals import Frame, ToolSignals
+from plugintop.analysis.signals import Frame
 from plugintop.analysis.verdict import decide
 from plugintop.config.context import Context
 from plugintop.models.prometheus import QueryResult
@@ -246,12 +246,12 @@ class Triage:
             )
         )
         fleet = FleetPhase(self.asker, self.s, req.plugin, req.tenant, self.frame)
-        others = await asyncio.gather(
-            *(fleet.of(f, _has_usd(by_tool.get(f.tool))) if f.tool in by_tool else _none() for f in found)
-        )
+        tooled = [f for f in found if f.tool in by_tool]  # (a daily-spend finding is no tool's)
+        others = await asyncio.gather(*(fleet.of(f, by_tool[f.tool].tenant.has_cost()) for f in tooled))
+        fleets = {id(f): o for f, o in zip(tooled, others, strict=True)}
         r.findings = [
-            sc.scoped(f, by_tool[f.tool], self.frame, req.tenant, o) if f.tool in by_tool else f
-            for f, o in zip(found, others, strict=True)
+            sc.scoped(f, by_tool[f.tool], self.frame, req.tenant, fleets[id(f)]) if f.tool in by_tool else f
+            for f in found
         ]
 
     async def _known(self) -> None:
@@ -365,7 +365,7 @@ class Triage:
         self._decided = True
         self._attach()
         r = self.result
-        drilled = r.findings and r.slow_window and _same(r.slow_window, r.findings[0])
+        drilled = bool(r.findings) and r.slow_window is not None and r.slow_window.covers(r.findings[0])
         r.verdict, r.findings = decide(  # the drill describes the top finding only when it drilled that one
             r.findings,
             trace=r.trace if drilled else None,
@@ -380,20 +380,6 @@ class Triage:
         r.findings += business_findings(r.business, r.findings)
         if r.verdict.state == "no_data" and r.logs and r.logs.error_lines:
             r.verdict.evidence.append(f"yet Loki has {r.logs.error_lines} error lines for this tenant in the range")
-
-
-def _same(w: SlowWindow, f: Finding) -> bool:
-    """Whether the drilled window is `f`'s (its tool, overlapping in time)."""
-    return w.tool == f.tool and w.start < f.end and f.start < w.end
-
-
-def _has_usd(ts: ToolSignals | None) -> bool:
-    """Whether the tool's calls have a cost counter (else cost is judged in tokens)."""
-    return ts is not None and ts.tenant.per_call()[1] == "usd"
-
-
-async def _none() -> None:
-    return None
 
 
 SAMPLE_SPAN_S = 600.0

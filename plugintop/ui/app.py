@@ -95,8 +95,8 @@ class PlugintopApp(Navigation):
         self.result: TriageResult | None = None
         self.triage_done, self.verdict_shown = asyncio.Event(), asyncio.Event()
         """The triage finished (its "why" too); the verdict and every pane of the first page are shown."""
-        self._seq, self._focused = 0, False
-        """The triage run whose phases are shown (a cancelled run's late messages are dropped); it has a focus."""
+        self._seq = 0
+        """The triage run whose phases are shown (a cancelled run's late messages are dropped)."""
         self.found: TriageResult | None = None
         """The last unfocused triage of the range: its verdict and findings stay whatever the panes look at."""
         self.follower: LogFollower | None = None
@@ -126,6 +126,7 @@ class PlugintopApp(Navigation):
             label=self._logs_label(),
             trace_field=schema.log_trace_field,
             level_field=schema.log_level_field,
+            utc=self.session.utc,
             id="logs",
         )
         yield Input(id="filter", placeholder="filter logs (regex; start with ! to invert), enter keeps, esc clears")
@@ -187,7 +188,6 @@ class PlugintopApp(Navigation):
     # ----- start-up -----------------------------------------------------------------------------
     async def on_mount(self) -> None:
         self.on_resize()
-        self.query_one("#logs", LogView).set_utc(self.view.utc)
         self.query_one("#logs", LogView).action_follow()
         self._chrome()
         try:
@@ -222,11 +222,9 @@ class PlugintopApp(Navigation):
         self._seq += 1
         self.triage_done.clear()
         self.verdict_shown.clear()
-        request = self._request()
-        self._focused = request.tool is not None or request.window is not None
         if not self.view.loading or self.view.triage_error or self.view.progress:
             self.look(loading=True, triage_error="", progress="")
-        self._triage(self._seq, request)
+        self._triage(self._seq, self._request())
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     async def _triage(self, seq: int, request: TriageRequest) -> None:
@@ -248,8 +246,8 @@ class PlugintopApp(Navigation):
     def on_triage_landed(self, message: TriageLanded) -> None:
         if message.seq != self._seq:
             return
-        r = message.result
-        if not self._focused:
+        r = message.result  # the latest run's: its request is what the view looks at now
+        if self.view.tool is None and self.view.window is None:
             self.found = r
         elif self.found is not None and (self.found.start, self.found.end) == (r.start, r.end):
             r = msgspec.structs.replace(r, verdict=self.found.verdict or r.verdict, findings=self.found.findings)
@@ -286,12 +284,12 @@ class PlugintopApp(Navigation):
 
     # ----- drill-down ---------------------------------------------------------------------------
     def on_percentiles_tool_chosen(self, event: Percentiles.ToolChosen) -> None:
-        self.look(tool=event.tool, window=None, logs_live=False, span=None, trace_id=None)
+        self.look(tool=event.tool, window=None, span=None, trace_id=None)
 
     def on_findings_view_finding_chosen(self, event: FindingsView.FindingChosen) -> None:
         """Every pane to the finding's tool and window; the log pane reads that window."""
         f = event.finding
-        self.look(tool=f.tool, window=(f.start, f.end), logs_live=False, span=None, trace_id=None)
+        self.look(tool=f.tool, window=(f.start, f.end), live_for=None, span=None, trace_id=None)  # even the same one
 
     def on_spans_span_chosen(self, event: Spans.SpanChosen) -> None:
         self.open_checked(event.sample.trace_id, "this span")
@@ -402,7 +400,6 @@ class PlugintopApp(Navigation):
         self.look(
             range=TimeRange(now - self.view.range.duration, now),
             window=None,
-            logs_live=False,
             reproducing=True,
             repro_note=note,
         )

@@ -155,7 +155,7 @@ class LogsPane(App[int]):
         box.focus()
 
     def on_log_view_live_requested(self, event: LogView.LiveRequested) -> None:
-        self.look(logs_live=True)
+        self.look(live_for=(self.view.range, self.view.window))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "filter":

@@ -79,14 +79,14 @@ class Navigation(LogsPane):
         elif focused in ("spantable", "models", "business", "logs"):
             self.action_pane("percentiles")
         elif self.view.tool is not None or self.view.window is not None:
-            self.look(tool=None, window=None, logs_live=False, trace_id=None)
+            self.look(tool=None, window=None, trace_id=None)
 
     def action_shift(self, direction: int) -> None:
         r = self.view.range
-        self.look(range=r.shifted(direction * r.duration / 2), window=None, logs_live=False)
+        self.look(range=r.shifted(direction * r.duration / 2), window=None)
 
     def action_zoom(self, factor: float) -> None:
-        self.look(range=self.view.range.zoomed(factor), window=None, logs_live=False)
+        self.look(range=self.view.range.zoomed(factor), window=None)
 
     def action_refresh_all(self) -> None:
         self.run_triage()

@@ -45,9 +45,13 @@ class View:
     """Why the last triage stopped before its verdict (an unexpected failure), shown on the header."""
     utc: bool = False
     """Times in UTC (`u`), else local time."""
-    logs_live: bool = False
-    """The log pane follows the present whatever window or range the other panes look at (`G`; a new
-    window or range ends it)."""
+    live_for: tuple[TimeRange, tuple[float, float] | None] | None = None
+    """The (range, window) for which the log pane follows the present whatever the other panes look at
+    (`G`): another range or window ends it, with nothing to reset."""
+
+    @property
+    def logs_live(self) -> bool:
+        return self.live_for == (self.range, self.window)
 
     @property
     def target(self) -> tuple[TimeRange, str | None, tuple[float, float] | None]:

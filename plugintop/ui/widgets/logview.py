@@ -93,6 +93,7 @@ class LogView(LineList):
         label: str = "Logs",
         trace_field: str = "trace_id",
         level_field: str = "level",
+        utc: bool = True,
         **kw: object,
     ) -> None:
         super().__init__(**kw)
@@ -108,7 +109,7 @@ class LogView(LineList):
         self.following = True
         self.cursor = -1
         self.template = tuple(template)
-        self.utc = True
+        self.utc = utc
         """The lines' clock: UTC, else local time (the header's, `set_utc`)."""
         self.label = label
         self.mode = "following"
