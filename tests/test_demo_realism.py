@@ -226,6 +226,16 @@ def test_a_line_is_absent_until_its_lag_has_passed() -> None:
     assert {t for t in everything if t <= (NOW + 117) * 1e9} <= recent
 
 
+def test_without_a_lag_a_line_is_there_at_its_timestamp_not_when_its_slot_ends() -> None:
+    """A shipper sends each line as it is written: the newest lines are seconds old, never a slot (15 s)."""
+    w = World(scenario({}), now=NOW, clock=lambda: NOW)
+    slot = w.slot_s
+    mid = (NOW // slot) * slot + slot * 0.9  # most of a slot has run
+    store = LogStore(World(scenario({}), now=NOW, clock=lambda: mid))
+    newest = max(x.ts_ns for x in store.lines([0], mid - 60, mid)) / 1e9
+    assert mid - newest < slot / 2, f"the newest line is {mid - newest:.1f} s old"
+
+
 def test_a_live_tail_sees_late_lines_behind_its_cursor() -> None:
     clock = [NOW + 30]
     w = World(scenario({"log_lag": "0.2s..3s"}), now=NOW, clock=lambda: clock[0])

@@ -215,8 +215,9 @@ class LogStore:
         end = min(end, now + 1e-9)
         lo, hi = int(start * 1e9), int(end * 1e9)
         lag_lo, lag_hi = w.log_lag
-        # with a lag, each line arrives on its own: the calls of the slots still running are read too
-        upto = now + self.horizon + w.slot_s if lag_hi > 0 else None
+        # each line arrives on its own (at its timestamp, or its lag after it), as a shipper sends it: the
+        # calls of the slots still running are read too, never a whole slot at once when it completes
+        upto = now + self.horizon + w.slot_s
         out: list[LogLine] = []
         for ti in tenants:
             for k in w.slots(start - w.slot_s, end + self.horizon, upto):
