@@ -60,3 +60,13 @@ def test_the_direction_and_the_least_ratio_are_kept() -> None:
 def test_too_few_points_or_a_flat_line_have_no_onset() -> None:
     assert detect([(T0 + i, 1.0) for i in range(100)]) is None
     assert detect([(T0, 1.0), (T0 + 60, 5.0)]) is None
+
+
+def test_a_staircase_begins_at_its_first_stair() -> None:
+    """A ramp to a level, then a step up: one level-ramp-level fit lays a long ramp over both and starts it
+    early (seen on e6-ramp's p99, whose histogram quantile stepped again 25 minutes later)."""
+    level = [1.0 if i < 40 else min(5.0, 1 + 4 * (i - 40) / 11) if i < 70 else 7.0 for i in range(100)]
+    for seed in range(5):
+        o = detect(series(level, 0.02, seed), step=STEP, direction=1, min_ratio=1.2, smooth_s=2 * STEP)
+        assert o is not None and abs(o.at - (T0 + 40 * STEP)) <= 2 * STEP, (seed, (o.at - T0) / STEP if o else None)
+        assert o.after > 6.0  # the level reached is the last one

@@ -79,7 +79,55 @@ def detect(
     step: float | None = None,
     smooth_s: float = 0.0,
 ) -> Onset | None:
-    """The change point of `points`, or None when the series holds no change above its noise.
+    """The first change point of `points` (the arguments are `fit`'s), or None when it holds no change
+    above its noise. One level-ramp-level fit over a staircase (a ramp, a level, then another step) lays
+    one long ramp across both and starts it early; so while the stretch before the fitted ramp's end
+    holds a change that reaches a level of its own, that earlier change is the onset (the level reached stays the whole
+    fit's)."""
+
+    def fitted(pts: Points) -> Onset | None:
+        return fit(
+            pts,
+            log=log,
+            direction=direction,
+            min_effect=min_effect,
+            min_ratio=min_ratio,
+            max_ramp_s=max_ramp_s,
+            step=step,
+            smooth_s=smooth_s,
+        )
+
+    found = best = fitted(points)
+    times = sorted(t for t, _ in points)
+    spacing = step or (
+        statistics.median(b - a for a, b in zip(times, times[1:], strict=False)) if len(times) > 1 else 0
+    )
+    while best is not None and best.ramp_end > best.at:
+        cut = best.ramp_end - spacing
+        earlier = fitted([(t, v) for t, v in points if t <= cut])
+        # only a change that reaches a level of its own before the cut: a plain ramp cut short is the
+        # same ramp again, with no level after it
+        if earlier is None or earlier.at == best.at or earlier.ramp_end > cut - MIN_POINTS * spacing:
+            break
+        best = earlier
+    if best is None or found is None or best is found:
+        return found
+    return Onset(at=best.at, ramp_end=best.ramp_end, before=best.before, after=found.after, sigma=best.sigma)
+
+
+def fit(
+    points: Points,
+    *,
+    log: bool = False,
+    direction: int = 0,
+    min_effect: float = 0.0,
+    min_ratio: float = 1.0,
+    max_ramp_s: float = MAX_RAMP_S,
+    step: float | None = None,
+    smooth_s: float = 0.0,
+) -> Onset | None:
+    """The change point of `points` by one level-ramp-level fit, or None when the series holds no
+    change above its noise.
 
     Args:
         log: fit log values; non-positive points drop. The default fits the values themselves: a ramp
