@@ -105,9 +105,9 @@ def detect(
     while best is not None and best.ramp_end > best.at:
         cut = best.ramp_end - spacing
         earlier = fitted([(t, v) for t, v in points if t <= cut])
-        # only a change that reaches a level of its own before the cut: a plain ramp cut short is the
-        # same ramp again, with no level after it
-        if earlier is None or earlier.at == best.at or earlier.ramp_end > cut - MIN_POINTS * spacing:
+        # only a change inside the fitted ramp (the long ramp began early: the first stair begins later)
+        # that reaches a level of its own before the cut (a plain ramp cut short is the same ramp again)
+        if earlier is None or earlier.at <= best.at or earlier.ramp_end > cut - MIN_POINTS * spacing:
             break
         best = earlier
     if best is None or found is None or best is found:
