@@ -160,3 +160,29 @@ def test_a_stopped_triage_makes_no_request_after_it_stopped(demo: DemoStack) -> 
         asyncio.run(go())
         late = [p for s in (prom, loki, tempo) for t, what, p in s.log if what == "in" and t > stopped]
     assert stopped and late == []
+
+
+async def test_a_call_whose_phase_is_cancelled_before_it_starts_is_closed_not_left_unawaited() -> None:
+    """A deadline that cancels a phase while its gather has not started every call: the calls (Tempo
+    searches made by the caller) are closed when the triage stops, never dropped unawaited (a
+    RuntimeWarning seen once in the suite with a hung Pyroscope)."""
+    import inspect
+
+    from plugintop.analysis.model import TriageResult
+    from plugintop.triage.asking import Asker
+    from plugintop.triage.connections import Backends
+
+    asker = Asker(Backends(), TriageResult("p", "t", 0.0, 1.0), 60.0)
+    started: list[int] = []
+
+    async def call() -> int:
+        started.append(1)
+        return 1
+
+    calls = [call() for _ in range(3)]
+    task = asyncio.ensure_future(asyncio.gather(*(asker.ask("tempo", None, c) for c in calls)))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    asker.close_unstarted()
+    assert not started and all(inspect.getcoroutinestate(c) == inspect.CORO_CLOSED for c in calls)

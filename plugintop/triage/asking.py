@@ -12,10 +12,11 @@ Mimir's "partial response" warnings) is kept apart in `partial`: a verdict never
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import re
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from typing import TypeVar
 
 import httpx
@@ -75,6 +76,9 @@ class Asker:
         """Backends that let a call run out of time and have answered nothing: not waited for again."""
         self._answered: set[str] = set()
         self._ids = itertools.count()
+        self._made: set[Coroutine[object, object, object]] = set()
+        """The calls handed to `ask` and not started yet (held here, so that one whose phase was cancelled
+        first is closed by `close_unstarted`, not dropped unawaited)."""
         for name, err in backends.setup_errors.items():
             self.fail(err, name)
         for name in BACKENDS:
@@ -124,12 +128,27 @@ class Asker:
             return limit
         return max(0.1, min(limit, self.call_limit_s - self.elapsed()))
 
-    async def ask(
+    def ask(
         self, backend: str, query: str | None, call: Awaitable[T], *, quiet: bool = False, share: float = 1.0
-    ) -> T | None:
+    ) -> Coroutine[object, object, T | None]:
         """The call's answer, or None when it failed (recorded unless `quiet`; a call that got no answer in
         time is recorded even when quiet: a hung backend is never a detail). `share` of the call limit is
-        this call's (a probe that comes before everything else takes less)."""
+        this call's (a probe that comes before everything else takes less). The call is remembered until
+        it starts: a phase cancelled before it ran closes it (`close_unstarted`), never leaves it unawaited."""
+        if inspect.iscoroutine(call):
+            self._made.add(call)
+        return self._ask(backend, query, call, quiet=quiet, share=share)
+
+    def close_unstarted(self) -> None:
+        """Closes every call made for this triage that never started (its phase was cancelled first)."""
+        for call in self._made:
+            if inspect.getcoroutinestate(call) == inspect.CORO_CREATED:
+                call.close()
+        self._made.clear()
+
+    async def _ask(self, backend: str, query: str | None, call: Awaitable[T], *, quiet: bool, share: float) -> T | None:
+        if inspect.iscoroutine(call):
+            self._made.discard(call)
         if query:
             self.result.queries.setdefault(backend, []).append(query)
         if backend in self._hung:

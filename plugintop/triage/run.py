@@ -96,6 +96,15 @@ class Triage:
         and the tasks that outlive a yield (the business metrics, the error lines, the slowest trace) are
         cancelled and awaited whenever the triage stops early (the screen moved on, the deadline passed).
         Any exception in a phase is one problem ("internal") in the result, and the rest goes on."""
+        phases = self._phases()
+        try:
+            async for result in phases:
+                yield result
+        finally:
+            await phases.aclose()  # its own cleanup (pending tasks cancelled) now, not when collected
+            self.asker.close_unstarted()
+
+    async def _phases(self) -> AsyncGenerator[TriageResult, None]:
         await self._phase("scrape interval", self._scrape_interval())
         await self._phase("percentiles", self._first_wave())
         yield self.result
