@@ -79,6 +79,12 @@ class NotFound(BackendError):
     kind = "not found"
 
 
+class NotInBundle(BackendError):
+    """A replay was asked for something the bundle does not hold."""
+
+    kind = "not_in_bundle"
+
+
 class RateLimited(BackendError):
     kind = "rate limited"
 

@@ -10,6 +10,7 @@ import shlex
 from urllib.parse import quote, urlencode
 
 from plugintop.analysis.model import TriageResult
+from plugintop.querylog import Exchange
 from plugintop.timerange import to_rfc3339
 
 
@@ -39,6 +40,48 @@ def commands(r: TriageResult, urls: dict[str, str]) -> list[str]:
             f"--profile-type={q(query[:brace])} --query={q(query[brace:])} --from={start} --to={end}"
         )
     return out
+
+
+def _seconds(v: str) -> float | None:
+    """A time parameter as epoch seconds (Prometheus' seconds, Loki's nanoseconds, Tempo's seconds)."""
+    try:
+        x = float(v)
+    except ValueError:
+        return None
+    return x / 1e9 if x > 1e12 else x
+
+
+def as_command(row: Exchange, base_url: str) -> str:
+    """The shell command that asks the same as `row`: `promtool` for a Prometheus query, `logcli` for a Loki
+    query, `tempo-cli` for a trace by id, else `curl`. `base_url` is the backend's (redacted) URL; no
+    credential is ever written (set the backend's token yourself)."""
+    q = shlex.quote
+    base = base_url.split(" (", 1)[0].rstrip("/") or f"http://{row.backend.upper()}"
+    p = dict(row.query)
+    query = p.get("query", "")
+    start, end = _seconds(p.get("start", "")), _seconds(p.get("end", ""))
+    if row.backend == "prometheus" and row.path.endswith("/api/v1/query_range") and query and start and end:
+        return (
+            f"promtool query range --start={q(to_rfc3339(start))} --end={q(to_rfc3339(end))} "
+            f"--step={q(p.get('step', '60') + 's')} {q(base)} {q(query)}"
+        )
+    if row.backend == "prometheus" and row.path.endswith("/api/v1/query") and query:
+        at = _seconds(p.get("time", ""))
+        return f"promtool query instant {'--time=' + q(to_rfc3339(at)) + ' ' if at else ''}{q(base)} {q(query)}"
+    if row.backend == "loki" and row.path.endswith("/loki/api/v1/query_range") and query and start and end:
+        forward = " --forward" if p.get("direction") == "forward" else ""
+        return (
+            f"logcli query --addr={q(base)} --from={q(to_rfc3339(start))} --to={q(to_rfc3339(end))} "
+            f"--limit={q(p.get('limit', '100'))}{forward} {q(query)}"
+        )
+    if row.backend == "tempo" and "/traces/" in row.path:
+        return f"tempo-cli query api trace-id {q(base.split('://', 1)[-1])} {q(row.path.rsplit('/', 1)[-1])}"
+    url = q(base + row.path)
+    if row.method == "GET":
+        data = "".join(f" --data-urlencode {q(f'{k}={v}')}" for k, v in row.query)
+        return f"curl -sG {url}{data}"
+    body = f" -H 'Content-Type: application/json' --data {q(row.body)}" if row.body else ""
+    return f"curl -s -X {q(row.method)} {url}{body}"
 
 
 def dashboard_link(grafana: str, uid: str, plugin: str, tenant: str, start: float, end: float) -> str:

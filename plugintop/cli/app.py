@@ -4,11 +4,56 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plugintop.cli.common import demo_stack, load, settled, start_demo
 
+if TYPE_CHECKING:
+    from plugintop.handoff.bundle import Bundle
+    from plugintop.ui.session import Session
+
+
+def replay_session(bundle: Bundle) -> Session:
+    """The screen's session on a bundle: its context, target and range, the clock at the moment it was saved."""
+    from plugintop.handoff.replay import replay_context
+    from plugintop.timerange import TimeRange
+    from plugintop.ui.session import Session
+
+    m = bundle.manifest
+    return Session(
+        replay_context(bundle.context),
+        "replay",
+        m.plugin,
+        m.tenant,
+        TimeRange(m.start, m.end),
+        m.p99_target_s,
+        clock=lambda: m.saved_at,
+        urls=dict(m.urls),
+        replay=bundle.exchanges,
+        saved_at=m.saved_at,
+    )
+
+
+def replay(ns: argparse.Namespace) -> int:
+    """`plugintop --replay FILE`: the screen on a bundle, nothing asked of the network."""
+    from plugintop.handoff.bundle import load as load_bundle
+    from plugintop.ui.app import PlugintopApp
+
+    session = replay_session(load_bundle(Path(ns.replay)))
+
+    async def work() -> int:
+        app = PlugintopApp(session)
+        code = await app.run_async()
+        return app.return_code or code or 0
+
+    settled()
+    return asyncio.run(work())
+
 
 def run(ns: argparse.Namespace) -> int:
+    if getattr(ns, "replay", None):
+        return replay(ns)
     started = start_demo(ns)  # the demo boots on other cores while the screen's modules load
     from plugintop.timerange import parse_duration, resolve_range
     from plugintop.triage.connections import preflight

@@ -13,7 +13,7 @@ import os
 import sys
 
 from plugintop import __version__
-from plugintop.cli import alert, app, check, demo, logs, report, tail, trace
+from plugintop.cli import alert, app, bundle, check, demo, logs, report, tail, trace
 from plugintop.cli.common import add_backends, add_target, err
 
 EXAMPLES = """\
@@ -27,6 +27,8 @@ examples:
   plugintop tail --plugin recommender --tenant acme --since 5m
   plugintop logs --plugin recommender --tenant acme --from now-2h --to now-1h --format jsonl
   plugintop trace 4bf92f3577b34da6a3ce929d0e0e4736  a trace by its id (from a ticket)
+  plugintop bundle save --plugin recommender --tenant acme --since 2h -o incident.bundle
+  plugintop --replay incident.bundle                 the screen of a saved incident, no backends needed
   plugintop alert draft --plugin recommender --tenant acme --signal p99 --when '> 2s' --for 10m
   plugintop demo serve                               serve the demo stack for curl or Grafana
 
@@ -53,11 +55,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"plugintop {__version__}")
     add_target(p)
     add_backends(p)
+    p.add_argument("--replay", metavar="FILE", help="open the screen on a bundle (`plugintop bundle save`), no network")
     p.set_defaults(run=app.run, command=None)
     sub = p.add_subparsers(
         dest="command", metavar="COMMAND", title="commands (plugintop COMMAND --help)", parser_class=_Sub
     )
-    for command in (check, report, tail, logs, trace, alert, demo):
+    for command in (check, report, tail, logs, trace, alert, bundle, demo):
         command.add_parser(sub)
     return p
 

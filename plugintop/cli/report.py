@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from plugintop.cli.common import add_backends, add_target, demo_stack, load, settled
 
@@ -26,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="30s",
         help="stop waiting for backends after this long and report what is in (default 30s)",
     )
+    p.add_argument("--replay", metavar="FILE", help="answer from a bundle (`plugintop bundle save`), no network")
     p.set_defaults(run=run)
 
 
@@ -53,7 +55,22 @@ def text_width(columns: str | None, tty: bool) -> int:
     return PIPE_WIDTH
 
 
+def replay(ns: argparse.Namespace, fmt: str, width: int) -> int:
+    """`report --replay FILE`: the triage answered from the bundle, at the moment it was saved."""
+    from plugintop.handoff.bundle import load as load_bundle
+    from plugintop.handoff.replay import replay as replayed
+    from plugintop.querylog import as_json
+    from plugintop.report import exit_code, render
+
+    bundle = load_bundle(Path(ns.replay))
+    settled()
+    result, log = asyncio.run(replayed(bundle))
+    sys.stdout.write(render(result, fmt, bundle.manifest.urls, width=width, requests=[as_json(r) for r in log]))
+    return exit_code(result)
+
+
 def run(ns: argparse.Namespace) -> int:
+    from plugintop.querylog import as_json
     from plugintop.report import exit_code, render
     from plugintop.timerange import parse_duration, resolve_range
     from plugintop.triage import Triage, TriageRequest
@@ -61,6 +78,8 @@ def run(ns: argparse.Namespace) -> int:
 
     fmt = ns.format or ("text" if sys.stdout.isatty() else "json")
     width = text_width(os.environ.get("COLUMNS"), sys.stdout.isatty())
+    if ns.replay:
+        return replay(ns, fmt, width)
     rng = resolve_range(ns.since, ns.start, ns.end)
     deadline = parse_duration(ns.deadline)
 
@@ -83,7 +102,9 @@ def run(ns: argparse.Namespace) -> int:
                     watch.cancel()
             g = loaded.context.grafana
             dashboard = g.dashboard_uid if g else None
-            return render(result, fmt, backends.urls, g.url if g else None, width, dashboard), exit_code(result)
+            rows = [as_json(r) for r in backends.log]
+            text = render(result, fmt, backends.urls, g.url if g else None, width, dashboard, requests=rows)
+            return text, exit_code(result)
 
     settled()
     text, code = asyncio.run(work())

@@ -14,7 +14,7 @@ import random
 import re
 import ssl
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +23,7 @@ import httpx
 import msgspec
 
 from plugintop import __version__
+from plugintop.clients.taps import REPLAY_MISS
 from plugintop.config.context import TLS, Timeouts
 from plugintop.config.credentials import Credentials
 from plugintop.errors import (
@@ -31,6 +32,7 @@ from plugintop.errors import (
     BadQuery,
     BadResponse,
     NotFound,
+    NotInBundle,
     RateLimited,
     ServerError,
     Unauthorized,
@@ -106,18 +108,24 @@ def make_client(
     tls: TLS,
     timeouts: Timeouts,
     headers: Mapping[str, str] | None = None,
+    wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
 ) -> httpx.AsyncClient:
-    """One `AsyncClient` for one backend, shared by every request to it."""
+    """One `AsyncClient` for one backend, shared by every request to it; `wrap` puts a transport of its
+    own around the network one (`clients.taps`: the query log, a replay)."""
     all_headers = {"User-Agent": f"plugintop/{__version__}", "Accept": "application/json"}
     all_headers.update(credentials.headers)
     all_headers.update(headers or {})
+    verify = ssl_context(tls, base_url)
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=8)
+    transport = wrap(httpx.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=True)) if wrap else None
     return httpx.AsyncClient(
         base_url=base_url,
         headers=all_headers,
         auth=httpx.BasicAuth(*credentials.basic) if credentials.basic else None,
-        verify=ssl_context(tls, base_url),
+        verify=verify,
         timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect),
-        limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+        limits=limits,
+        transport=transport,
         follow_redirects=False,
         trust_env=True,
     )
@@ -175,6 +183,8 @@ def _error_text(resp: httpx.Response) -> str:
 def error_from_response(backend: str, resp: httpx.Response) -> BackendError:
     """The typed error for an HTTP status >= 400, with the backend's own message."""
     status = resp.status_code
+    if resp.headers.get(REPLAY_MISS):
+        return NotInBundle(backend, "not in the bundle (run the command live for it)")
     msg = one_line(_error_text(resp))
     if status in (401, 403):
         return Unauthorized(backend, f"HTTP {status}: authentication refused ({msg})")

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 
 from plugintop.demo.lex import QueryError
 
 RANGE_FUNCTIONS = frozenset(
-    {"rate", "increase", "delta", "irate", "idelta"}
+    {"rate", "increase", "delta", "irate", "idelta", "resets", "changes"}
     | {f"{a}_over_time" for a in ("sum", "avg", "count", "max", "min", "last", "quantile")}
 )
 MATH: dict[str, Callable[[float], float]] = {
@@ -172,4 +173,8 @@ def over_range(
         return vals[-1]
     if f == "quantile_over_time":
         return quantile(phi, vals)
+    if f == "resets":  # a counter's decreases (a restart)
+        return float(sum(b < a for a, b in itertools.pairwise(vals)))
+    if f == "changes":
+        return float(sum(b != a for a, b in itertools.pairwise(vals)))
     raise QueryError(f'parse error: unknown function with name "{f}"')

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -14,11 +15,15 @@ from plugintop.clients.grafana import GrafanaClient, pick_datasource, proxy_path
 from plugintop.clients.loki import LokiClient
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.clients.pyroscope import PyroscopeClient
+from plugintop.clients.taps import LoggingTransport, ReplayTransport
 from plugintop.clients.tempo import TempoClient
 from plugintop.config.context import BACKENDS, BackendConfig, Context, GrafanaConfig, Timeouts
 from plugintop.config.credentials import resolve
 from plugintop.errors import BackendError, ConfigError
+from plugintop.querylog import Exchange, QueryLog
 from plugintop.redact import redact
+
+Wrap = Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
 
 
 @dataclass
@@ -33,6 +38,8 @@ class Backends:
     urls: dict[str, str] = field(default_factory=dict)
     """Display URL of each backend (redacted)."""
     setup_errors: dict[str, BackendError] = field(default_factory=dict)
+    log: QueryLog = field(default_factory=QueryLog)
+    """Every request made through these clients (the query log)."""
     _http: list[httpx.AsyncClient] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -53,7 +60,12 @@ _CLIENTS = {"prometheus": PrometheusClient, "loki": LokiClient, "tempo": TempoCl
 
 
 def http_client(
-    base_url: str, cfg: BackendConfig, secret_key: str, timeouts: Timeouts, env: Mapping[str, str] | None
+    base_url: str,
+    cfg: BackendConfig,
+    secret_key: str,
+    timeouts: Timeouts,
+    env: Mapping[str, str] | None,
+    wrap: Wrap | None = None,
 ) -> httpx.AsyncClient:
     """The one way a backend's `AsyncClient` is made: `cfg`'s credentials (named `secret_key` in
     errors), TLS and headers (`X-Scope-OrgID` for a multi-tenant backend, `X-Grafana-Org-Id` for
@@ -65,7 +77,12 @@ def http_client(
     elif cfg.tenant:
         headers["X-Scope-OrgID"] = cfg.tenant
     return make_client(
-        base_url, credentials=resolve(cfg.auth, secret_key, env), tls=cfg.tls, timeouts=timeouts, headers=headers
+        base_url,
+        credentials=resolve(cfg.auth, secret_key, env),
+        tls=cfg.tls,
+        timeouts=timeouts,
+        headers=headers,
+        wrap=wrap,
     )
 
 
@@ -76,34 +93,58 @@ def _no_url(name: str) -> ConfigError:
     )
 
 
-async def open_backends(ctx: Context, env: Mapping[str, str] | None = None, only: Sequence[str] = BACKENDS) -> Backends:
-    """Builds the clients of the backends in `only` (default all four). Through Grafana,
-    datasources are discovered once via `/api/datasources`. What was opened is closed again if a
-    later backend fails.
+async def open_backends(
+    ctx: Context,
+    env: Mapping[str, str] | None = None,
+    only: Sequence[str] = BACKENDS,
+    *,
+    log: QueryLog | None = None,
+    replay: Sequence[tuple[Exchange, bytes]] | None = None,
+) -> Backends:
+    """Builds the clients of the backends in `only` (default all four), each request written to `log`
+    (a new one by default). Through Grafana, datasources are discovered once via `/api/datasources`.
+    With `replay` (a bundle's exchanges), every answer comes from it and nothing goes to the network.
+    What was opened is closed again if a later backend fails.
 
     Raises:
         ConfigError: a backend has neither a URL nor Grafana to go through, or a secret is missing.
     """
-    out = Backends()
+    out = Backends(log=log if log is not None else QueryLog())
     try:
-        await _open(out, ctx, env, only)
+        await _open(out, ctx, env, only, replay)
     except BaseException:
         await out.aclose()
         raise
     return out
 
 
-async def _open(out: Backends, ctx: Context, env: Mapping[str, str] | None, only: Sequence[str]) -> None:
+def _tap(name: str, base_url: str, log: QueryLog, replay: Sequence[tuple[Exchange, bytes]] | None) -> Wrap:
+    if replay is not None:
+        answers = ReplayTransport(name, replay, log)
+        return lambda _network: answers
+    base_path = urlsplit(base_url).path
+    return lambda network: LoggingTransport(network, name, base_path, log)
+
+
+async def _open(
+    out: Backends,
+    ctx: Context,
+    env: Mapping[str, str] | None,
+    only: Sequence[str],
+    replay: Sequence[tuple[Exchange, bytes]] | None,
+) -> None:
     g = ctx.grafana if ctx.grafana and ctx.grafana.url else None
     sources = None
     for name in only:
         cfg = ctx.backend(name)
         if cfg.url:
-            http = http_client(cfg.url, cfg, f"{name}.auth", cfg.timeout, env)
+            http = http_client(cfg.url, cfg, f"{name}.auth", cfg.timeout, env, _tap(name, cfg.url, out.log, replay))
             out.urls[name] = redact(cfg.url)
         elif g is not None and g.url:
             if out.grafana is None:
-                grafana_http = http_client(g.url, g, "grafana.auth", g.timeout, env)
+                grafana_http = http_client(
+                    g.url, g, "grafana.auth", g.timeout, env, _tap("grafana", g.url, out.log, replay)
+                )
                 out._http.append(grafana_http)
                 out.grafana = GrafanaClient(grafana_http)
                 out.urls["grafana"] = redact(g.url)
@@ -116,7 +157,7 @@ async def _open(out: Backends, ctx: Context, env: Mapping[str, str] | None, only
                 out.urls[name] = redact(g.url)
                 continue
             base = f"{g.url}{proxy_path(ds.uid)}"
-            http = http_client(base, g, "grafana.auth", cfg.timeout, env)
+            http = http_client(base, g, "grafana.auth", cfg.timeout, env, _tap(name, base, out.log, replay))
             out.urls[name] = redact(f"{base} ({ds.name})")
         else:
             raise _no_url(name)

@@ -34,7 +34,7 @@ from plugintop.errors import BackendError
 from plugintop.models.loki import EntryKey, Gap, LogEntry, LogPage
 from plugintop.queries.logql import LogQL
 from plugintop.schema import Schema
-from plugintop.timerange import system_clock
+from plugintop.timerange import system_clock, to_ns
 
 FROZEN_S = 3.0
 """An answer awaited this long: the backend is "not answering" (said at once, not after the timeout)."""
@@ -53,6 +53,31 @@ class LateEntry(LogEntry, gc=False):
 
     late_ns: int = 0
     """How long after its own timestamp it was found (ns)."""
+
+
+LIVE_SLACK_S = 60.0
+"""A range ending less than this before now "ends now": the log pane follows it."""
+TAIL_SINCE_S = 300.0
+"""How far back the log pane starts when it follows."""
+
+
+def pane_read(
+    rng: tuple[float, float],
+    window: tuple[float, float] | None,
+    now: float,
+    live: bool = False,
+    tail_since: float = TAIL_SINCE_S,
+) -> tuple[int, int | None]:
+    """Where the screen's log pane reads (nanoseconds; no end: follow): asked to follow, from `tail_since`
+    ago; a window in the past, whole; a range that ends now, followed from `tail_since` ago at most (the
+    buffer is bounded); a range in the past, whole."""
+    if live:
+        return to_ns(now - tail_since), None
+    if window is not None and window[1] < now - LIVE_SLACK_S:
+        return to_ns(window[0]), to_ns(window[1])
+    if rng[1] >= now - LIVE_SLACK_S:
+        return to_ns(max(rng[0], now - tail_since)), None
+    return to_ns(rng[0]), to_ns(rng[1])
 
 
 def late_by(late_ns: int) -> str:

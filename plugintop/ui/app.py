@@ -183,6 +183,7 @@ class PlugintopApp(Navigation):
             v.utc,
             v.triage_error,
             v.progress if v.loading else "",
+            self.session.saved_at if self.session.replay is not None else None,
         )
 
     # ----- start-up -----------------------------------------------------------------------------
@@ -191,14 +192,15 @@ class PlugintopApp(Navigation):
         self.query_one("#logs", LogView).action_follow()
         self._chrome()
         try:
-            self.backends = await open_backends(self.session.ctx)
+            self.backends = await open_backends(self.session.ctx, replay=self.session.replay)
         except Exception as e:  # nothing can be asked: the header and a notification say why
             self.look(triage_error=failure(e))
             self.notify(inert(failure(e), 300), severity="error", markup=False)
             self.triage_done.set()
             self.verdict_shown.set()
             return
-        self.session.urls = dict(self.backends.urls)
+        if self.session.replay is None:  # a replay names where the answers came from
+            self.session.urls = dict(self.backends.urls)
         self.run_triage()
         self.follow_logs()
         self.check_health()
@@ -229,7 +231,7 @@ class PlugintopApp(Navigation):
     @work(exclusive=True, group="triage", exit_on_error=False)
     async def _triage(self, seq: int, request: TriageRequest) -> None:
         assert self.backends is not None
-        triage = Triage(self.backends, self.session.ctx, request)
+        triage = Triage(self.backends, self.session.ctx, request, clock=self.session.clock)
         ticker = self.set_interval(1.0, lambda: self._progress(seq, triage))
         try:
             async for result in triage.stream():

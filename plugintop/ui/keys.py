@@ -63,6 +63,7 @@ SCREEN = (
         more="the log line, else the trace id on screen, else the queries (OSC 52)",
     ),
     Key("u", "utc", "UTC", "u", more="times in UTC or local time"),
+    Key("Q", "query_log", "query log", "Q", more="every request of the session; y copies one as a command"),
     Key(
         "slash",
         "filter",
@@ -98,7 +99,12 @@ FLAME = (
     Key("backspace", "unzoom", "unzoom", "⌫", footer=True, more="back up one frame"),
     Key("n", "next_match", "next match", "n", more="of the search"),
 )
-GROUPS = {"screen": SCREEN, "lists and tables": LISTS, "log pane": LOGS, "flame graph": FLAME}
+QUERIES = (
+    Key("y", "copy", "copy", "y", footer=True, more="the request as a promtool, logcli, tempo-cli or curl command"),
+    Key("r", "reload", "refresh", "r", more="the list again"),
+    Key("escape,q,Q", "dismiss", "close", "esc q Q"),
+)
+GROUPS = {"screen": SCREEN, "lists and tables": LISTS, "log pane": LOGS, "flame graph": FLAME, "query log (Q)": QUERIES}
 
 
 def bindings(keys: tuple[Key, ...], skip: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> list[BindingType]:

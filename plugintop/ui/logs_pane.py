@@ -18,7 +18,7 @@ from textual.widgets import Input
 from plugintop.errors import BackendError
 from plugintop.textsafe import inert
 from plugintop.timerange import TimeRange, to_ns
-from plugintop.triage.follow import FROZEN_S, LogFollower, follow, tenant_follower, tenant_range
+from plugintop.triage.follow import FROZEN_S, LogFollower, follow, pane_read, tenant_follower, tenant_range
 from plugintop.ui.format import hhmm, hhmmss
 from plugintop.ui.pivot import PivotScreen
 from plugintop.ui.session import Session
@@ -28,9 +28,6 @@ from plugintop.ui.widgets.logview import LogView
 
 if TYPE_CHECKING:
     from plugintop.triage.connections import Backends
-
-LIVE_SLACK_S = 60.0
-"""A range ending less than this before now "ends now": the log pane follows it."""
 
 
 class LogsPane(App[int]):
@@ -47,17 +44,15 @@ class LogsPane(App[int]):
         self.view = replace(self.view, **changes)  # type: ignore[arg-type]
 
     def _logs_range(self) -> tuple[int, int | None]:
-        """Where the log pane reads: a range that ends now is followed (from `tail_since` ago at most,
-        the buffer is bounded); a range in the past is read whole (None: no end, follow)."""
+        """Where the log pane reads (`follow.pane_read`); a replay reads what following showed, as a range
+        ending at the moment the bundle was saved (nothing is live)."""
         s, v = self.session, self.view
         now = s.clock()
-        if v.logs_live:
-            return to_ns(now - s.tail_since), None
-        if v.window is not None and v.window[1] < now - LIVE_SLACK_S:
-            return to_ns(v.window[0]), to_ns(v.window[1])
-        if v.range.end >= now - LIVE_SLACK_S:
-            return to_ns(max(v.range.start, now - s.tail_since)), None
-        return to_ns(v.range.start), to_ns(v.range.end)
+        rng = (v.range.start, v.range.end)
+        start_ns, end_ns = pane_read(rng, v.window, now, v.logs_live and s.replay is None, s.tail_since)
+        if s.replay is not None and end_ns is None:
+            return start_ns, to_ns(now)
+        return start_ns, end_ns
 
     def _logs_label(self) -> str:
         s = self.session

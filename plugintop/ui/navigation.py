@@ -10,6 +10,7 @@ from textual.widgets import Input
 from plugintop.analysis.model import TriageResult
 from plugintop.ui.help import HelpScreen
 from plugintop.ui.logs_pane import LogsPane
+from plugintop.ui.querylog import QueryLogScreen
 from plugintop.ui.widgets.flame import FlameView, Icicle
 from plugintop.ui.widgets.logview import LogView
 
@@ -25,6 +26,10 @@ class Navigation(LogsPane):
     def run_triage(self) -> None:
         """Starts a triage of what the view looks at (`PlugintopApp`'s)."""
         raise NotImplementedError
+
+    def action_query_log(self) -> None:
+        if self.backends is not None:
+            self.push_screen(QueryLogScreen(self.backends.log, self.session.urls, self.view.utc))
 
     def action_help(self) -> None:
         g = self.session.ctx.grafana

@@ -84,6 +84,7 @@ def queries(scrape: float) -> dict[str, str]:
         "rate_tv": P.request_rate(t1, rw, ("tool", "version")),
         "fail_tv": P.failure_rate(t1, rw, ("tool", "version")),
         "rest_p99": P.quantile(0.99, t1.rest(), rw),
+        "resets": P.counter_resets(every, "5m"),
     }
 
 

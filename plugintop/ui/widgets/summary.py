@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -33,10 +34,16 @@ class Summary(Static):
         utc: bool = True,
         failure: str = "",
         progress: str = "",
+        replay: float | None = None,
     ) -> None:
         """The header; `failure`: why the triage stopped before its verdict (shown instead of "running");
-        `progress`: how long the triage has run and what it waits for."""
+        `progress`: how long the triage has run and what it waits for; `replay`: when the bundle shown
+        was saved."""
         t = Text(no_wrap=True, overflow="ellipsis")
+        if replay is not None:
+            day = datetime.fromtimestamp(replay, tz=UTC if utc else None).strftime("%Y-%m-%d %H:%M")
+            t.append(f"REPLAY saved {day} {'UTC' if utc else 'local'} ", style="reverse bold")
+            t.append(" ")
         if r is not None:
             t.append("plugintop ", style="bold")
             t.append_text(safe(r.plugin, 30, "bold"))
