@@ -112,6 +112,10 @@ class LogStore:
             s.log_version_field: c.version,
             s.log_trace_field: tid,
             s.log_span_field: sid,
+            # the call's context, bound to every line it logs (as structlog's bind does): the model and
+            # the plugin's own attributes, the same as on its span
+            s.llm_model_attrs[0]: c.model or c.tool.llm_model,
+            **c.tags,
         }
         out = [
             self._line(

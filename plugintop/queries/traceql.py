@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from plugintop.errors import QueryValueError
 from plugintop.queries._gostring import go_quote, re2_escape
 from plugintop.schema import Schema
 
@@ -53,9 +54,11 @@ class TraceQL:
         min_duration_s: float | None = None,
         select: Sequence[str] = (),
         failed: bool = False,
+        where: Sequence[str] = (),
     ) -> str:
-        """The tool spans of a tenant (or the fleet), optionally slower than `min_duration_s`, or failed."""
-        conds = [self.tool_name_condition(plugin, tool)]
+        """The tool spans of a tenant (or the fleet), optionally slower than `min_duration_s`, or failed, and
+        matching the conditions `where` (from `attribute_is`)."""
+        conds = [self.tool_name_condition(plugin, tool), *where]
         if tenant is not None:
             conds.append(f"{attribute('span', self.s.span_tenant_attr)} = {quote(tenant)}")
         if min_duration_s is not None and min_duration_s > 0:
@@ -66,6 +69,35 @@ class TraceQL:
         if select:
             q += " | select(" + ", ".join(attribute("span", a) for a in select) + ")"
         return q
+
+
+def _number(text: str) -> str:
+    v = float(text.replace(",", "").strip())  # a band's edge: "1,840", "0.125"
+    return f"{v:g}"
+
+
+def attribute_is(name: str, value: str, numeric: bool = False) -> list[str]:
+    """The conditions of a span attribute having `value`, or for a numeric one lying in the band `value`
+    (`< 12`, `12–1,840`, `≥ 1,840`, as `analysis.attributes.band` writes them; edges are as rounded there).
+
+    Raises:
+        QueryValueError: a band that is none of those forms.
+    """
+    attr = attribute("span", name)
+    if not numeric:
+        return [f"{attr} = {quote(value)}"]
+    v = value.strip()
+    try:
+        if v.startswith("<"):
+            return [f"{attr} < {_number(v[1:])}"]
+        if v.startswith("≥"):
+            return [f"{attr} >= {_number(v[1:])}"]
+        lo, _, hi = v.partition("–")
+        if hi:
+            return [f"{attr} >= {_number(lo)}", f"{attr} < {_number(hi)}"]
+    except ValueError:
+        pass
+    raise QueryValueError(f"not a band of {name!r}: {value!r}")
 
 
 # ----- the explanation of a finding (DESIGN §4.2) --------------------------------------------------

@@ -24,7 +24,7 @@ from plugintop.models.tempo import SearchResult, TraceSummary
 from plugintop.queries.logql import LogQL
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.queries.pyroscope import label_selector
-from plugintop.queries.traceql import TraceQL
+from plugintop.queries.traceql import TraceQL, attribute_is
 from plugintop.schema import Schema
 from plugintop.timerange import format_duration, to_ns
 from plugintop.triage.asking import Asker
@@ -82,8 +82,12 @@ class Found:
 class Drill:
     """The drill-down of one triage."""
 
-    def __init__(self, asker: Asker, schema: Schema, plugin: str, tenant: str) -> None:
+    def __init__(
+        self, asker: Asker, schema: Schema, plugin: str, tenant: str, attribute: tuple[str, str, bool] | None = None
+    ) -> None:
         self.a, self.s, self.plugin, self.tenant = asker, schema, plugin, tenant
+        self.where = attribute_is(*attribute) if attribute is not None else []
+        """The conditions the slow spans must meet too (an attribute chosen on the screen)."""
         self.promql, self.logql, self.traceql = PromQL(schema), LogQL(schema), TraceQL(schema)
         self.r = asker.result
 
@@ -107,7 +111,12 @@ class Drill:
         cut = (win_mod.median_in(ts.p99_series, ws, we) if ts is not None else None) or fallback_cut
         cut = cut if math.isfinite(cut) else 0.0
         q = p.buckets(scope)
-        exemplars = self.a.ask("prometheus", q, b.prometheus.exemplars(q, ws, we)) if b.prometheus else _none()
+        # an exemplar carries no span attribute: with one to match, the slow spans are Tempo's alone
+        exemplars = (
+            self.a.ask("prometheus", q, b.prometheus.exemplars(q, ws, we))
+            if b.prometheus and not self.where
+            else _none()
+        )
         search = self.search(tool, cut, win, limit=20) if b.tempo else _none()
         costs = asyncio.gather(
             *(
@@ -177,6 +186,7 @@ class Drill:
             min_duration_s=min_s,
             failed=failed,
             select=(s.llm_model_attrs[0], s.llm_cost_attr),
+            where=self.where,
         )
         start = self.limit(*win, TEMPO_MAX_RANGE_S, "tempo search")
         return self.a.ask("tempo", q, self.a.b.tempo.search(q, start, win[1], limit=limit, spss=1))

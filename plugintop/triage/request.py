@@ -26,5 +26,8 @@ class TriageRequest:
     """Look only at this tool (the screen's selection)."""
     window: tuple[float, float] | None = None
     """Use this window instead of the top finding's (the screen's moved window)."""
+    attribute: tuple[str, str, bool] | None = None
+    """Only the slow spans with this span attribute (name, value, whether the value is a numeric band): the
+    screen's `enter` on an attribute of a finding's "why"."""
     deadline_s: float | None = None
     """Stop waiting for backends after this long; what did not answer is listed as unchecked."""

@@ -60,7 +60,7 @@ class Triage:
         self.series_step = choose_step(r.duration + baseline)
         """The step of the signal series, which reach back `baseline` before the range."""
         self.asker = Asker(backends, self.result, self.step, deadline_s=req.deadline_s)
-        self.drill = Drill(self.asker, self.s, req.plugin, req.tenant)
+        self.drill = Drill(self.asker, self.s, req.plugin, req.tenant, req.attribute)
         self.scrape_s = DEFAULT_SCRAPE_INTERVAL
         self.rw = rate_window(self.series_step, self.scrape_s)
         self.wave = Wave()

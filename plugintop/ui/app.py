@@ -216,7 +216,13 @@ class PlugintopApp(Navigation):
     def _request(self) -> TriageRequest:
         s, v = self.session, self.view
         return TriageRequest(
-            plugin=s.plugin, tenant=s.tenant, range=v.range, p99_target_s=s.p99_target_s, tool=v.tool, window=v.window
+            plugin=s.plugin,
+            tenant=s.tenant,
+            range=v.range,
+            p99_target_s=s.p99_target_s,
+            tool=v.tool,
+            window=v.window,
+            attribute=v.attribute,
         )
 
     def run_triage(self) -> None:
@@ -265,7 +271,7 @@ class PlugintopApp(Navigation):
         self.result = r
         v = self.view
         self.query_one(Percentiles).show(r, v.tool or (r.slow_window.tool if r.slow_window else None), v.utc)
-        self.query_one(Spans).show(r, v.utc)
+        self.query_one(Spans).show(r, v.utc, v.attribute_text)
         self.query_one(Cost).show(r)
         self.query_one(FlameView).show(r.profile, r.flame_nodes)
         self.query_one(FindingsView).show(r, v.utc)
@@ -291,7 +297,24 @@ class PlugintopApp(Navigation):
     def on_findings_view_finding_chosen(self, event: FindingsView.FindingChosen) -> None:
         """Every pane to the finding's tool and window; the log pane reads that window."""
         f = event.finding
-        self.look(tool=f.tool, window=(f.start, f.end), live_for=None, span=None, trace_id=None)  # even the same one
+        self.look(
+            tool=f.tool, window=(f.start, f.end), attribute=None, live_for=None, span=None, trace_id=None
+        )  # even the same one
+
+    def on_findings_view_attribute_chosen(self, event: FindingsView.AttributeChosen) -> None:
+        """The finding's tool and window, its slow spans only those with the attribute, and the log pane the
+        lines whose field has that value (a numeric band filters the spans alone)."""
+        f, a = event.finding, event.lift
+        pivots = tuple(p for p in self.view.pivots if p[0] != a.attribute)
+        self.look(
+            tool=f.tool,
+            window=(f.start, f.end),
+            attribute=(a.attribute, a.value, a.numeric),
+            pivots=pivots if a.numeric else (*pivots, (a.attribute, a.value)),
+            live_for=None,
+            span=None,
+            trace_id=None,
+        )
 
     def on_spans_span_chosen(self, event: Spans.SpanChosen) -> None:
         self.open_checked(event.sample.trace_id, "this span")

@@ -83,6 +83,8 @@ class Navigation(LogsPane):
             self.action_pane("spans")
         elif focused in ("spantable", "models", "business", "logs"):
             self.action_pane("percentiles")
+        elif (a := self.view.attribute) is not None:  # the attribute's filter first, then its finding
+            self.look(attribute=None, pivots=tuple(p for p in self.view.pivots if p != (a[0], a[1])), trace_id=None)
         elif self.view.tool is not None or self.view.window is not None:
             self.look(tool=None, window=None, trace_id=None)
 

@@ -23,6 +23,9 @@ class View:
     """The tool chosen (None: the triage's slow tool, or all)."""
     window: tuple[float, float] | None = None
     """A finding's window the panes look at (None: the range's slow window)."""
+    attribute: tuple[str, str, bool] | None = None
+    """Only the slow spans with this span attribute (name, value, numeric band): `enter` on one of a
+    finding's "why"."""
     pane: str = "percentiles"
     """The active pane (the one shown at 80 columns)."""
     detail: str = "trace"
@@ -54,9 +57,17 @@ class View:
         return self.live_for == (self.range, self.window)
 
     @property
-    def target(self) -> tuple[TimeRange, str | None, tuple[float, float] | None]:
+    def target(
+        self,
+    ) -> tuple[TimeRange, str | None, tuple[float, float] | None, tuple[str, str, bool] | None]:
         """What the triage depends on."""
-        return self.range, self.tool, self.window
+        return self.range, self.tool, self.window, self.attribute
+
+    @property
+    def attribute_text(self) -> str:
+        """The attribute the slow spans are held to, as `name=value` ("" for none); untrusted text."""
+        a = self.attribute
+        return "" if a is None else f"{a[0]} {a[1]}" if a[2] else f"{a[0]}={a[1]}"
 
     @property
     def logs_target(self) -> tuple[TimeRange, tuple[float, float] | None, tuple[tuple[str, str], ...], bool]:

@@ -36,7 +36,7 @@ def demo_app(
         session = Session(
             ctx,
             "demo",
-            "recommender",
+            scenario.plugin if scenario is not None else "recommender",
             tenant,
             TimeRange(NOW - 3600, NOW),
             2.0,

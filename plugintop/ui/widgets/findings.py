@@ -1,6 +1,7 @@
 """Provides `FindingsView`: every finding of the range, most severe first (the verdict is the first), with
 the highlighted one's evidence and log patterns beneath; `enter` re-targets the screen to its tool and
-window."""
+window. Beneath it, the attributes that separate the highlighted finding's calls: `enter` on one holds the
+slow spans and the log pane to it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from plugintop.analysis import why, wording
-from plugintop.analysis.model import Finding, TriageResult
+from plugintop.analysis.model import AttributeLift, Finding, TriageResult
 from plugintop.ui.format import hhmm, safe
 from plugintop.ui.widgets.table import Table
 
@@ -37,24 +38,38 @@ class FindingsView(Vertical):
     title = "Findings"
 
     class FindingChosen(Message):
+        """`enter` on a finding: every pane to its tool and window."""
+
         def __init__(self, finding: Finding) -> None:
             super().__init__()
             self.finding = finding
 
+    class AttributeChosen(Message):
+        """`enter` on an attribute that separates a finding's calls: the slow spans and logs held to it."""
+
+        def __init__(self, finding: Finding, lift: AttributeLift) -> None:
+            super().__init__()
+            self.finding, self.lift = finding, lift
+
     def compose(self) -> ComposeResult:
         yield Table(id="findingtable")
+        yield Table(id="attrtable")
         with VerticalScroll(id="evidencebox"):
             yield Static(id="evidence")
 
     def on_mount(self) -> None:
-        table: DataTable[Text] = self.query_one(DataTable)
+        table: DataTable[Text] = self.query_one("#findingtable", DataTable)
         for label in ("#", "kind", "tool", "window", "×", "cause"):
             table.add_column(label)
+        attrs: DataTable[Text] = self.query_one("#attrtable", DataTable)
+        for label in ("separates the calls (enter holds the spans and logs to it)", "calls", "rest", "lift"):
+            attrs.add_column(label)
+        self.lifts: list[AttributeLift] = []
         self.findings: list[Finding] = []
         self.empty = EMPTY["running"]
 
     def show(self, r: TriageResult, utc: bool = False) -> None:
-        table: DataTable[Text] = self.query_one(DataTable)
+        table: DataTable[Text] = self.query_one("#findingtable", DataTable)
         cursor = table.cursor_row
         table.clear()
         self.findings = list(r.findings)
@@ -77,8 +92,25 @@ class FindingsView(Vertical):
             table.move_cursor(row=min(max(cursor, 0), len(self.findings) - 1))  # a new phase keeps the choice
         self._evidence(table.cursor_row)
 
+    def _attributes(self, f: Finding | None) -> None:
+        table: DataTable[Text] = self.query_one("#attrtable", DataTable)
+        lifts = list(f.explain.attributes) if f is not None and f.explain is not None else []
+        if lifts == self.lifts:
+            return
+        self.lifts = lifts
+        table.clear()
+        for a in lifts:
+            table.add_row(
+                safe(f"{a.attribute} {a.value}" if a.numeric else f"{a.attribute}={a.value}", 60),
+                Text(f"{a.share:.0%}"),
+                Text(f"{a.baseline_share:.0%}"),
+                Text(wording.times(a.lift)),
+            )
+        table.set_class(bool(lifts), "-shown")
+
     def _evidence(self, row: int) -> None:
         box = self.query_one("#evidence", Static)
+        self._attributes(self.findings[row] if 0 <= row < len(self.findings) else None)
         if not 0 <= row < len(self.findings):
             box.update(Text(self.empty if not self.findings else "", style="dim"))
             return
@@ -98,9 +130,14 @@ class FindingsView(Vertical):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        self._evidence(event.cursor_row)
+        if event.data_table.id == "findingtable":
+            self._evidence(event.cursor_row)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        if 0 <= event.cursor_row < len(self.findings):
+        if event.data_table.id == "attrtable":
+            row = self.query_one("#findingtable", DataTable).cursor_row
+            if 0 <= event.cursor_row < len(self.lifts) and 0 <= row < len(self.findings):
+                self.post_message(self.AttributeChosen(self.findings[row], self.lifts[event.cursor_row]))
+        elif 0 <= event.cursor_row < len(self.findings):
             self.post_message(self.FindingChosen(self.findings[event.cursor_row]))

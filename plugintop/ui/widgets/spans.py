@@ -31,10 +31,13 @@ class Spans(Vertical):
         self.border_title = "Slow spans"
         self._samples: dict[str, SpanSample] = {}
 
-    def show(self, r: TriageResult, utc: bool = False) -> None:
+    def show(self, r: TriageResult, utc: bool = False, where: str = "") -> None:
+        """The slow spans of `r`; `where`: the attribute they are held to, in the title."""
         table: DataTable[Text] = self.query_one(DataTable)
         w = r.slow_window
-        self.border_title = plain(f"Slow spans {w.tool}" if w else "Slow spans")
+        self.border_title = plain(f"Slow spans {w.tool}" if w else "Slow spans") + (
+            plain(f" · {where}") if where else ""
+        )
         table.clear()
         self._samples = {}
         for s in r.spans:

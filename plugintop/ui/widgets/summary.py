@@ -118,13 +118,15 @@ class Summary(Static):
 
 
 def crumbs(v: View, r: TriageResult | None) -> list[str]:
-    """The breadcrumbs under the verdict: tool › window › trace › span › reproduce mode."""
+    """The breadcrumbs under the verdict: tool › window › attribute › trace › span › reproduce mode."""
     w = r.slow_window if r else None
     out = [v.tool or (w.tool if w else "all tools")]
     if v.window:
         out.append(f"window {hhmm(v.window[0], v.utc)}–{hhmm(v.window[1], v.utc)}")
     elif w:
         out.append(f"window {hhmm(w.start, v.utc)}–{hhmm(w.end, v.utc)}")
+    if v.attribute:
+        out.append(v.attribute_text)
     if v.trace_id:
         out.append(f"trace {v.trace_id[:12]}…")
     if v.span:
