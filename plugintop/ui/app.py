@@ -294,28 +294,6 @@ class PlugintopApp(Navigation):
     def on_percentiles_tool_chosen(self, event: Percentiles.ToolChosen) -> None:
         self.look(tool=event.tool, window=None, span=None, trace_id=None)
 
-    def on_findings_view_finding_chosen(self, event: FindingsView.FindingChosen) -> None:
-        """Every pane to the finding's tool and window; the log pane reads that window."""
-        f = event.finding
-        self.look(
-            tool=f.tool, window=(f.start, f.end), attribute=None, live_for=None, span=None, trace_id=None
-        )  # even the same one
-
-    def on_findings_view_attribute_chosen(self, event: FindingsView.AttributeChosen) -> None:
-        """The finding's tool and window, its slow spans only those with the attribute, and the log pane the
-        lines whose field has that value (a numeric band filters the spans alone)."""
-        f, a = event.finding, event.lift
-        pivots = tuple(p for p in self.view.pivots if p[0] != a.attribute)
-        self.look(
-            tool=f.tool,
-            window=(f.start, f.end),
-            attribute=(a.attribute, a.value, a.numeric),
-            pivots=pivots if a.numeric else (*pivots, (a.attribute, a.value)),
-            live_for=None,
-            span=None,
-            trace_id=None,
-        )
-
     def on_spans_span_chosen(self, event: Spans.SpanChosen) -> None:
         self.open_checked(event.sample.trace_id, "this span")
 

@@ -11,6 +11,7 @@ from plugintop.analysis.model import TriageResult
 from plugintop.ui.help import HelpScreen
 from plugintop.ui.logs_pane import LogsPane
 from plugintop.ui.querylog import QueryLogScreen
+from plugintop.ui.widgets.findings import FindingsView
 from plugintop.ui.widgets.flame import FlameView, Icicle
 from plugintop.ui.widgets.logview import LogView
 
@@ -26,6 +27,28 @@ class Navigation(LogsPane):
     def run_triage(self) -> None:
         """Starts a triage of what the view looks at (`PlugintopApp`'s)."""
         raise NotImplementedError
+
+    def on_findings_view_finding_chosen(self, event: FindingsView.FindingChosen) -> None:
+        """Every pane to the finding's tool and window; the log pane reads that window."""
+        f = event.finding
+        self.look(
+            tool=f.tool, window=(f.start, f.end), attribute=None, live_for=None, span=None, trace_id=None
+        )  # even the same one
+
+    def on_findings_view_attribute_chosen(self, event: FindingsView.AttributeChosen) -> None:
+        """The finding's tool and window, its slow spans only those with the attribute, and the log pane the
+        lines whose field has that value (a numeric band filters the spans alone)."""
+        f, a = event.finding, event.lift
+        pivots = tuple(p for p in self.view.pivots if p[0] != a.attribute)
+        self.look(
+            tool=f.tool,
+            window=(f.start, f.end),
+            attribute=(a.attribute, a.value, a.numeric),
+            pivots=pivots if a.numeric else (*pivots, (a.attribute, a.value)),
+            live_for=None,
+            span=None,
+            trace_id=None,
+        )
 
     def action_query_log(self) -> None:
         if self.backends is not None:
