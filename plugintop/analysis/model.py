@@ -299,6 +299,8 @@ class Verdict(msgspec.Struct, frozen=True, kw_only=True):
     window: tuple[float, float] | None = None
     unchecked: list[str] = msgspec.field(default_factory=list)
     """What could not be checked and why: `tempo: unreachable`."""
+    detail: str = ""
+    """What the summary names in its cause (the hottest function, the downstream call): to write it again."""
 
 
 class BackendProblem(msgspec.Struct, frozen=True):

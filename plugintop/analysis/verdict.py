@@ -162,6 +162,7 @@ def decide(
                 summary=wording.summary(top, detail),
                 evidence=wording.evidence_lines(top),
                 unchecked=unchecked,
+                detail=detail,
             ),
             findings,
         )

@@ -15,12 +15,12 @@ MIN_EXTRA_USD = 0.01
 NAME_LIMIT = 80
 
 
-def _onset(x: Explain) -> str | None:
+def _onset(x: Explain, utc: bool) -> str | None:
     if x.onset is None:
         return None
     if x.onset_kind == "ramp" and x.ramp_end is not None:
-        return f"since {wording.clock(x.onset)}Z, ramping up to {wording.clock(x.ramp_end)}Z"
-    return f"since {wording.clock(x.onset)}Z (a step)"
+        return f"since {wording.at(x.onset, utc)}, ramping up to {wording.at(x.ramp_end, utc)}"
+    return f"since {wording.at(x.onset, utc)} (a step)"
 
 
 def _attribute(a: AttributeLift, esc: Any) -> str:
@@ -32,8 +32,8 @@ def _attribute(a: AttributeLift, esc: Any) -> str:
     )
 
 
-def _change(c: Change, esc: Any) -> str:
-    return f"{wording.clock(c.at)}Z {c.kind.replace('_', ' ')}: {esc(c.what, 200)}"
+def _change(c: Change, esc: Any, utc: bool) -> str:
+    return f"{wording.at(c.at, utc)} {c.kind.replace('_', ' ')}: {esc(c.what, 200)}"
 
 
 def _impact(imp: Impact) -> str:
@@ -60,10 +60,11 @@ def _corroboration(x: Explain) -> str | None:
     return text
 
 
-def lines(x: Explain, esc: Any) -> list[str]:
-    """The block's lines (without bullets), untrusted parts through `esc(text, limit)`."""
+def lines(x: Explain, esc: Any, utc: bool = True) -> list[str]:
+    """The block's lines (without bullets), untrusted parts through `esc(text, limit)`; times in UTC (`19:13Z`)
+    or local time."""
     out = []
-    if (o := _onset(x)) is not None:
+    if (o := _onset(x, utc)) is not None:
         out.append(o)
     if x.separates:
         out.append("which calls: " + _attribute(x.attributes[0], esc))
@@ -71,7 +72,7 @@ def lines(x: Explain, esc: Any) -> list[str]:
     elif x.compared:
         out.append(f"which calls: {NOTHING} ({x.compared})")
     if x.changes:
-        out += ["changed: " + _change(c, esc) for c in x.changes[:4]]
+        out += ["changed: " + _change(c, esc, utc) for c in x.changes[:4]]
     elif x.onset is not None:
         out.append("changed: nothing plugintop reads changed at the onset")
     if x.impact is not None:

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from plugintop.analysis.model import Evidence, Finding, FunctionShare, Pattern, ProfileSummary
+from plugintop.analysis.model import Evidence, Finding, FunctionShare, Pattern, ProfileSummary, Verdict
 from plugintop.models.loki import Gap
 
 
@@ -54,7 +54,12 @@ def clock(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M")
 
 
-def value(v: float | None, unit: str) -> str:
+def at(ts: float, utc: bool = True) -> str:
+    """A time of day in one zone: `19:13Z` in UTC, `14:13` in local time (the screen's header names it)."""
+    return clock(ts) + "Z" if utc else datetime.fromtimestamp(ts).strftime("%H:%M")
+
+
+def value(v: float | None, unit: str, utc: bool = True) -> str:
     """A figure in its unit."""
     if v is None:
         return "-"
@@ -77,7 +82,7 @@ def value(v: float | None, unit: str) -> str:
     if unit == "cores":
         return f"{v:.2f} cores"
     if unit == "time":
-        return clock(v) + "Z"
+        return at(v, utc)
     return f"{v:g}"
 
 
@@ -101,9 +106,9 @@ def _vs(e: Evidence) -> str:
     return f" (baseline {value(e.baseline, e.unit)}{ratio})"
 
 
-def sentence(e: Evidence) -> str:
+def sentence(e: Evidence, utc: bool = True) -> str:
     """One evidence fact as a sentence fragment."""
-    v = value(e.value, e.unit)
+    v = value(e.value, e.unit, utc)
     match e.what:
         case "p99":
             return f"p99 up to {v}{_vs(e)}"
@@ -205,8 +210,9 @@ def pattern_line(p: Pattern) -> str:
     return f"log pattern ×{p.count:,} ({new}{est}): {p.pattern}"
 
 
-def window(f: Finding) -> str:
-    return f"{clock(f.start)}-{clock(f.end)}Z ({minutes(f.end - f.start)})"
+def window(f: Finding, utc: bool = True) -> str:
+    start = clock(f.start) if utc else at(f.start, False)
+    return f"{start}-{at(f.end, utc)} ({minutes(f.end - f.start)})"
 
 
 CAUSE_WORDS = {
@@ -220,7 +226,7 @@ CAUSE_WORDS = {
 }
 
 
-def summary(f: Finding, detail: str = "") -> str:
+def summary(f: Finding, detail: str = "", utc: bool = True) -> str:
     """One line: what, where, since when, and why."""
     where = {"fleet": "across the fleet", "version": f"in version {f.version}", "tenant": "for the tenant"}[f.scope]
     cause = CAUSE_WORDS.get(f.cause, f.cause)
@@ -237,16 +243,24 @@ def summary(f: Finding, detail: str = "") -> str:
         "traffic": f"{f.tool} traffic {'surge' if any(e.detail == 'surge' for e in f.evidence) else 'drop'}"
         f" (×{f.severity:.1f})",
     }[f.kind]
-    return f"{what} {where} {window(f)}: {cause}"
+    return f"{what} {where} {window(f, utc)}: {cause}"
+
+
+def verdict_line(v: Verdict, top: Finding | None, utc: bool = True) -> str:
+    """The verdict's summary with its times in one zone: written again from its top finding when it has one
+    (the summary the triage wrote is in UTC)."""
+    if top is None or v.window != (top.start, top.end) or v.tool != top.tool:
+        return v.summary
+    return summary(top, v.detail, utc)
 
 
 def _first(f: Finding, what: str) -> float | None:
     return next((e.value for e in f.evidence if e.what == what), None)
 
 
-def evidence_lines(f: Finding) -> list[str]:
+def evidence_lines(f: Finding, utc: bool = True) -> list[str]:
     """The finding's evidence as sentences, then its log patterns."""
-    return [sentence(e) for e in f.evidence] + [pattern_line(p) for p in f.patterns]
+    return [sentence(e, utc) for e in f.evidence] + [pattern_line(p) for p in f.patterns]
 
 
 def gap(g: Gap, when: Callable[[float], str]) -> str:

@@ -14,6 +14,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Grid
+from textual.filter import Monochrome, NoColor
 from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -89,6 +90,8 @@ class PlugintopApp(Navigation):
 
     def __init__(self, session: Session) -> None:
         super().__init__()
+        if self.no_color:  # NO_COLOR: no colour at all, not Textual's greyscale (bold and reverse carry meaning)
+            self._filters = [f for f in self._filters if not isinstance(f, Monochrome)] + [NoColor()]
         self.session = session
         self.set_reactive(PlugintopApp.view, View(range=session.range, utc=session.utc))
         self.backends: Backends | None = None
@@ -134,6 +137,7 @@ class PlugintopApp(Navigation):
 
     def on_resize(self, event: events.Resize | None = None) -> None:
         """The layout for the size: the event's (the app's own size can still be the previous one)."""
+        self.screen.set_class(self.no_color, "-no-color")
         size = event.size if event is not None else self.size
         narrow = size.width < NARROW
         self.screen.set_class(narrow, "-narrow")

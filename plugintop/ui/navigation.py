@@ -137,9 +137,13 @@ class Navigation(LogsPane):
         if view.has_focus and view.selected() is not None:
             row = view.selected()
             text = row.raw if row else ""
+            what = f"the log line ({len(text):,} characters)"
         elif self.view.trace_id is not None:  # the trace on screen, not the triage's
             text = self.view.trace_id
+            what = f"trace id {text}"
         else:
-            text = "\n".join(q for qs in (self.result.queries.values() if self.result else []) for q in qs)
+            queries = [q for qs in (self.result.queries.values() if self.result else []) for q in qs]
+            text = "\n".join(queries)
+            what = f"the triage's {len(queries)} queries" if queries else "nothing (no query yet)"
         self.copy_to_clipboard(text)
-        self.notify("copied (OSC 52)", markup=False)
+        self.notify(f"copied {what} (OSC 52: your terminal must allow it)", markup=False)

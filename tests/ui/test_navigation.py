@@ -3,6 +3,7 @@ the tool the panes look at; only the log pane's own input filters it; its clock 
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -123,3 +124,36 @@ async def test_with_prometheus_down_no_pane_says_nothing_crossed_or_no_data() ->
         assert "nothing crossed" not in evidence and "unknown" in evidence, evidence
         chart = str(app.query_one("#chart", Static).render())
         assert "prometheus" in chart and "no data for this plugin" not in chart, chart
+
+
+async def test_the_verdict_line_and_the_why_keep_the_headers_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")  # 5 hours from UTC: the two clocks differ
+    time.tzset()
+    async with started((200, 50)) as (app, pilot):
+        from datetime import UTC, datetime
+
+        from plugintop.ui.widgets.findings import FindingsView
+
+        assert app.result is not None and app.result.verdict is not None and app.result.verdict.window
+        start, end = app.result.verdict.window
+        utc_text = f"{datetime.fromtimestamp(start, UTC):%H:%M}-{datetime.fromtimestamp(end, UTC):%H:%M}Z"
+        local_text = f"{datetime.fromtimestamp(start):%H:%M}-{datetime.fromtimestamp(end):%H:%M} ("
+        assert utc_text in header(app) and "UTC" in header(app)  # the harness starts in UTC
+        await pilot.press("u")
+        await pilot.pause()
+        assert "local" in header(app)
+        assert local_text in header(app) and utc_text not in header(app), header(app)
+        await pilot.press("F")
+        await pilot.pause()
+        why = str(app.query_one(FindingsView).query_one("#evidence", Static).render())
+        assert "since " in why and not re.search(r"\d\d:\d\dZ", why), why
+
+
+async def test_y_says_what_it_copied() -> None:
+    async with started((160, 48)) as (app, pilot):
+        assert app.view.trace_id is not None
+        await pilot.press("y")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert app.clipboard == app.view.trace_id
+        assert any(f"copied trace id {app.view.trace_id}" in m for m in said), said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,5 +53,47 @@ def test_demo_in_a_real_terminal(cols: int, rows: int, tmp_path: Path) -> None:
             if "EXITED" in after:
                 break
         assert "EXITED:0" in after, after
+    finally:
+        subprocess.run([tmux, "kill-session", "-t", session], capture_output=True)
+
+
+SGR = re.compile(r"\x1b\[([0-9;:]*)m")
+
+
+def colours(captured: str) -> set[str]:
+    """The colour parameters of every SGR sequence on the screen (default fore/background, 39 and 49, are none)."""
+    out = set()
+    for params in SGR.findall(captured):
+        codes = [c for c in re.split("[;:]", params) if c]
+        i = 0
+        while i < len(codes):
+            n = int(codes[i])
+            if n in (38, 48):  # 38;5;N or 38;2;R;G;B
+                out.add(";".join(codes[i : i + (3 if codes[i + 1 : i + 2] == ["5"] else 5)]))
+                i += 3 if codes[i + 1 : i + 2] == ["5"] else 5
+                continue
+            if 30 <= n <= 37 or 40 <= n <= 47 or 90 <= n <= 97 or 100 <= n <= 107:
+                out.add(str(n))
+            i += 1
+    return out
+
+
+def test_no_color_shows_no_colour_not_even_grey() -> None:
+    tmux = _need_tmux()
+    session = f"plugintop-test-{uuid.uuid4().hex[:8]}"
+    exe = Path(sys.executable).parent / "plugintop"
+    cmd = f"NO_COLOR=1 TERM=xterm-256color {exe} --demo; echo EXITED:$?; sleep 30"
+    subprocess.run([tmux, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd], check=True)
+    try:
+        screen = ""
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline and "INCIDENT" not in screen:
+            time.sleep(0.5)
+            screen = subprocess.run(
+                [tmux, "capture-pane", "-e", "-p", "-t", session], capture_output=True, text=True
+            ).stdout
+        assert "INCIDENT" in screen, screen
+        assert colours(screen) == set(), sorted(colours(screen))[:10]
+        subprocess.run([tmux, "send-keys", "-t", session, "q"], check=True)
     finally:
         subprocess.run([tmux, "kill-session", "-t", session], capture_output=True)

@@ -66,10 +66,12 @@ class FindingsView(Vertical):
             attrs.add_column(label)
         self.lifts: list[AttributeLift] = []
         self.findings: list[Finding] = []
+        self.utc = False
         self.empty = EMPTY["running"]
 
     def show(self, r: TriageResult, utc: bool = False) -> None:
         table: DataTable[Text] = self.query_one("#findingtable", DataTable)
+        self.utc = utc
         cursor = table.cursor_row
         table.clear()
         self.findings = list(r.findings)
@@ -116,13 +118,13 @@ class FindingsView(Vertical):
             return
         t = Text()
         f = self.findings[row]
-        for line in wording.evidence_lines(f):
+        for line in wording.evidence_lines(f, self.utc):
             t.append("· ")
             t.append_text(safe(line, 300))
             t.append("\n")
         if f.explain is not None:
             t.append("why\n", style="bold")
-            for line in why.lines(f.explain, _plain):
+            for line in why.lines(f.explain, _plain, self.utc):
                 t.append("  ")
                 t.append_text(safe(line, 300))
                 t.append("\n")

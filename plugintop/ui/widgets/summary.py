@@ -11,6 +11,7 @@ from textual.widgets import Static
 from plugintop.analysis.health import PillarHealth, strip
 from plugintop.analysis.model import TriageResult
 from plugintop.analysis.slo import slo_state
+from plugintop.analysis.wording import verdict_line
 from plugintop.ui.format import hhmm, pct, safe
 from plugintop.ui.keys import PANES
 
@@ -89,7 +90,7 @@ class Summary(Static):
                 if len(head) > 1:
                     t.append_text(safe(" · ".join(head[1:]), 80))
                     t.append(" · ")
-                t.append_text(safe(v.summary, 200))
+                t.append_text(safe(verdict_line(v, r.findings[0] if r.findings else None, utc), 200))
                 if v.unchecked:
                     t.append(" · unchecked: ")
                     t.append_text(safe("; ".join(v.unchecked), 160, "dim"))
