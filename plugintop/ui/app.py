@@ -30,7 +30,7 @@ from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_span
 from plugintop.triage.connections import Backends, open_backends
 from plugintop.triage.follow import LogFollower
 from plugintop.triage.health import pillar_health
-from plugintop.ui.format import hhmm, plain
+from plugintop.ui.format import border, hhmm, plain
 from plugintop.ui.keys import SCREEN, bindings
 from plugintop.ui.linedetail import LineDetail
 from plugintop.ui.navigation import DETAIL, Navigation
@@ -173,7 +173,7 @@ class PlugintopApp(Navigation):
         if title is None:
             trace = self.query_one(TraceView).title
             title = f"Trace {v.trace_id[:12]}… {v.trace_note}" if v.trace_id and v.trace_note else trace
-        detail.border_title = plain(title)
+        border(detail, title=plain(title))
         self.query_one("#tabs", Static).update(tabs(v.pane if v.pane not in DETAIL else v.detail))
         self.query_one("#logs", LogView).set_label(self._logs_label())
         r = self.result
@@ -285,7 +285,7 @@ class PlugintopApp(Navigation):
         for pane, backend in PANE_BACKEND.items():
             widget = self.query_one("#detail" if pane in ("trace", "flame") else f"#{pane}")
             msg = failed.get(backend)
-            widget.border_subtitle = plain(f"{backend}: {msg}", 100) if msg else ""
+            border(widget, subtitle=plain(f"{backend}: {msg}", 100) if msg else "")
         self._chrome()
 
     def _show_trace(self, trace: TraceAnalysis | None) -> None:
@@ -337,7 +337,7 @@ class PlugintopApp(Navigation):
             return  # the user moved on
         if message.trace is None:
             self.query_one(TraceView).show(None, message.error)
-            self.query_one("#detail").border_subtitle = plain(message.error, 100)
+            border(self.query_one("#detail"), subtitle=plain(message.error, 100))
             self.look(trace_note="not opened")
             self.notify(inert(f"trace not opened: {message.error}", 300), severity="error", markup=False)
             return
@@ -393,7 +393,7 @@ class PlugintopApp(Navigation):
             self.look(reproducing=False, repro_note="")
         # the screen under any modal, and nothing when the app is closing
         for widget in self.screen_stack[0].query(pane) if pane is not None and self.screen_stack else ():
-            widget.border_subtitle = plain(f"{what} stopped: {why}", 100)
+            border(widget, subtitle=plain(f"{what} stopped: {why}", 100))
         self.notify(inert(f"{what} stopped: {why}", 300), severity="error", markup=False)
 
     # ----- reproduce mode -----------------------------------------------------------------------
@@ -434,7 +434,7 @@ class PlugintopApp(Navigation):
         if not self.view.reproducing:
             return
         if message.error:
-            self.query_one("#spans").border_subtitle = plain(message.error, 100)
+            border(self.query_one("#spans"), subtitle=plain(message.error, 100))
         fresh = [f for f in message.spans if f.trace_id not in self.seen]
         if fresh and self.result is not None:
             first = not self.seen

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.content import Content
+from textual.widget import Widget
 
 from plugintop.analysis.wording import duration
 from plugintop.textsafe import inert
@@ -39,3 +40,14 @@ def hhmm(t: float, utc: bool = True) -> str:
 
 def hhmmss(t: float, utc: bool = True) -> str:
     return datetime.fromtimestamp(t, tz=UTC if utc else None).strftime("%H:%M:%S")
+
+
+def border(widget: Widget, *, title: Content | str | None = None, subtitle: Content | str | None = None) -> None:
+    """Sets a widget's border title and/or subtitle (None: leave it) only when it changes: Textual repaints
+    the whole widget at every set, changed or not (a landing triage repainted every pane for its titles)."""
+    for name, value in (("border_title", title), ("border_subtitle", subtitle)):
+        if value is None:
+            continue
+        shown = getattr(widget, name) or ""
+        if shown != (value.markup if isinstance(value, Content) else value):
+            setattr(widget, name, value)

@@ -38,21 +38,28 @@ class Cost(Vertical):
 
     def show(self, r: TriageResult) -> None:
         self._business(r)
-        table: DataTable[Text] = self.query_one("#models", DataTable)
-        table.clear()
+        table = self.query_one("#models", Table)
         note = self.query_one("#costnote", Static)
         c = r.cost
         if c is None:
+            table.fill([])
             note.update(Text("no cost data yet", style="dim"))
             return
-        for m in c.by_model:
-            table.add_row(
-                safe(m.model, 24),
-                Text(f"{m.usd_per_min:.4f}"),
-                Text(_x(m.usd_per_min, m.baseline_usd_per_min)),
-                Text(f"{m.tokens_per_min / 1000:.1f}k"),
-                Text(_x(m.tokens_per_min, m.baseline_tokens_per_min)),
-            )
+        table.fill(
+            [
+                (
+                    None,
+                    [
+                        safe(m.model, 24),
+                        Text(f"{m.usd_per_min:.4f}"),
+                        Text(_x(m.usd_per_min, m.baseline_usd_per_min)),
+                        Text(f"{m.tokens_per_min / 1000:.1f}k"),
+                        Text(_x(m.tokens_per_min, m.baseline_tokens_per_min)),
+                    ],
+                )
+                for m in c.by_model
+            ]
+        )
         t = Text()
         if c.usd_per_call is not None:
             t.append(f"per call ${c.usd_per_call:.5f} {_x(c.usd_per_call, c.baseline_usd_per_call)}\n")
@@ -61,20 +68,27 @@ class Cost(Vertical):
         note.update(t)
 
     def _business(self, r: TriageResult) -> None:
-        table: DataTable[Text] = self.query_one("#business", DataTable)
-        table.clear()
+        table = self.query_one("#business", Table)
         head = self.query_one("#businesshead", Static)
         if not r.business:
+            table.fill([])
             head.update(Text("Business: no metric of the plugin's own for this tenant", style="dim"))
             return
         head.update(Text("Business: the plugin's own metrics (tenant; rest of the fleet)", style="bold"))
         moved = any(f.kind == "business" for f in r.findings)
+        rows: list[tuple[str | None, list[Text]]] = []
         for m in r.business:
             change = wording.signed_change(m.window, m.baseline)
-            table.add_row(
-                safe(m.name, 40),
-                Text(wording.number(m.window) + m.unit),
-                Text(wording.number(m.baseline) + m.unit),
-                Text(change, style="bold" if moved and change != "-" else ""),
-                Text(wording.signed_change(m.fleet_window, m.fleet_baseline)),
+            rows.append(
+                (
+                    None,
+                    [
+                        safe(m.name, 40),
+                        Text(wording.number(m.window) + m.unit),
+                        Text(wording.number(m.baseline) + m.unit),
+                        Text(change, style="bold" if moved and change != "-" else ""),
+                        Text(wording.signed_change(m.fleet_window, m.fleet_baseline)),
+                    ],
+                )
             )
+        table.fill(rows)

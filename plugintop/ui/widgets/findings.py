@@ -70,28 +70,31 @@ class FindingsView(Vertical):
         self.empty = EMPTY["running"]
 
     def show(self, r: TriageResult, utc: bool = False) -> None:
-        table: DataTable[Text] = self.query_one("#findingtable", DataTable)
+        table = self.query_one("#findingtable", Table)
         self.utc = utc
-        cursor = table.cursor_row
-        table.clear()
         self.findings = list(r.findings)
         state = r.verdict.state if r.verdict else "running"
         self.empty = EMPTY.get(state, "")
         if r.verdict is not None and state in ("unknown", "no_data"):
             self.empty += f": {r.verdict.summary}"
         self.title = f"Findings ({len(self.findings)}) · verdict {state.replace('_', ' ')}"
+        rows: list[tuple[str | None, list[Text]]] = []
         for i, f in enumerate(self.findings):
             scope = f.scope + (f" {f.version}" if f.version else "")
-            table.add_row(
-                Text(str(i + 1)),
-                Text(f.kind.upper(), style="bold" if i == 0 else ""),
-                safe(f.tool, 24),
-                Text(f"{hhmm(f.start, utc)}–{hhmm(f.end, utc)}"),
-                Text(wording.times(f.severity)),
-                safe(f"{f.cause} ({scope})", 30),
+            rows.append(
+                (
+                    None,
+                    [
+                        Text(str(i + 1)),
+                        Text(f.kind.upper(), style="bold" if i == 0 else ""),
+                        safe(f.tool, 24),
+                        Text(f"{hhmm(f.start, utc)}–{hhmm(f.end, utc)}"),
+                        Text(wording.times(f.severity)),
+                        safe(f"{f.cause} ({scope})", 30),
+                    ],
+                )
             )
-        if self.findings:
-            table.move_cursor(row=min(max(cursor, 0), len(self.findings) - 1))  # a new phase keeps the choice
+        table.fill(rows)  # a new phase keeps the choice (the cursor's row)
         self._evidence(table.cursor_row)
 
     def _attributes(self, f: Finding | None) -> None:

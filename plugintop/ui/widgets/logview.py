@@ -25,6 +25,7 @@ from textual.strip import Strip
 
 from plugintop.models.loki import Gap, LogEntry
 from plugintop.textsafe import inert
+from plugintop.ui.format import border
 from plugintop.ui.keys import LOGS, bindings
 from plugintop.ui.widgets.lines import CHOOSE, LineList
 from plugintop.ui.widgets.loglines import (
@@ -276,7 +277,7 @@ class LogView(LineList):
             parts.append(f"{self.count:,}/{len(self.rows):,} match")
         if self.dropped:
             parts.append(f"{self.dropped:,} dropped")
-        self.border_title = Content(inert(" · ".join(parts), 300))  # plain text: never markup
+        border(self, title=Content(inert(" · ".join(parts), 300)))  # plain text: never markup
 
     def _absolute(self, i: int) -> int | None:
         if self.shown is not None:

@@ -48,7 +48,7 @@ class Percentiles(Vertical):
 
     def show(self, r: TriageResult, selected: str | None, utc: bool = False) -> None:
         self.last = (r, selected, utc)
-        table: DataTable[Text] = self.query_one("#tools", DataTable)
+        table = self.query_one("#tools", Table)
         rows = [
             (
                 t.tool,
@@ -70,20 +70,21 @@ class Percentiles(Vertical):
             widths["tool"], max(TOOL_MIN, room - sum(w + 2 for c, w in widths.items() if c != "tool") - 2)
         )
         columns = tuple(fitted(widths, room, PRIORITY))
+        changed = columns != self.columns
         cursor = table.cursor_row
-        table.clear(columns=columns != self.columns)
-        if columns != self.columns:
+        if changed:
+            table.clear(columns=True)
             self.columns = columns
             for label in columns:
                 table.add_column(label, key=label)
-        for tool, cells in rows:
+        for _, cells in rows:
             name = cells["tool"]
             if name.cell_len > widths["tool"]:
                 name = name.copy()
                 name.truncate(widths["tool"], overflow="ellipsis")
                 cells["tool"] = name
-            table.add_row(*(cells[c] for c in columns), key=tool)
-        if rows:
+        table.fill([(tool, [cells[c] for c in columns]) for tool, cells in rows], columns_changed=changed)
+        if changed and rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
         self._chart(r, selected, utc)
 

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from plugintop.analysis.model import SpanSample, TriageResult
-from plugintop.ui.format import hhmmss, plain, safe, secs
+from plugintop.ui.format import border, hhmmss, plain, safe, secs
 from plugintop.ui.widgets.table import Table
 
 
@@ -33,26 +33,31 @@ class Spans(Vertical):
 
     def show(self, r: TriageResult, utc: bool = False, where: str = "") -> None:
         """The slow spans of `r`; `where`: the attribute they are held to, in the title."""
-        table: DataTable[Text] = self.query_one(DataTable)
+        table = self.query_one(Table)
         w = r.slow_window
-        self.border_title = plain(f"Slow spans {w.tool}" if w else "Slow spans") + (
-            plain(f" · {where}") if where else ""
+        border(
+            self, title=plain(f"Slow spans {w.tool}" if w else "Slow spans") + (plain(f" · {where}") if where else "")
         )
-        table.clear()
         self._samples = {}
+        rows: list[tuple[str | None, list[Text]]] = []
         for s in r.spans:
             key = f"{s.trace_id}:{s.span_id}"
             if key in self._samples:
                 continue
             self._samples[key] = s
-            table.add_row(
-                Text(secs(s.duration_s), style="bold"),
-                safe(s.trace_id[:12] + "…"),
-                Text(hhmmss(s.start, utc) if s.start else "-"),
-                safe(s.tool, 24),
-                safe(s.source),  # `exemplar` or `search`, whole
-                key=key,
+            rows.append(
+                (
+                    key,
+                    [
+                        Text(secs(s.duration_s), style="bold"),
+                        safe(s.trace_id[:12] + "…"),
+                        Text(hhmmss(s.start, utc) if s.start else "-"),
+                        safe(s.tool, 24),
+                        safe(s.source),  # `exemplar` or `search`, whole
+                    ],
+                )
             )
+        table.fill(rows)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -106,6 +106,8 @@ class TraceView(Vertical):
 
     def show(self, trace: TraceAnalysis | None, message: str = "") -> None:
         wf = self.query_one(Waterfall)
+        if trace is not None and trace is wf.trace:
+            return  # a later phase of the same triage: the waterfall keeps its selection
         wf.set_trace(trace)
         attrs = self.query_one("#attrs", Static)
         if trace is None:
