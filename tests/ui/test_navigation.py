@@ -157,3 +157,18 @@ async def test_y_says_what_it_copied() -> None:
         said = [n.message for n in app._notifications]
         assert app.clipboard == app.view.trace_id
         assert any(f"copied trace id {app.view.trace_id}" in m for m in said), said
+
+
+async def test_a_later_phase_keeps_the_waterfalls_selection() -> None:
+    async with started((160, 48)) as (app, pilot):
+        from plugintop.ui.widgets.waterfall import Waterfall
+
+        wf = app.query_one(Waterfall)
+        assert app.result is not None and app.result.trace is not None and wf.trace is app.result.trace
+        wf.focus()
+        await pilot.press("j", "j")
+        await pilot.pause()
+        assert wf.cursor == 2
+        app.show(app.result)  # what each phase of a triage does with its result
+        await pilot.pause()
+        assert wf.cursor == 2, "a phase of the same triage sent the waterfall's selection back to the top"
