@@ -4,7 +4,9 @@ backend-block bookkeeping the search and metrics answers report (`totalBlocks`, 
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -141,13 +143,20 @@ class Grid:
 
     def samples(self, values: list[float]) -> list[dict[str, Any]]:
         """Tempo's samples: a zero has no `value` key."""
-        out: list[dict[str, Any]] = []
-        for i, v in enumerate(values):
-            s: dict[str, Any] = {"timestampMs": str(round((self.t0 + i * self.step) * 1000))}
-            if v:
-                s["value"] = int(v) if float(v).is_integer() else v
-            out.append(s)
-        return out
+        stamps = self.stamps()
+        return [
+            {"timestampMs": ts, "value": int(v) if float(v).is_integer() else v} if v else {"timestampMs": ts}
+            for ts, v in zip(stamps, values, strict=False)
+        ]
+
+    def stamps(self) -> list[str]:
+        """Each sample's `timestampMs` (made once per grid: a compare() answer has hundreds of series)."""
+        return _stamps(self.t0, self.step, self.n)
+
+
+@functools.lru_cache(maxsize=8)
+def _stamps(t0: float, step: float, n: int) -> list[str]:
+    return [str(round((t0 + i * step) * 1000)) for i in range(n)]
 
 
 def blocks(world: World, start: float, end: float) -> tuple[int, int]:
@@ -264,8 +273,6 @@ class MetricsEngine:
     # ----- compare() -------------------------------------------------------------------------------
     def _compare(self, q: Query, m: Compare, grid: Grid) -> tuple[list[dict[str, Any]], int]:
         groups = ("baseline", "selection")
-        counts: dict[tuple[int, str, type, AttrValue], list[float]] = {}
-        """(group, label name, value type, value) -> spans per bucket (the type keeps 1, 1.0 and True apart)."""
         examples: list[dict[int, tuple[Call, DemoSpan, TraceView, float]]] = [{}, {}]
         sel = m.selection
         assert isinstance(sel, tuple)
@@ -275,34 +282,44 @@ class MetricsEngine:
         # Real Tempo 3.0.3 counts the attributes of the outer filter's conditions twice (both its fetch passes
         # return them): `name` and `resource.service.name` of `{resource.service.name=.. && name=..}`.
         twice = {label_of(a) for a in q.used}
+        buckets: dict[int, Counter[tuple[int, str, type, AttrValue]]] = {}
+        """Bucket -> (group, name, type, value) -> spans: counted per bucket first (Counter.update counts in C;
+        most values repeat within a bucket), then spread into the rows."""
         for c, sp, trace, t in self.matched(q, grid):
             seen += 1
             in_window = not (m.start_ns and m.end_ns) or m.start_ns <= t * 1e9 < m.end_ns
             g = 1 if in_window and pred(sp, trace) else 0
             i = grid.index(t)
-            for name, v in span_attributes(sp, trace):
-                k = (g, name, type(v), v)
-                row = counts.get(k)
-                if row is None:
-                    row = counts[k] = [0.0] * n
-                row[i] += 2 if name in twice else 1
+            keys = [(g, name, type(v), v) for name, v in span_attributes(sp, trace)]
+            if twice:
+                keys += [k for k in keys if k[1] in twice]
+            bucket = buckets.get(i)
+            if bucket is None:
+                bucket = buckets[i] = Counter()
+            bucket.update(keys)
             examples[g].setdefault(i, (c, sp, trace, t))
-        values: list[dict[str, list[tuple[AttrValue, list[float]]]]] = [{}, {}]
+        rows: dict[tuple[int, str, type, AttrValue], dict[int, float]] = {}
+        """Sparse: most values (a user, a session) are in few buckets of the hundreds."""
         totals: list[dict[str, list[float]]] = [{}, {}]
-        for (g, name, _, v), row in counts.items():
+        for i, bucket in buckets.items():
+            for k, spans_in in bucket.items():
+                rows.setdefault(k, {})[i] = spans_in
+                tot = totals[k[0]].get(k[1])
+                if tot is None:
+                    tot = totals[k[0]][k[1]] = [0.0] * n
+                tot[i] += spans_in
+        values: list[dict[str, list[tuple[AttrValue, dict[int, float]]]]] = [{}, {}]
+        for (g, name, _, v), row in rows.items():
             values[g].setdefault(name, []).append((v, row))
-            tot = totals[g].get(name)
-            if tot is None:
-                totals[g][name] = list(row)
-            else:
-                for j, x in enumerate(row):
-                    tot[j] += x
         out: list[dict[str, Any]] = []
         for g, group in enumerate(groups):
             for name in sorted(values[g]):
-                ranked = sorted(values[g][name], key=lambda vr: (-sum(vr[1]), _key(vr[0])))
-                for v, row in ranked[: m.top_n]:
-                    out.append(self._series(group, name, v, row, grid))
+                ranked = sorted(values[g][name], key=lambda vr: (-sum(vr[1].values()), _key(vr[0])))
+                for v, sparse in ranked[: m.top_n]:
+                    dense = [0.0] * n
+                    for i, x in sparse.items():
+                        dense[i] = x
+                    out.append(self._series(group, name, v, dense, grid))
         for g, group in enumerate(groups):
             names = sorted(totals[g])
             total_series = [self._series(f"{group}_total", name, None, totals[g][name], grid) for name in names]
