@@ -239,3 +239,42 @@ def test_go_duration() -> None:
     assert go_duration(125.5) == "2m5.5s"
     assert go_duration(0.0000015) == "1.5µs"
     assert go_duration(0) == "0s"
+
+
+def test_an_instant_query_is_one_bucket_of_its_range_never_aligned() -> None:
+    from plugintop.demo.tempo_metrics import Grid
+
+    start = 1_796_000_123.0  # not on any step
+    g = Grid.of(start, start + 3600, 3600)
+    assert g.n == 1 and g.index(start + 1) == 0 and g.index(start + 3600) == 0
+    assert g.index(start) == -1 and g.index(start - 1800) == -1  # a range query would reach back to the step
+    aligned = Grid.of(start, start + 3600, 600)
+    assert aligned.t0 <= start and aligned.index(start - 1) >= 0
+
+
+def test_the_explanations_compare_is_an_instant_query() -> None:
+    import asyncio
+
+    from plugintop.config.context import context_from
+    from plugintop.demo.scenario import load_scenario
+    from plugintop.demo.stack import DemoStack
+    from plugintop.querylog import QueryLog
+    from plugintop.timerange import TimeRange
+    from plugintop.triage import Triage, TriageRequest
+    from plugintop.triage.connections import open_backends
+
+    now = 1_796_000_000.0
+    log = QueryLog()
+    with DemoStack(load_scenario(None), now=now, clock=lambda: now) as st:
+        ctx = context_from({k: {"url": u} for k, u in st.urls.items()})
+
+        async def go() -> None:
+            async with await open_backends(ctx, log=log) as b:
+                req = TriageRequest(plugin="recommender", tenant="acme", range=TimeRange(now - 3600, now))
+                await Triage(b, ctx, req, clock=lambda: now).run()
+
+        asyncio.run(go())
+    compares = [dict(r.query) for r in log if r.path.endswith("/api/metrics/query_range") and "compare(" in r.target]
+    assert compares
+    for p in compares:  # Tempo aligns a range query's start back to its step (and one more): an instant one, never
+        assert int(p["end"]) - int(p["start"]) == int(p["step"].removesuffix("s")), p

@@ -122,7 +122,8 @@ def span_attributes(sp: DemoSpan, trace: TraceView) -> list[tuple[str, AttrValue
 class Grid:
     """The aligned time buckets of a query_range, as Tempo 3 labels them: the sample at `t0 + i*step` counts
     the spans that started in (t0 + (i-1)*step, t0 + i*step], `t0` being the start rounded down to the step
-    and the last sample the end rounded up (so the first one covers the step before the start)."""
+    and the last sample the end rounded up (so the first one covers the step before the start). An instant
+    query (end - start = step) is not aligned: one sample, at the end, of (start, end]."""
 
     start: float
     end: float
@@ -132,6 +133,8 @@ class Grid:
 
     @classmethod
     def of(cls, start: float, end: float, step: float) -> Grid:
+        if abs(end - start - step) < 1e-6:  # an instant query: one bucket, (start, end], never aligned
+            return cls(start, end, step, end, 1)
         t0 = math.floor(start / step) * step
         n = int(round((math.ceil(end / step) * step - t0) / step)) + 1
         return cls(start, end, step, t0, n)

@@ -35,8 +35,6 @@ from plugintop.triage.fleet import FleetPhase
 from plugintop.triage.request import rate_window
 
 MAX_FULL = 1
-COMPARE_SAMPLES = 10
-"""About how many samples a `compare()` series has (its step: the range over this, whole minutes)."""
 """Findings explained with their own fetches (the first, most severe); the rest from the first wave's data."""
 SERIES_POINTS = 120
 SLICES = 4
@@ -170,11 +168,12 @@ class Explainer:
         if sel and sel_range[1] == base_range[1]:
             lo = max(base_range[0], base_range[1] - MAX_METRICS_RANGE_S)
             q = tq.compare(self.s, self.plugin, self.tenant, f.tool, sel, COMPARE_TOP)
-            # only the sums over the range count, so few samples per series; and a start on the step, as Tempo
-            # moves the start back to one (a step as long as the range counted up to twice its spans)
-            step = max(60.0, 60.0 * math.floor((base_range[1] - lo) / COMPARE_SAMPLES / 60.0))
-            lo = math.ceil(lo / step) * step
-            res = await self.a.ask("tempo", q, TempoMetrics(tempo).query_range(q, lo, base_range[1], step), quiet=True)
+            # only the sums over the range count: one step as long as the range, an instant query, which Tempo
+            # does not align (a range query's start moves back to a multiple of its step, and one step more)
+            hi = int(base_range[1])
+            step = max(60, hi - int(lo))
+            lo = hi - step
+            res = await self.a.ask("tempo", q, TempoMetrics(tempo).query_range(q, lo, hi, step), quiet=True)
             if res is not None and res.series:
                 got = from_compare(res, ignore)
                 if got is not None:
