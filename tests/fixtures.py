@@ -1,27 +1,20 @@
-"""Access to the recorded responses in ../shared/fixtures (the ground truth the clients must parse)."""
+"""Access to the recorded responses in tests/recorded (the ground truth the clients must parse: the API's
+documented bodies, and in `real/` answers recorded from real servers, each with its README)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.servers import Answer, Backend
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PLUGINTOP_SHARED", ROOT.parent / "shared"))
-FIXTURES = SHARED / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "recorded"
 REAL = FIXTURES / "real"
 
 
 def need_fixtures() -> None:
-    if not FIXTURES.is_dir():
-        if os.environ.get("CI"):
-            raise AssertionError(f"recorded fixtures missing at {FIXTURES}")
-        pytest.skip(f"recorded fixtures not found at {FIXTURES} (set PLUGINTOP_SHARED)")
+    assert FIXTURES.is_dir(), f"recorded fixtures missing at {FIXTURES}"
 
 
 def doc(name: str) -> Any:

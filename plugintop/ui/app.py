@@ -23,14 +23,13 @@ from plugintop.analysis.model import TraceAnalysis, TriageResult
 from plugintop.analysis.wording import progress
 from plugintop.errors import BackendError
 from plugintop.ids import TraceId
-from plugintop.redact import redact
 from plugintop.textsafe import inert
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_spans
 from plugintop.triage.connections import Backends, open_backends
 from plugintop.triage.follow import LogFollower
 from plugintop.triage.health import pillar_health
-from plugintop.ui.format import border, hhmm, plain
+from plugintop.ui.format import border, failure, hhmm, plain
 from plugintop.ui.keys import SCREEN, bindings
 from plugintop.ui.linedetail import LineDetail
 from plugintop.ui.navigation import DETAIL, Navigation
@@ -69,16 +68,6 @@ WORKERS = {
     "health": ("the telemetry check", None),
 }
 """Each worker group: what it is called when it fails, and the pane whose title says so."""
-
-
-def failure(e: BaseException | None) -> str:
-    """What stopped a worker, on one line: a backend's own message, or the unexpected exception's type
-    and first line (redacted; made inert where it is shown)."""
-    if isinstance(e, BackendError):
-        return redact(f"{e.backend}: {e.message}")
-    text = str(e).strip().splitlines()[0] if e is not None and str(e).strip() else ""
-    name = type(e).__name__ if e is not None else "error"
-    return redact(f"internal: {name}" + (f": {text}" if text else ""))
 
 
 class PlugintopApp(Navigation):

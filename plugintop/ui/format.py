@@ -11,6 +11,8 @@ from textual.content import Content
 from textual.widget import Widget
 
 from plugintop.analysis.wording import duration
+from plugintop.errors import BackendError
+from plugintop.redact import redact
 from plugintop.textsafe import inert
 
 
@@ -51,3 +53,13 @@ def border(widget: Widget, *, title: Content | str | None = None, subtitle: Cont
         shown = getattr(widget, name) or ""
         if shown != (value.markup if isinstance(value, Content) else value):
             setattr(widget, name, value)
+
+
+def failure(e: BaseException | None) -> str:
+    """What stopped a worker, on one line: a backend's own message, or the unexpected exception's type
+    and first line (redacted; made inert where it is shown)."""
+    if isinstance(e, BackendError):
+        return redact(f"{e.backend}: {e.message}")
+    text = str(e).strip().splitlines()[0] if e is not None and str(e).strip() else ""
+    name = type(e).__name__ if e is not None else "error"
+    return redact(f"internal: {name}" + (f": {text}" if text else ""))
