@@ -26,6 +26,8 @@ class PastLoki(Backend):
     """Loki's `query_range` over fixed lines: start inclusive, end exclusive, limit, both directions."""
 
     def answer(self, req: Request) -> Answer:
+        if req.path == "/loki/api/v1/label/tenant_id/values":
+            return Answer(200, {"status": "success", "data": ["acme", "globex"]})
         if req.path != "/loki/api/v1/query_range":
             return Answer(404, "404 page not found\n", "text/plain")
         p = dict(req.params)
@@ -91,6 +93,13 @@ def test_an_empty_range_exits_1_and_a_bad_limit_2(loki: str) -> None:
     assert empty.returncode == 1 and empty.stdout == ""
     bad = plugintop(loki, "logs", "--limit", "0")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--limit" in bad.stderr
+
+
+def test_a_tenant_with_no_lines_is_named_with_the_tenants_that_have_some(loki: str) -> None:
+    empty = plugintop(loki, "logs", "--from", rfc3339_ns(T0 - 10 * S), "--to", rfc3339_ns(T0 - 5 * S))
+    assert empty.returncode == 1 and empty.stdout == ""
+    assert empty.stderr.count("\n") == 1, empty.stderr
+    assert "no lines of tenant 't'" in empty.stderr and "tenants with lines: acme, globex" in empty.stderr
 
 
 def test_tail_help_says_what_the_settle_window_is() -> None:

@@ -105,3 +105,14 @@ def test_plain_http_backends_do_not_load_the_ca_bundle(monkeypatch: pytest.Monke
     monkeypatch.setenv("HTTP_PROXY", "https://proxy.example:3128")
     assert ssl_context(TLS(), "http://prom:9090") is full
     assert ssl_context(TLS(insecure=True), "http://prom:9090") is False
+
+
+def test_a_name_that_does_not_resolve_says_so() -> None:
+    import socket
+
+    from plugintop.clients._http import _transport_error
+
+    e = httpx.ConnectError("[Errno -2] Name or service not known")
+    e.__cause__ = socket.gaierror(-2, "Name or service not known")  # as httpcore raises it
+    msg = _transport_error("prometheus", e, "http://prometheus.example:9090").message
+    assert "host name not found (Name or service not known)" in msg and "unknown error" not in msg

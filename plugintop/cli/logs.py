@@ -8,6 +8,7 @@ import asyncio
 import sys
 
 from plugintop.cli.common import add_backends, add_target, demo_stack, load, settled
+from plugintop.cli.common import err as say
 from plugintop.cli.lines import lines
 from plugintop.cli.tail import add_log_options, output_format, pattern_of
 
@@ -35,7 +36,7 @@ def run(ns: argparse.Namespace) -> int:
     from plugintop.errors import ConfigError, UsageError
     from plugintop.timerange import resolve_range_ns
     from plugintop.triage.connections import open_backends
-    from plugintop.triage.follow import tenant_range
+    from plugintop.triage.follow import tenant_range, unknown_tenant
 
     pattern = pattern_of(ns)
     start_ns, end_ns = resolve_range_ns(ns.since, ns.start, ns.end)
@@ -70,6 +71,12 @@ def run(ns: argparse.Namespace) -> int:
                     printed += len(entries)
                     if limit is not None and printed >= limit:
                         break
+                if not printed and (
+                    why := await unknown_tenant(
+                        backends.loki, loaded.context.telemetry, ns.plugin, ns.tenant, start_ns / 1e9, end_ns / 1e9
+                    )
+                ):
+                    say(why)
             sys.stdout.flush()
             return 0 if printed else 1
 

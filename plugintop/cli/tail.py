@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from plugintop.cli.common import add_backends, add_target, demo_stack, load, settled
+from plugintop.cli.common import err as say
 from plugintop.cli.lines import FORMATS, lines, rfc3339_ns
 from plugintop.textsafe import inert
 from plugintop.timerange import Clock, system_clock
@@ -97,6 +98,7 @@ def run(ns: argparse.Namespace) -> int:
     from plugintop.queries.logql import LogQL
     from plugintop.timerange import parse_duration, parse_time_ns, to_ns
     from plugintop.triage.connections import open_backends
+    from plugintop.triage.follow import unknown_tenant
 
     pattern = pattern_of(ns)
     now = system_clock()
@@ -115,6 +117,11 @@ def run(ns: argparse.Namespace) -> int:
             async with await open_backends(ctx, only=("loki",)) as backends:
                 if backends.loki is None:
                     raise ConfigError(f"loki: {backends.setup_errors['loki'].message}")
+                now = system_clock()
+                if why := await unknown_tenant(
+                    backends.loki, ctx.telemetry, ns.plugin, ns.tenant, min(start_ns / 1e9, now - 3600), now
+                ):
+                    say(f"{why} (following anyway)")
                 return await run_tail(
                     backends.loki,
                     query,

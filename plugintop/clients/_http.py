@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -206,6 +207,8 @@ def _os_reason(e: BaseException) -> str | None:
     cur: BaseException | None = e
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
+        if isinstance(cur, socket.gaierror):  # its errno is getaddrinfo's (-2), not one os.strerror knows
+            return f"host name not found ({cur.strerror or 'name lookup failed'})"
         if isinstance(cur, OSError) and cur.errno:
             return os.strerror(cur.errno).lower()
         if isinstance(cur, OSError) and cur.strerror:

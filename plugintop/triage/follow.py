@@ -385,3 +385,18 @@ async def tenant_range(
             at = (page.entries[-1].ts_ns if page.entries else start_ns) / 1e9
             gaps.append(Gap(at, at, SKIPPED))
         yield Batch(page.entries, gaps)
+
+
+async def unknown_tenant(loki: LokiClient, schema: Schema, plugin: str, tenant: str, start: float, end: float) -> str:
+    """ "" when `tenant` has lines of `plugin` in [start, end] (or Loki cannot say), else one line saying it
+    has none and naming the tenants that do: a typo in a tenant is otherwise an empty output."""
+    try:
+        known = await loki.label_values(
+            schema.log_tenant_label, start, end, query=LogQL(schema).plugin_selector(plugin)
+        )
+    except BackendError:
+        return ""
+    if tenant in known:
+        return ""
+    close = ", ".join(sorted(known)[:12]) if known else f"none: no lines of plugin {plugin!r} at all"
+    return f"no lines of tenant {tenant!r} for plugin {plugin!r} in that range; tenants with lines: {close}"
