@@ -56,6 +56,7 @@ def test_each_command_turns_the_collector_back_on_before_its_work(
 ) -> None:
     """Every command (the screen's too) does its work in `asyncio.run`, after its imports."""
     monkeypatch.setattr(asyncio, "run", _record(collector_off))
+    monkeypatch.setattr("plugintop.cli.app.need_terminal", lambda: None)  # pytest's stdout is no terminal
     cli.main(argv)
     assert collector_off == [True] and gc.get_freeze_count() > 0
 
@@ -83,3 +84,18 @@ def test_httpx_comes_without_its_command_line_client() -> None:
         [sys.executable, "-c", "import plugintop, httpx; httpx.main()"], capture_output=True, text=True
     )
     assert shown.returncode == 1 and "httpx" in shown.stdout
+
+
+def test_the_screen_on_a_pipe_is_one_line_and_exit_2_not_escape_codes() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "plugintop", "--demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "needs a terminal" in done.stderr and "plugintop report" in done.stderr

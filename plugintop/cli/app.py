@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,8 @@ def replay(ns: argparse.Namespace) -> int:
     from plugintop.handoff.bundle import load as load_bundle
     from plugintop.ui.app import PlugintopApp
 
-    session = replay_session(load_bundle(Path(ns.replay)))
+    session = replay_session(load_bundle(Path(ns.replay)))  # a damaged bundle says so first
+    need_terminal()
 
     async def work() -> int:
         app = PlugintopApp(session)
@@ -51,9 +53,25 @@ def replay(ns: argparse.Namespace) -> int:
     return asyncio.run(work())
 
 
+def need_terminal() -> None:
+    """The screen draws on a terminal: on a pipe or a file it would write escape codes until killed.
+
+    Raises:
+        UsageError: stdin or stdout is not a terminal (one line naming the command for a pipe).
+    """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        from plugintop.errors import UsageError
+
+        raise UsageError(
+            "the screen needs a terminal (stdin and stdout); for a pipe or a file: plugintop report ... "
+            "--format text|markdown|json"
+        )
+
+
 def run(ns: argparse.Namespace) -> int:
     if getattr(ns, "replay", None):
         return replay(ns)
+    need_terminal()
     started = start_demo(ns)  # the demo boots on other cores while the screen's modules load
     from plugintop.timerange import parse_duration, resolve_range
     from plugintop.triage.connections import preflight
