@@ -149,6 +149,29 @@ def time_to_triage(urls: dict[str, str], tmp: Path) -> None:
     out("floor_s", fl, "s")
     out("requests", floors[0][1], "n")
     out("bytes_fetched", floors[0][2], "B")
+    shares = [asyncio.run(explanation_share(urls)) for _ in range(TRIAGE_RUNS)]
+    out("explain_added_ratio", statistics.median(shares), "x")
+
+
+async def explanation_share(urls: dict[str, str]) -> float:
+    """What the explanation (the phase after the verdict) adds to the triage that gave the verdict:
+    (done - verdict) / verdict, in-process, over the same range as `time_to_triage`."""
+    from plugintop.config.context import context_from
+    from plugintop.timerange import TimeRange
+    from plugintop.triage import Triage, TriageRequest
+    from plugintop.triage.connections import open_backends
+
+    ctx = context_from({k: {"url": u} for k, u in urls.items()})
+    now = time.time()
+    req = TriageRequest(plugin="recommender", tenant="acme", range=TimeRange(now - 3600, now), p99_target_s=2.0)
+    async with await open_backends(ctx) as b:
+        t0, verdict = time.perf_counter(), None
+        async for r in Triage(b, ctx, req).stream():
+            if r.verdict is not None and verdict is None:
+                verdict = time.perf_counter() - t0
+        done = time.perf_counter() - t0
+    assert verdict is not None
+    return (done - verdict) / verdict
 
 
 # ----- first paint, help ------------------------------------------------------------------------------
