@@ -172,3 +172,22 @@ async def test_a_later_phase_keeps_the_waterfalls_selection() -> None:
         app.show(app.result)  # what each phase of a triage does with its result
         await pilot.pause()
         assert wf.cursor == 2, "a phase of the same triage sent the waterfall's selection back to the top"
+
+
+async def test_the_slow_spans_table_drops_columns_whole_at_every_width() -> None:
+    async with started((160, 48)) as (app, pilot):
+        table: DataTable[object] = app.query_one("#spantable", DataTable)
+        for width in (80, 100, 120, 130, 140, 160, 200):
+            await pilot.resize_terminal(width, 40)
+            await pilot.press("2")  # the spans pane shown (the narrow layout shows one pane)
+            await pilot.pause()
+            await pilot.pause()
+            pane = app.query_one("#spans")
+            room = pane.content_region.width
+            used = sum(c.get_render_width(table) for c in table.columns.values())
+            labels = [str(c.label) for c in table.columns.values()]
+            assert used <= room, f"{width} columns: the table needs {used} cells of {room} ({labels})"
+            assert "duration" in labels and "trace" in labels
+            for row in range(table.row_count):
+                for col, cell in zip(table.columns.values(), table.get_row_at(row), strict=True):
+                    assert len(str(cell)) <= col.content_width, f"{width} columns: {cell} cut in {col.label}"

@@ -1,4 +1,5 @@
-"""SVG snapshots of the screen on the demo stack (frozen clock) at 80×24 and 160×48."""
+"""SVG snapshots of the screen on the demo stack (frozen clock) at 80×24 and 160×48, and the overview at 100,
+120, 130 and 200 columns."""
 
 from __future__ import annotations
 
@@ -79,3 +80,10 @@ def test_flame_search_narrow(snap_compare: Any, app: PlugintopApp) -> None:
 
 def test_flame_search_wide(snap_compare: Any, app: PlugintopApp) -> None:
     assert snap_compare(app, terminal_size=(160, 48), run_before=pressing(*FLAME_SEARCH))
+
+
+@pytest.mark.parametrize("width", [100, 120, 130, 200])
+def test_overview_at_every_width(snap_compare: Any, app: PlugintopApp, width: int) -> None:
+    """Between the narrow and the wide layout and past it: columns drop whole, no number is cut (80 and
+    160 columns are above)."""
+    assert snap_compare(app, terminal_size=(width, 40), run_before=pressing())

@@ -10,7 +10,11 @@ from textual.widgets import DataTable
 
 from plugintop.analysis.model import SpanSample, TriageResult
 from plugintop.ui.format import border, hhmmss, plain, safe, secs
-from plugintop.ui.widgets.table import Table
+from plugintop.ui.widgets.table import Table, fitted
+
+COLUMNS = ("duration", "trace", "at", "tool", "from")
+PRIORITY = ["duration", "trace", "at", "from", "tool"]
+"""Which columns stay as the pane narrows (a column is dropped whole, never cut mid-value)."""
 
 
 class Spans(Vertical):
@@ -26,10 +30,16 @@ class Spans(Vertical):
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
-        for label in ("duration", "trace", "at", "tool", "from"):
+        for label in COLUMNS:
             table.add_column(label, key=label)
+        self.columns: tuple[str, ...] = COLUMNS
         self.border_title = "Slow spans"
         self._samples: dict[str, SpanSample] = {}
+        self.last: tuple[TriageResult, bool, str] | None = None
+
+    def on_resize(self) -> None:
+        if self.last is not None:
+            self.show(*self.last)
 
     def show(self, r: TriageResult, utc: bool = False, where: str = "") -> None:
         """The slow spans of `r`; `where`: the attribute they are held to, in the title."""
@@ -38,26 +48,35 @@ class Spans(Vertical):
         border(
             self, title=plain(f"Slow spans {w.tool}" if w else "Slow spans") + (plain(f" · {where}") if where else "")
         )
+        self.last = (r, utc, where)
         self._samples = {}
-        rows: list[tuple[str | None, list[Text]]] = []
+        cells: list[tuple[str, dict[str, Text]]] = []
         for s in r.spans:
             key = f"{s.trace_id}:{s.span_id}"
             if key in self._samples:
                 continue
             self._samples[key] = s
-            rows.append(
+            cells.append(
                 (
                     key,
-                    [
-                        Text(secs(s.duration_s), style="bold"),
-                        safe(s.trace_id[:12] + "…"),
-                        Text(hhmmss(s.start, utc) if s.start else "-"),
-                        safe(s.tool, 24),
-                        safe(s.source),  # `exemplar` or `search`, whole
-                    ],
+                    {
+                        "duration": Text(secs(s.duration_s), style="bold"),
+                        "trace": safe(s.trace_id[:12] + "…"),
+                        "at": Text(hhmmss(s.start, utc) if s.start else "-"),
+                        "tool": safe(s.tool, 24),
+                        "from": safe(s.source),  # `exemplar` or `search`, whole
+                    },
                 )
             )
-        table.fill(rows)
+        widths = {c: max([len(c), *(row[c].cell_len for _, row in cells)]) for c in COLUMNS}
+        columns = tuple(fitted(widths, (self.size.width or 80) - 4, PRIORITY))  # borders and the scrollbar
+        changed = columns != self.columns
+        if changed:
+            table.clear(columns=True)
+            self.columns = columns
+            for label in columns:
+                table.add_column(label, key=label)
+        table.fill([(key, [row[c] for c in columns]) for key, row in cells], columns_changed=changed)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
