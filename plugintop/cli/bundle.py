@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from plugintop.cli.common import add_backends, add_target, demo_stack, load, settled
+from plugintop.cli.common import add_backends, add_target, demo_stack, load, settled, triage_request
 
 DESCRIPTION = (
     "Save an incident as one file: every request the triage and the screen's first page make, each answer,\n"
@@ -40,21 +40,15 @@ def run(ns: argparse.Namespace) -> int:
     from plugintop.handoff.replay import save as recorded
     from plugintop.report import exit_code
     from plugintop.timerange import parse_duration, resolve_range
-    from plugintop.triage import TriageRequest
 
     rng = resolve_range(ns.since, ns.start, ns.end)
+    parse_duration(ns.deadline)  # a bad one is a usage error before any work
     out = Path(ns.output)
 
     async def work() -> tuple[int, int, int]:
         async with demo_stack(ns):
             loaded = load(ns, "bundle save")
-            req = TriageRequest(
-                plugin=ns.plugin,
-                tenant=ns.tenant,
-                range=rng,
-                p99_target_s=parse_duration(ns.p99_target) if ns.p99_target else None,
-                deadline_s=parse_duration(ns.deadline),
-            )
+            req = triage_request(ns, rng)
             bundle, result = await recorded(loaded.context, req, time.time())
             return save(out, bundle), bundle.manifest.requests, exit_code(result)
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from plugintop.config.settings import Loaded
     from plugintop.demo.processes import DemoProcesses
+    from plugintop.timerange import TimeRange
+    from plugintop.triage import TriageRequest
 
 
 def add_target(p: argparse.ArgumentParser, since: str = "1h") -> None:
@@ -25,6 +27,21 @@ def add_target(p: argparse.ArgumentParser, since: str = "1h") -> None:
     g.add_argument("--from", dest="start", metavar="T", help="range start: RFC3339, now-2h, epoch seconds")
     g.add_argument("--to", dest="end", metavar="T", help="range end (default now)")
     g.add_argument("--p99-target", metavar="DUR", help="p99 latency target (default: the context's slo)")
+
+
+def triage_request(ns: argparse.Namespace, rng: TimeRange) -> TriageRequest:
+    """What `report` and `bundle save` ask of the triage: the target's flags (after `demo_stack` filled them
+    in), `rng`, the p99 target and the deadline."""
+    from plugintop.timerange import parse_duration
+    from plugintop.triage import TriageRequest
+
+    return TriageRequest(
+        plugin=ns.plugin,
+        tenant=ns.tenant,
+        range=rng,
+        p99_target_s=parse_duration(ns.p99_target) if ns.p99_target else None,
+        deadline_s=parse_duration(ns.deadline),
+    )
 
 
 def add_backends(p: argparse.ArgumentParser) -> None:

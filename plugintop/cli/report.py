@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from plugintop.cli.common import add_backends, add_target, demo_stack, load, settled
+from plugintop.cli.common import add_backends, add_target, demo_stack, load, settled, triage_request
 
 DESCRIPTION = "Print the triage (percentiles, findings, spans, trace, profile, cost, SLO, verdict)."
 EPILOG = "exit status: 0 report made, 1 no data for that plugin/tenant, 2 usage, 3 every backend failed"
@@ -73,7 +73,7 @@ def run(ns: argparse.Namespace) -> int:
     from plugintop.querylog import as_json
     from plugintop.report import exit_code, render
     from plugintop.timerange import parse_duration, resolve_range
-    from plugintop.triage import Triage, TriageRequest
+    from plugintop.triage import Triage
     from plugintop.triage.connections import open_backends
 
     fmt = ns.format or ("text" if sys.stdout.isatty() else "json")
@@ -81,18 +81,12 @@ def run(ns: argparse.Namespace) -> int:
     if ns.replay:
         return replay(ns, fmt, width)
     rng = resolve_range(ns.since, ns.start, ns.end)
-    deadline = parse_duration(ns.deadline)
+    parse_duration(ns.deadline)  # a bad one is a usage error before any work
 
     async def work() -> tuple[str, int]:
         async with demo_stack(ns):
             loaded = load(ns, "report")
-            req = TriageRequest(
-                plugin=ns.plugin,
-                tenant=ns.tenant,
-                range=rng,
-                p99_target_s=parse_duration(ns.p99_target) if ns.p99_target else None,
-                deadline_s=deadline,
-            )
+            req = triage_request(ns, rng)
             async with await open_backends(loaded.context) as backends:
                 triage = Triage(backends, loaded.context, req)
                 watch = asyncio.create_task(_progress(triage.waiting))

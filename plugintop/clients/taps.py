@@ -18,7 +18,7 @@ REPLAY_MISS = "x-plugintop-replay"
 _DROP = {"content-encoding", "content-length", "transfer-encoding"}
 
 
-def _parts(request: httpx.Request, base_path: str, backend: str) -> tuple[str, list[tuple[str, str]], str]:
+def _parts(request: httpx.Request, base_path: str) -> tuple[str, list[tuple[str, str]], str]:
     path = unquote(request.url.path)
     if base_path and path.startswith(base_path):
         path = path[len(base_path) :] or "/"
@@ -34,42 +34,24 @@ class LoggingTransport(httpx.AsyncBaseTransport):
         self.inner, self.backend, self.base_path, self.log = inner, backend, base_path.rstrip("/"), log
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        path, query, body = _parts(request, self.base_path, self.backend)
+        path, query, body = _parts(request, self.base_path)
         started, t0 = time.time(), time.perf_counter()
+
+        def row(**outcome: object) -> Exchange:
+            elapsed = time.perf_counter() - t0
+            return exchange(
+                self.backend, request.method, path, query, body, started=started, elapsed_s=elapsed, **outcome
+            )
+
         try:
             resp = await self.inner.handle_async_request(request)
             raw = httpx.Response(resp.status_code, headers=resp.headers, stream=resp.stream, request=request)
             content = await raw.aread()  # decoded (gzip) once, here
         except Exception as e:
-            self.log.add(
-                exchange(
-                    self.backend,
-                    request.method,
-                    path,
-                    query,
-                    body,
-                    error=type(e).__name__,
-                    started=started,
-                    elapsed_s=time.perf_counter() - t0,
-                )
-            )
+            self.log.add(row(error=type(e).__name__))
             raise
         ctype = resp.headers.get("content-type", "")
-        self.log.add(
-            exchange(
-                self.backend,
-                request.method,
-                path,
-                query,
-                body,
-                status=resp.status_code,
-                started=started,
-                elapsed_s=time.perf_counter() - t0,
-                size=len(content),
-                content_type=ctype,
-            ),
-            content,
-        )
+        self.log.add(row(status=resp.status_code, size=len(content), content_type=ctype), content)
         headers = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in _DROP]
         return httpx.Response(resp.status_code, headers=headers, content=content, request=request)
 
@@ -90,7 +72,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
                 self.answers[row.key()] = (row, answer)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        path, query, body = _parts(request, "", self.backend)
+        path, query, body = _parts(request, "")
         key = exchange(self.backend, request.method, path, query, body)
         found = self.answers.get(key.key())
         if found is not None and not found[0].status:  # the recorded request failed: it fails again, alike

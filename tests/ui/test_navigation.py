@@ -77,22 +77,27 @@ def _zone_back() -> object:
     time.tzset()  # after monkeypatch restored TZ
 
 
+async def fits_whole(app: PlugintopApp, pane: str, table_id: str, needed: tuple[str, ...]) -> list[str]:
+    """Asserts the pane's table fits its pane, keeps the `needed` columns and cuts no cell; its columns."""
+    table: DataTable[object] = app.query_one(table_id, DataTable)
+    room = app.query_one(pane).content_region.width
+    used = sum(c.get_render_width(table) for c in table.columns.values())
+    labels = [str(c.label) for c in table.columns.values()]
+    assert used <= room, f"{app.size.width} columns: {table_id} needs {used} cells of {room} ({labels})"
+    assert set(needed) <= set(labels), labels
+    for row in range(table.row_count):
+        for col, cell in zip(table.columns.values(), table.get_row_at(row), strict=True):
+            assert len(str(cell)) <= col.content_width, f"{app.size.width} columns: {cell} cut in {col.label}"
+    return labels
+
+
 async def test_the_percentiles_table_drops_columns_whole_at_every_width() -> None:
     async with started((160, 48)) as (app, pilot):
-        table: DataTable[object] = app.query_one("#tools", DataTable)
         for width in (60, 80, 100, 120, 130, 140, 160, 200, 240):
             await pilot.resize_terminal(width, 40)
             await pilot.pause()
             await pilot.pause()
-            pane = app.query_one("#percentiles")
-            room = pane.content_region.width
-            used = sum(c.get_render_width(table) for c in table.columns.values())
-            labels = [str(c.label) for c in table.columns.values()]
-            assert used <= room, f"{width} columns: the table needs {used} cells of {room} ({labels})"
-            assert "p99" in labels and "tool" in labels
-            for row in range(table.row_count):
-                for col, cell in zip(table.columns.values(), table.get_row_at(row), strict=True):
-                    assert len(str(cell)) <= col.content_width, f"{width} columns: {cell} cut in {col.label}"
+            labels = await fits_whole(app, "#percentiles", "#tools", ("p99", "tool"))
         assert len(labels) == 7  # at 240 columns, every one
 
 
@@ -176,18 +181,9 @@ async def test_a_later_phase_keeps_the_waterfalls_selection() -> None:
 
 async def test_the_slow_spans_table_drops_columns_whole_at_every_width() -> None:
     async with started((160, 48)) as (app, pilot):
-        table: DataTable[object] = app.query_one("#spantable", DataTable)
         for width in (80, 100, 120, 130, 140, 160, 200):
             await pilot.resize_terminal(width, 40)
             await pilot.press("2")  # the spans pane shown (the narrow layout shows one pane)
             await pilot.pause()
             await pilot.pause()
-            pane = app.query_one("#spans")
-            room = pane.content_region.width
-            used = sum(c.get_render_width(table) for c in table.columns.values())
-            labels = [str(c.label) for c in table.columns.values()]
-            assert used <= room, f"{width} columns: the table needs {used} cells of {room} ({labels})"
-            assert "duration" in labels and "trace" in labels
-            for row in range(table.row_count):
-                for col, cell in zip(table.columns.values(), table.get_row_at(row), strict=True):
-                    assert len(str(cell)) <= col.content_width, f"{width} columns: {cell} cut in {col.label}"
+            await fits_whole(app, "#spans", "#spantable", ("duration", "trace"))
