@@ -25,7 +25,10 @@ def test_demo_serve_prints_four_urls_and_exits_0_on_ctrl_c() -> None:
                 assert json.load(r)["status"] == "success"
             p.send_signal(signal.SIGINT)
             assert p.wait(timeout=10) == 0
-            assert "Traceback" not in p.stderr.read()
+            said = p.stderr.read()
+            assert "Traceback" not in said
+            hint = f"plugintop --prometheus-url {urls['prometheus']} --loki-url {urls['loki']}"
+            assert hint in said and "--plugin recommender --tenant acme" in said, said  # how to use them
         finally:
             if p.poll() is None:
                 p.kill()

@@ -35,6 +35,15 @@ def run(ns: argparse.Namespace) -> int:
             for name, url in stack.urls.items():
                 print(f"{name}={url}")
             sys.stdout.flush()
+            flags = " ".join(f"--{name}-url {url}" for name, url in stack.urls.items())
+            print(
+                f"plugintop: the demo serves until Ctrl-C (stdout: NAME=URL, one per backend). Try it with:\n"
+                f"  plugintop {flags} --plugin {ns.plugin} --tenant {ns.tenant}\n"
+                f"  plugintop report {flags} --plugin {ns.plugin} --tenant {ns.tenant}\n"
+                f"  or a Grafana datasource per URL, or curl, e.g. {stack.urls['prometheus']}/api/v1/query?query=up",
+                file=sys.stderr,
+                flush=True,
+            )
             await done.wait()
         return 0
 
