@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from plugintop.analysis.model import Points
 
@@ -68,38 +69,31 @@ def _prefix(values: list[float]) -> list[float]:
     return out
 
 
-def detect(
-    points: Points,
-    *,
-    log: bool = False,
-    direction: int = 0,
-    min_effect: float = 0.0,
-    min_ratio: float = 1.0,
-    max_ramp_s: float = MAX_RAMP_S,
-    step: float | None = None,
-    smooth_s: float = 0.0,
-) -> Onset | None:
-    """The first change point of `points` (the arguments are `fit`'s), or None when it holds no change
+class FitOptions(TypedDict, total=False):
+    """`fit`'s options, which `detect` passes on."""
+
+    log: bool
+    direction: int
+    min_effect: float
+    min_ratio: float
+    max_ramp_s: float
+    step: float | None
+    smooth_s: float
+
+
+def detect(points: Points, **options: Unpack[FitOptions]) -> Onset | None:
+    """The first change point of `points` (the options are `fit`'s), or None when it holds no change
     above its noise. One level-ramp-level fit over a staircase (a ramp, a level, then another step) lays
     one long ramp across both and starts it early; so while the stretch before the fitted ramp's end
     holds a change that reaches a level of its own, that earlier change is the onset (the level reached stays the whole
     fit's)."""
 
     def fitted(pts: Points) -> Onset | None:
-        return fit(
-            pts,
-            log=log,
-            direction=direction,
-            min_effect=min_effect,
-            min_ratio=min_ratio,
-            max_ramp_s=max_ramp_s,
-            step=step,
-            smooth_s=smooth_s,
-        )
+        return fit(pts, **options)
 
     found = best = fitted(points)
     times = sorted(t for t, _ in points)
-    spacing = step or (
+    spacing = options.get("step") or (
         statistics.median(b - a for a, b in zip(times, times[1:], strict=False)) if len(times) > 1 else 0
     )
     while best is not None and best.ramp_end > best.at:

@@ -15,10 +15,10 @@ from plugintop.errors import BackendError
 from plugintop.handoff.bundle import Bundle, BundleError, Manifest, from_log
 from plugintop.querylog import QueryLog, as_json
 from plugintop.report import render_json
-from plugintop.timerange import TimeRange, to_ns
+from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
 from plugintop.triage.connections import Backends, open_backends
-from plugintop.triage.follow import pane_read, tenant_range
+from plugintop.triage.follow import saved_read, tenant_range
 from plugintop.triage.health import pillar_health
 
 REPLAY_URL = "http://bundle.invalid"
@@ -53,10 +53,8 @@ async def record(backends: Backends, ctx: Context, req: TriageRequest, now: floa
     result = await Triage(backends, ctx, req, clock=lambda: now).run()
     await pillar_health(backends, ctx, req.plugin, now)
     if backends.loki is not None:
-        start_ns, end_ns = pane_read((req.range.start, req.range.end), None, now)
-        lines = tenant_range(
-            backends.loki, ctx.telemetry, req.plugin, req.tenant, start_ns, to_ns(now) if end_ns is None else end_ns
-        )
+        start_ns, end_ns = saved_read((req.range.start, req.range.end), None, now)
+        lines = tenant_range(backends.loki, ctx.telemetry, req.plugin, req.tenant, start_ns, end_ns)
         try:
             async for _ in lines:
                 pass

@@ -80,6 +80,13 @@ def pane_read(
     return to_ns(rng[0]), to_ns(rng[1])
 
 
+def saved_read(rng: tuple[float, float], window: tuple[float, float] | None, now: float) -> tuple[int, int]:
+    """The log pane's read at a saved moment (a bundle's): `pane_read`, a followed range read as one that
+    ends at that moment (nothing is live)."""
+    start_ns, end_ns = pane_read(rng, window, now)
+    return start_ns, to_ns(now) if end_ns is None else end_ns
+
+
 def late_by(late_ns: int) -> str:
     """How late a line was found, in the text output and on the screen: `late by 12.4 s`."""
     return f"late by {late_ns / 1e9:.1f} s"

@@ -17,8 +17,8 @@ from textual.widgets import Input
 
 from plugintop.errors import BackendError
 from plugintop.textsafe import inert
-from plugintop.timerange import TimeRange, to_ns
-from plugintop.triage.follow import FROZEN_S, LogFollower, follow, pane_read, tenant_follower, tenant_range
+from plugintop.timerange import TimeRange
+from plugintop.triage.follow import FROZEN_S, LogFollower, follow, pane_read, saved_read, tenant_follower, tenant_range
 from plugintop.ui.format import hhmm, hhmmss
 from plugintop.ui.pivot import PivotScreen
 from plugintop.ui.session import Session
@@ -45,14 +45,12 @@ class LogsPane(App[int]):
 
     def _logs_range(self) -> tuple[int, int | None]:
         """Where the log pane reads (`follow.pane_read`); a replay reads what following showed, as a range
-        ending at the moment the bundle was saved (nothing is live)."""
+        ending at the moment the bundle was saved (`follow.saved_read`)."""
         s, v = self.session, self.view
-        now = s.clock()
         rng = (v.range.start, v.range.end)
-        start_ns, end_ns = pane_read(rng, v.window, now, v.logs_live and s.replay is None, s.tail_since)
-        if s.replay is not None and end_ns is None:
-            return start_ns, to_ns(now)
-        return start_ns, end_ns
+        if s.replay is not None:
+            return saved_read(rng, v.window, s.clock())
+        return pane_read(rng, v.window, s.clock(), v.logs_live, s.tail_since)
 
     def _logs_label(self) -> str:
         s = self.session
