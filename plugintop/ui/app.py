@@ -245,7 +245,7 @@ class PlugintopApp(Navigation):
             self.look(progress=progress(triage.elapsed(), triage.waiting(), triage.call_limit_s))
 
     def on_triage_landed(self, message: TriageLanded) -> None:
-        if message.seq != self._seq:
+        if message.seq != self._seq or not self.is_running:  # closing: the panes are gone
             return
         r = message.result  # the latest run's: its request is what the view looks at now
         if self.view.tool is None and self.view.window is None:
@@ -322,8 +322,8 @@ class PlugintopApp(Navigation):
         self.post_message(TraceLoaded(trace_id, trace))
 
     def on_trace_loaded(self, message: TraceLoaded) -> None:
-        if message.trace_id != self.view.trace_id:
-            return  # the user moved on
+        if message.trace_id != self.view.trace_id or not self.is_running:
+            return  # the user moved on, or the app is closing
         if message.trace is None:
             self.query_one(TraceView).show(None, message.error)
             border(self.query_one("#detail"), subtitle=plain(message.error, 100))
@@ -345,7 +345,8 @@ class PlugintopApp(Navigation):
 
     def on_health_landed(self, message: HealthLanded) -> None:
         self.health = message.health
-        self._chrome()
+        if self.is_running:  # a check that lands while the app closes finds no panes
+            self._chrome()
 
     def action_trace_by_id(self) -> None:
         def chosen(trace_id: TraceId | None) -> None:
@@ -420,7 +421,7 @@ class PlugintopApp(Navigation):
             await asyncio.sleep(s.reproduce_every)
 
     def on_slow_spans_found(self, message: SlowSpansFound) -> None:
-        if not self.view.reproducing:
+        if not self.view.reproducing or not self.is_running:
             return
         if message.error:
             border(self.query_one("#spans"), subtitle=plain(message.error, 100))

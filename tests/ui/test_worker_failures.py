@@ -16,6 +16,7 @@ from plugintop.ids import TraceId
 from plugintop.triage import Triage
 from plugintop.ui.app import PlugintopApp
 from plugintop.ui.prompt import TraceIdPrompt
+from plugintop.ui.state import HealthLanded, SlowSpansFound, TraceLoaded, TriageLanded
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.summary import Summary
 from tests.hostile import HOSTILE
@@ -141,3 +142,22 @@ async def test_the_telemetry_check_stopped_by_an_exception_says_so(monkeypatch: 
             await until(lambda: notes(app))
             (msg, severity), *_ = notes(app)
             assert severity == "error" and "telemetry check stopped: internal: OSError" in msg and inert_text(msg)
+
+
+async def test_a_worker_message_that_lands_while_the_app_closes_is_let_go() -> None:
+    """Textual's shutdown stops the app, prunes the screens, then dispatches what is still queued: a health
+    check or a triage phase that lands then finds no panes and must not raise (seen once in CI)."""
+    async with started((100, 30)) as (app, pilot):
+        trace_id = app.view.trace_id or TraceId("ab" * 16)
+        app.look(reproducing=True)
+        app._running = False  # the order of App._shutdown
+        await app.screen.remove_children()
+        for message in (
+            HealthLanded([]),
+            TriageLanded(app._seq, app.result or TriageResult("p", "t", 0.0, 1.0), final=True),
+            TraceLoaded(trace_id, None, "tempo: gone"),
+            SlowSpansFound([], "watching"),
+        ):
+            app.post_message(message)
+        await pilot.pause()
+        app._running = True  # so that the harness closes it as usual
