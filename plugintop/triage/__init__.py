@@ -1,7 +1,7 @@
 """The triage: the one orchestrator between the clients and the analysis (DESIGN §3)."""
 
 from plugintop.triage.calls import analyse_trace, new_slow_spans
-from plugintop.triage.request import TriageRequest, rate_window
+from plugintop.triage.request import Focus, TriageRequest, rate_window
 from plugintop.triage.run import Triage
 
-__all__ = ["Triage", "TriageRequest", "analyse_trace", "new_slow_spans", "rate_window"]
+__all__ = ["Focus", "Triage", "TriageRequest", "analyse_trace", "new_slow_spans", "rate_window"]

@@ -60,7 +60,7 @@ class Triage:
         self.series_step = choose_step(r.duration + baseline)
         """The step of the signal series, which reach back `baseline` before the range."""
         self.asker = Asker(backends, self.result, self.step, deadline_s=req.deadline_s)
-        self.drill = Drill(self.asker, self.s, req.plugin, req.tenant, req.attribute)
+        self.drill = Drill(self.asker, self.s, req.plugin, req.tenant, req.focus.attribute)
         self.scrape_s = DEFAULT_SCRAPE_INTERVAL
         self.rw = rate_window(self.series_step, self.scrape_s)
         self.wave = Wave()
@@ -285,15 +285,15 @@ class Triage:
 
     def _focus(self) -> tuple[str | None, tuple[float, float]]:
         """The tool and window every pane follows: the screen's own, the top finding's, or the whole range."""
-        r, findings = self.result, self.result.findings
+        r, findings, focus = self.result, self.result.findings, self.req.focus
         top = findings[0] if findings else None
-        if self.req.tool is not None and self.req.window is None:  # the chosen tool's own first finding
-            top = next((f for f in findings if f.tool == self.req.tool), None)
+        if focus.tool is not None and focus.window is None:  # the chosen tool's own first finding
+            top = next((f for f in findings if f.tool == focus.tool), None)
             if top is None:
-                return self.req.tool, (self.req.range.start, self.end)
-        if self.req.window is not None:
-            tool = self.req.tool or (top.tool if top else self._slowest_tool())
-            ws, we = self.req.window
+                return focus.tool, (self.req.range.start, self.end)
+        if focus.window is not None:
+            tool = focus.tool or (top.tool if top else self._slowest_tool())
+            ws, we = focus.window
         elif top is not None:
             tool, (ws, we) = top.tool, (top.start, top.end)
         else:

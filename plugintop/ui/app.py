@@ -213,9 +213,7 @@ class PlugintopApp(Navigation):
             tenant=s.tenant,
             range=v.range,
             p99_target_s=s.p99_target_s,
-            tool=v.tool,
-            window=v.window,
-            attribute=v.attribute,
+            focus=v.focus,
         )
 
     def run_triage(self) -> None:
@@ -285,7 +283,8 @@ class PlugintopApp(Navigation):
 
     # ----- drill-down ---------------------------------------------------------------------------
     def on_percentiles_tool_chosen(self, event: Percentiles.ToolChosen) -> None:
-        self.look(tool=event.tool, window=None, span=None, trace_id=None)
+        self.push(tool=event.tool, window=None)
+        self.look(span=None, trace_id=None)
 
     def on_spans_span_chosen(self, event: Spans.SpanChosen) -> None:
         self.open_checked(event.sample.trace_id, "this span")
@@ -306,7 +305,18 @@ class PlugintopApp(Navigation):
 
     def open_trace(self, trace_id: TraceId) -> None:
         """Shows `trace_id` in the detail pane (loading, then the waterfall or why not)."""
-        self.look(pane="trace", detail="trace", trace_id=trace_id, trace_note="loading", span=None)
+        self.push(pane="trace", detail="trace", trace_id=trace_id, span=None)
+        self.look(trace_note="loading")
+        self._load_trace(trace_id)
+
+    def reopen_trace(self, trace_id: TraceId | None) -> None:
+        """The detail pane back on `trace_id` (None: the triage's): the triage's trace as it landed, any
+        other loaded again."""
+        r = self.result
+        if trace_id is None or (r is not None and r.trace is not None and r.trace.trace_id == trace_id):
+            self._show_trace(r.trace if r else None)
+            return
+        self.look(trace_note="loading")
         self._load_trace(trace_id)
 
     @work(exclusive=True, group="trace", exit_on_error=False)
@@ -357,7 +367,7 @@ class PlugintopApp(Navigation):
 
     def action_window_trace(self) -> None:
         """t: the waterfall of the window (the triage's trace), not the last one opened."""
-        self.look(pane="trace", detail="trace")
+        self.push(pane="trace", detail="trace")
         r = self.result
         self._show_trace(r.trace if r else None)
         self.query_one("#waterfall").focus()

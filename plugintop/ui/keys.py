@@ -47,7 +47,7 @@ SCREEN = (
     Key("f", "detail('flame')", "flame", "f", footer=True, more="the window's CPU against the baseline"),
     Key("t", "window_trace", "trace", "t", footer=True, more="the waterfall of the window's slowest trace"),
     Key("o,colon,T", "trace_by_id", "trace by id", "o : T", more="paste one from a ticket"),
-    Key("escape", "go_back", "back", "esc", more="search or filter, flame zoom, view, span, trace, tool and window"),
+    Key("escape", "go_back", "back", "esc", more="closes a search or filter, zooms out, then undoes the last move"),
     Key("left_square_bracket", "shift(-1)", "earlier", "[", footer=True, more="the range half its length back"),
     Key("right_square_bracket", "shift(1)", "later", "]", footer=True, more="the range half its length on"),
     Key("plus", "zoom(0.5)", "zoom in", "+", more="the range half as long"),

@@ -43,6 +43,10 @@ class LogsPane(App[int]):
         """Changes what the screen looks at (`PlugintopApp.watch_view` does the rest)."""
         self.view = replace(self.view, **changes)  # type: ignore[arg-type]
 
+    def push(self, **changes: object) -> None:
+        """Moves the focus: `changes` go on the view's back stack, for `esc` to undo."""
+        self.view = self.view.pushed(**changes)
+
     def _logs_range(self) -> tuple[int, int | None]:
         """Where the log pane reads (`follow.pane_read`); a replay reads what following showed, as a range
         ending at the moment the bundle was saved (`follow.saved_read`)."""
@@ -130,7 +134,7 @@ class LogsPane(App[int]):
 
         def chosen(pick: tuple[str, str] | None) -> None:
             if pick is not None:
-                self.look(pivots=(*self.view.pivots, pick))
+                self.push(pivots=(*self.view.pivots, pick))
 
         self.push_screen(PivotScreen(fields), chosen)
 

@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual import events
 from textual.widgets import Input
 
 from plugintop.analysis.model import TriageResult
+from plugintop.ids import TraceId
 from plugintop.ui.help import HelpScreen
 from plugintop.ui.logs_pane import LogsPane
 from plugintop.ui.querylog import QueryLogScreen
@@ -31,24 +34,22 @@ class Navigation(LogsPane):
     def on_findings_view_finding_chosen(self, event: FindingsView.FindingChosen) -> None:
         """Every pane to the finding's tool and window; the log pane reads that window."""
         f = event.finding
-        self.look(
-            tool=f.tool, window=(f.start, f.end), attribute=None, live_for=None, span=None, trace_id=None
-        )  # even the same one
+        self.push(tool=f.tool, window=(f.start, f.end), attribute=None, live_for=None)
+        self.look(span=None, trace_id=None)
 
     def on_findings_view_attribute_chosen(self, event: FindingsView.AttributeChosen) -> None:
         """The finding's tool and window, its slow spans only those with the attribute, and the log pane the
         lines whose field has that value (a numeric band filters the spans alone)."""
         f, a = event.finding, event.lift
         pivots = tuple(p for p in self.view.pivots if p[0] != a.attribute)
-        self.look(
+        self.push(
             tool=f.tool,
             window=(f.start, f.end),
             attribute=(a.attribute, a.value, a.numeric),
             pivots=pivots if a.numeric else (*pivots, (a.attribute, a.value)),
             live_for=None,
-            span=None,
-            trace_id=None,
         )
+        self.look(span=None, trace_id=None)
 
     def action_query_log(self) -> None:
         if self.backends is not None:
@@ -61,13 +62,18 @@ class Navigation(LogsPane):
         )
 
     def action_detail(self, name: str) -> None:
-        self.look(pane=name, detail=name)
-        self.query_one({"flame": "#icicle", "findings": "#findingtable"}.get(name, "#waterfall")).focus()
+        self.push(pane=name, detail=name)
+        self._focus_pane(name)
 
     def action_pane(self, name: str) -> None:
         pane = "cost" if name == "business" else name  # the business table is in the cost pane
-        self.look(pane=pane, detail=pane if pane in DETAIL else self.view.detail)
+        self.push(pane=pane, detail=pane if pane in DETAIL else self.view.detail)
+        self._focus_pane(name)
+
+    def _focus_pane(self, name: str) -> None:
+        """The focus into pane `name`'s table (the business table's for `business`)."""
         target = {
+            "findings": "#findingtable",
             "percentiles": "#tools",
             "spans": "#spantable",
             "trace": "#waterfall",
@@ -86,10 +92,10 @@ class Navigation(LogsPane):
                     self.look(pane=name)
 
     def action_go_back(self) -> None:
-        """Walks the breadcrumbs back: search or filter › flame zoom › flame or findings › span › trace ›
-        spans › tool and window."""
+        """esc: closes the flame search or the log filter, zooms the flame graph out, then undoes the newest
+        step of the view's back stack (what the last key that moved the focus changed), and with none left
+        puts the focus home (the percentiles table)."""
         box = self.query_one("#filter", Input)
-        focused = self.focused.id if self.focused else None
         flame = self.query_one(FlameView)
         if (flame.query_text and self.view.detail == "flame") or flame.query_one("#flamesearch").has_class("-shown"):
             flame.clear_search()
@@ -99,24 +105,34 @@ class Navigation(LogsPane):
             self.query_one("#logs").focus()
         elif self.view.detail == "flame" and (ice := flame.query_one(Icicle)).root != 0:
             ice.action_unzoom()  # esc zooms out first (SCREEN.md), then leaves the flame graph
-        elif self.view.detail in ("flame", "findings"):
-            self.action_detail("trace")
-        elif focused == "waterfall":
-            self.look(span=None)
-            self.action_pane("spans")
-        elif focused in ("spantable", "models", "business", "logs"):
-            self.action_pane("percentiles")
-        elif (a := self.view.attribute) is not None:  # the attribute's filter first, then its finding
-            self.look(attribute=None, pivots=tuple(p for p in self.view.pivots if p != (a[0], a[1])), trace_id=None)
-        elif self.view.tool is not None or self.view.window is not None:
-            self.look(tool=None, window=None, trace_id=None)
+        elif self.view.back:
+            self._step_back()
+        else:
+            self.look(pane="percentiles")
+            self._focus_pane("percentiles")
+
+    def _step_back(self) -> None:
+        old = self.view
+        step = dict(old.back[-1])
+        new = old.popped()
+        if "trace_id" not in step and new.target != old.target:
+            new = replace(new, trace_id=None, span=None)  # the re-run triage's own trace, as on the way in
+        self.view = new
+        if new.pane != old.pane or self.focused is None:
+            self._focus_pane(new.pane)
+        if "trace_id" in step:
+            self.reopen_trace(new.trace_id)
+
+    def reopen_trace(self, trace_id: TraceId | None) -> None:
+        """Shows `trace_id` again (`PlugintopApp`'s)."""
+        raise NotImplementedError
 
     def action_shift(self, direction: int) -> None:
         r = self.view.range
-        self.look(range=r.shifted(direction * r.duration / 2), window=None)
+        self.push(range=r.shifted(direction * r.duration / 2), window=None)
 
     def action_zoom(self, factor: float) -> None:
-        self.look(range=self.view.range.zoomed(factor), window=None)
+        self.push(range=self.view.range.zoomed(factor), window=None)
 
     def action_refresh_all(self) -> None:
         self.run_triage()

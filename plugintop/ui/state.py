@@ -4,7 +4,7 @@ changed. Also the typed messages the workers post instead of touching widgets.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual.message import Message
 
@@ -12,6 +12,13 @@ from plugintop.analysis.health import PillarHealth
 from plugintop.analysis.model import SpanSample, TraceAnalysis, TriageResult
 from plugintop.ids import TraceId
 from plugintop.timerange import TimeRange
+from plugintop.triage.request import Focus
+
+Step = tuple[tuple[str, object], ...]
+"""What one key changed in the view, as it was before: the fields and their old values."""
+
+BACK_DEPTH = 64
+"""How many steps `esc` can walk back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,27 @@ class View:
     live_for: tuple[TimeRange, tuple[float, float] | None] | None = None
     """The (range, window) for which the log pane follows the present whatever the other panes look at
     (`G`): another range or window ends it, with nothing to reset."""
+    back: tuple[Step, ...] = ()
+    """The back stack: what each key that moved the focus replaced, newest last; `esc` restores it."""
+
+    def pushed(self, **changes: object) -> View:
+        """The view with `changes`, a step that `popped` undoes (no step when nothing changes)."""
+        step = tuple((name, getattr(self, name)) for name, value in changes.items() if getattr(self, name) != value)
+        if not step:
+            return self
+        return replace(self, **changes, back=(*self.back, step)[-BACK_DEPTH:])  # type: ignore[arg-type]
+
+    def popped(self) -> View:
+        """The view as it was before the newest step (itself when there is none)."""
+        if not self.back:
+            return self
+        *rest, step = self.back
+        return replace(self, **dict(step), back=tuple(rest))  # type: ignore[arg-type]
+
+    @property
+    def focus(self) -> Focus:
+        """What the triage's panes are re-targeted to (never its verdict or findings)."""
+        return Focus(tool=self.tool, window=self.window, attribute=self.attribute)
 
     @property
     def logs_live(self) -> bool:
