@@ -40,7 +40,8 @@ async def test_the_findings_list_shows_evidence_and_enter_retargets_every_pane()
             stamps = [item.ts_ns for i in range(logs.count) if (item := logs.item(i)) is not None]
             assert stamps and cost.start * 1e9 <= min(stamps) and max(stamps) < cost.end * 1e9
             await pilot.press("escape")  # undoes what enter did: the finding's tool and window
-            assert (app.view.tool, app.view.window) == (None, None)
+            after = app.view
+            assert (after.tool, after.window) == (None, None)
             assert app.query_one("#detail").current == "findings"  # type: ignore[attr-defined]
             await pilot.press("escape")  # then what F did
             assert app.query_one("#detail").current == "trace"  # type: ignore[attr-defined]
