@@ -11,6 +11,7 @@ from textual.widgets import Input
 
 from plugintop.analysis.model import TriageResult
 from plugintop.ids import TraceId
+from plugintop.timerange import TimeRange
 from plugintop.ui.help import HelpScreen
 from plugintop.ui.logs_pane import LogsPane
 from plugintop.ui.querylog import QueryLogScreen
@@ -129,10 +130,17 @@ class Navigation(LogsPane):
 
     def action_shift(self, direction: int) -> None:
         r = self.view.range
-        self.push(range=r.shifted(direction * r.duration / 2), window=None)
+        self._move_range(r.shifted(direction * r.duration / 2))
 
     def action_zoom(self, factor: float) -> None:
-        self.push(range=self.view.range.zoomed(factor), window=None)
+        self._move_range(self.view.range.zoomed(factor))
+
+    def _move_range(self, rng: TimeRange) -> None:
+        """Another range (a step `esc` undoes); reproduce mode watches the present, so it ends."""
+        self.push(range=rng, window=None)
+        if self.view.reproducing:
+            self.look(reproducing=False, repro_note="")
+            self.notify("reproduce mode ended: the range moved (R starts it again)", markup=False)
 
     def action_refresh_all(self) -> None:
         self.run_triage()

@@ -32,6 +32,20 @@ async def test_reproduce_mode_says_so_on_the_header() -> None:
         assert "reproducing" not in shown(app.query_one(Summary))
 
 
+async def test_moving_the_range_ends_reproduce_mode_and_its_note() -> None:
+    async with started((160, 48)) as (app, pilot):
+        await pilot.press("R")
+        await pilot.pause()
+        assert app.view.reproducing and "reproducing since" in shown(app.query_one(Summary))
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert not app.view.reproducing and "reproducing" not in shown(app.query_one(Summary))
+        assert all(w.is_cancelled or w.is_finished for w in app.workers if w.group == "reproduce")
+        await pilot.press("escape")  # the range back; reproduce mode is a key of its own (R)
+        await pilot.pause()
+        assert not app.view.reproducing and "reproducing" not in shown(app.query_one(Summary))
+
+
 async def test_esc_in_the_filter_box_turns_the_filter_off() -> None:
     async with started((160, 48)) as (app, pilot):
         logs = app.query_one(LogView)
