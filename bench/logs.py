@@ -85,8 +85,8 @@ async def latency(seconds: float = 12.0, rate: int = 1000) -> tuple[list[float],
     from textual.app import App, ComposeResult
 
     from plugintop.clients.loki import LokiClient
+    from plugintop.live.follow import LogFollower, follow
     from plugintop.models.loki import LogEntry
-    from plugintop.triage.follow import LogFollower, follow
     from plugintop.ui.widgets.logview import LogView
 
     loki = FakeLoki()

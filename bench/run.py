@@ -36,9 +36,9 @@ import tail as tail_bench  # noqa: E402
 from plugintop.analysis import flame as flame_analysis  # noqa: E402
 from plugintop.clients.pyroscope import parse_flamegraph  # noqa: E402
 from plugintop.config.context import context_from  # noqa: E402
+from plugintop.connect.backends import open_backends  # noqa: E402
 from plugintop.timerange import TimeRange  # noqa: E402
 from plugintop.triage import Triage, TriageRequest  # noqa: E402
-from plugintop.triage.connections import open_backends  # noqa: E402
 from tests.faults import huge_flame, huge_trace  # noqa: E402
 
 PLUGINTOP = str(Path(sys.executable).parent / "plugintop")
@@ -160,9 +160,9 @@ async def explanation(urls: dict[str, str]) -> tuple[float, float]:
     """Seconds to the verdict and to the end of the triage (the explanation is the phase after the verdict),
     in-process, over the same range as `time_to_triage`."""
     from plugintop.config.context import context_from
+    from plugintop.connect.backends import open_backends
     from plugintop.timerange import TimeRange
     from plugintop.triage import Triage, TriageRequest
-    from plugintop.triage.connections import open_backends
 
     ctx = context_from({k: {"url": u} for k, u in urls.items()})
     now = time.time()

@@ -24,13 +24,13 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from plugintop.config.context import context_from  # noqa: E402
+from plugintop.connect.backends import open_backends  # noqa: E402
 from plugintop.demo.metrics import MetricStore  # noqa: E402
 from plugintop.demo.openmetrics import backfill  # noqa: E402
 from plugintop.demo.scenario import Scenario, scenario_from  # noqa: E402
 from plugintop.demo.world import World  # noqa: E402
 from plugintop.timerange import TimeRange  # noqa: E402
 from plugintop.triage import Triage, TriageRequest  # noqa: E402
-from plugintop.triage.connections import open_backends  # noqa: E402
 from tests.integration.prometheus import _wait, binaries, free_port  # noqa: E402
 
 RANGE_S = 3600.0

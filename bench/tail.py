@@ -41,8 +41,8 @@ from textual.strip import Strip  # noqa: E402
 from textual.widgets import Log  # noqa: E402
 
 from plugintop.clients.loki import LokiClient, decode_streams  # noqa: E402
+from plugintop.live.follow import LogFollower  # noqa: E402
 from plugintop.models.loki import LogEntry, LogPage  # noqa: E402
-from plugintop.triage.follow import LogFollower  # noqa: E402
 from plugintop.ui.widgets.loglines import LineFilter, format_line  # noqa: E402
 from plugintop.ui.widgets.logview import LogView  # noqa: E402
 

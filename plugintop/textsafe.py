@@ -8,7 +8,7 @@ attributes, label values, frame names, ids, error bodies):
 - markdown: `md` for prose and table cells (every markdown and HTML metacharacter backslash-escaped:
   no link, image, tag, autolink or emphasis can start in it), `md_code` for an inline code span.
 - JSON: `json_text` (the encoder escapes; nothing outside ASCII is written raw).
-- shell lines: `shlex.quote`, in `analysis.commands`.
+- shell lines: `shlex.quote`, in `present.commands`.
 """
 
 from __future__ import annotations

@@ -242,11 +242,11 @@ async def test_every_tempo_search_of_a_long_window_is_cut_to_tempos_limit() -> N
     Tempo's search limit, and the note says so once."""
     from plugintop.clients.tempo import MAX_SEARCH_RANGE_S, TempoClient
     from plugintop.config.context import Context
+    from plugintop.connect.backends import Backends
     from plugintop.errors import NotFound
     from plugintop.models.tempo import SearchResult, SearchSpan, TraceSummary
     from plugintop.timerange import TimeRange
     from plugintop.triage import Triage, TriageRequest
-    from plugintop.triage.connections import Backends
 
     asked: list[tuple[float, float]] = []
 
@@ -283,9 +283,9 @@ def test_tool_of_span_reads_the_span_name_template_backwards() -> None:
 
 def test_windows_longer_than_a_backend_allows_are_cut_and_said() -> None:
     from plugintop.config.context import Context
+    from plugintop.connect.backends import Backends
     from plugintop.timerange import TimeRange
     from plugintop.triage import Triage, TriageRequest
-    from plugintop.triage.connections import Backends
 
     t = Triage(Backends(), Context(), TriageRequest(plugin="p", tenant="t", range=TimeRange(0, 10 * 86400)))
     assert t.drill.limit(0, 10 * 86400, 86400, "profile") == 9 * 86400

@@ -17,17 +17,17 @@ from typing import Any
 import msgspec
 import pytest
 
-from plugintop.analysis.commands import as_command
 from plugintop.cli.main import main
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
 from plugintop.handoff import bundle as bundle_file
 from plugintop.handoff.replay import replay, save
+from plugintop.present.commands import as_command
 from plugintop.querylog import Exchange, QueryLog
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
-from plugintop.triage.connections import open_backends
 from tests.bundle_cases import summary
 
 NOW = 1_796_000_000.0

@@ -15,6 +15,7 @@ import pytest
 from plugintop.analysis.business import findings, kind_of, moved
 from plugintop.analysis.model import BusinessMetric, Finding, TriageResult
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import load_scenario, scenario_from
 from plugintop.demo.stack import DemoStack
 from plugintop.queries.promql import PromQL
@@ -24,7 +25,6 @@ from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
 from plugintop.triage.asking import Asker
 from plugintop.triage.business import business_metrics
-from plugintop.triage.connections import open_backends
 from tests.servers import Answer, Backend, serve
 
 NOW = 1_800_000_000.0

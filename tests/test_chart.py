@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from plugintop.analysis.chart import BLOCKS, cells_over, nice_top, sparkline, time_axis
 from plugintop.analysis.flame import NOISE, decode, matches, subtree, summarise
 from plugintop.analysis.window import ratio
 from plugintop.cli.report import text_width
 from plugintop.models.pyroscope import FlameGraph
+from plugintop.present.chart import BLOCKS, cells_over, nice_top, sparkline, time_axis
 
 NOW = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC: today's epoch, not floats near 0
 

@@ -17,10 +17,10 @@ import pytest
 
 from plugintop.analysis.health import PillarHealth
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
-from plugintop.triage.connections import open_backends
-from plugintop.triage.health import pillar_health
+from plugintop.live.health import pillar_health
 from tests.servers import Answer, Backend, Request, serve
 
 PLUGIN = "recommender"

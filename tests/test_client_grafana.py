@@ -7,8 +7,8 @@ import pytest
 
 from plugintop.clients.grafana import DataSource, GrafanaClient, pick_datasource, proxy_path
 from plugintop.config.context import Context, GrafanaConfig
+from plugintop.connect.backends import open_backends
 from plugintop.errors import NotFound
-from plugintop.triage.connections import open_backends
 from tests.fixtures import doc, real, replay
 from tests.servers import Answer, Backend, serve
 

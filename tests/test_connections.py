@@ -10,28 +10,28 @@ import pytest
 
 from plugintop.config.context import context_from
 from plugintop.errors import ConfigError
-from plugintop.triage import connections
+from plugintop.connect import backends
 
 
 @pytest.fixture
 def made(monkeypatch: pytest.MonkeyPatch) -> list[httpx.AsyncClient]:
     """Every `AsyncClient` the connections build, in order."""
     out: list[httpx.AsyncClient] = []
-    real = connections.make_client  # type: ignore[attr-defined]
+    real = backends.make_client  # type: ignore[attr-defined]
 
     def recording(*args: Any, **kwargs: Any) -> httpx.AsyncClient:
         c = real(*args, **kwargs)
         out.append(c)
         return c
 
-    monkeypatch.setattr(connections, "make_client", recording)
+    monkeypatch.setattr(backends, "make_client", recording)
     return out
 
 
 def test_a_later_backend_without_url_closes_the_clients_already_opened(made: list[httpx.AsyncClient]) -> None:
     ctx = context_from({"prometheus": {"url": "http://127.0.0.1:9"}, "loki": {"url": "http://127.0.0.1:9"}})
     with pytest.raises(ConfigError, match="no URL for tempo"):
-        asyncio.run(connections.open_backends(ctx))
+        asyncio.run(backends.open_backends(ctx))
     assert len(made) == 2 and all(c.is_closed for c in made)
 
 
@@ -43,7 +43,7 @@ def test_a_missing_secret_closes_the_clients_already_opened(made: list[httpx.Asy
         }
     )
     with pytest.raises(ConfigError):
-        asyncio.run(connections.open_backends(ctx, env={}))
+        asyncio.run(backends.open_backends(ctx, env={}))
     assert len(made) == 1 and made[0].is_closed
 
 
@@ -52,7 +52,7 @@ def test_only_the_backends_asked_for_are_opened(made: list[httpx.AsyncClient]) -
     ctx = context_from({"loki": {"url": "http://127.0.0.1:9", "tenant": "team-a"}})
 
     async def go() -> None:
-        async with await connections.open_backends(ctx, only=("loki",)) as b:
+        async with await backends.open_backends(ctx, only=("loki",)) as b:
             assert b.loki is not None and b.prometheus is None and b.tempo is None and b.pyroscope is None
             assert b.urls == {"loki": "http://127.0.0.1:9"}
 

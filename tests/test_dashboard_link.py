@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit
 
-from plugintop.analysis.commands import dashboard_link
 from plugintop.analysis.model import TriageResult
 from plugintop.config.context import context_from
+from plugintop.present.commands import dashboard_link
 from plugintop.report import render
 
 START, END = 1_800_000_000.0, 1_800_003_600.0

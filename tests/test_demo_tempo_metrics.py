@@ -256,12 +256,12 @@ def test_the_explanations_compare_is_an_instant_query() -> None:
     import asyncio
 
     from plugintop.config.context import context_from
+    from plugintop.connect.backends import open_backends
     from plugintop.demo.scenario import load_scenario
     from plugintop.demo.stack import DemoStack
     from plugintop.querylog import QueryLog
     from plugintop.timerange import TimeRange
     from plugintop.triage import Triage, TriageRequest
-    from plugintop.triage.connections import open_backends
 
     now = 1_796_000_000.0
     log = QueryLog()

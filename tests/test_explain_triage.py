@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 
 from plugintop.analysis.model import AttributeLift, Change, Explain, Finding, Impact
-from plugintop.analysis.why import NOTHING
 from plugintop.clients.tempo_metrics import parse_metrics, parse_tags
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import scenario_from
 from plugintop.demo.stack import DemoStack
+from plugintop.present.why import NOTHING
 from plugintop.report import why
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
-from plugintop.triage.connections import open_backends
 from plugintop.triage.explain import explain_all, from_compare
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"

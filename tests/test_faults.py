@@ -11,12 +11,12 @@ import pytest
 
 from plugintop.analysis.model import TriageResult
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
 from plugintop.report import exit_code, render
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
-from plugintop.triage.connections import open_backends
 from tests.faults import Fault, fault_server
 
 NOW = 1_800_000_000.0

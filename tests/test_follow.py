@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from plugintop.cli.tail import EXIT_BEHIND, run_tail
 from plugintop.clients.loki import LokiClient
+from plugintop.live.follow import LateEntry, LogFollower, late_ages
 from plugintop.models.loki import LogEntry, LogPage
-from plugintop.triage.follow import LateEntry, LogFollower, late_ages
 from tests.servers import Answer, Backend, Request, serve
 
 S = 1_000_000_000
@@ -489,7 +489,7 @@ async def test_a_frozen_loki_is_said_at_once_and_marked_caught_up_after(
 ) -> None:
     """An answer that takes longer than `FROZEN_S`: stderr says so while waiting (not when a timeout gives
     up), and the lines after it carry a gap marker saying nothing was lost (the cursor proves it)."""
-    import plugintop.triage.follow as follow_mod
+    import plugintop.live.follow as follow_mod
 
     monkeypatch.setattr(follow_mod, "FROZEN_S", 0.3)
     now = time.time()

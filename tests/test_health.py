@@ -11,10 +11,10 @@ import pytest
 
 from plugintop.analysis.health import PILLARS, STALE_AFTER_S, PillarHealth, classify, strip
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
-from plugintop.triage.connections import open_backends
-from plugintop.triage.health import pillar_health
+from plugintop.live.health import pillar_health
 from tests.servers import Answer, Backend, serve
 
 NOW = 1_800_000_000.0

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from plugintop.analysis.commands import commands
 from plugintop.analysis.model import (
     BackendProblem,
     BusinessMetric,
@@ -35,6 +34,7 @@ from plugintop.analysis.model import (
     TriageResult,
     Verdict,
 )
+from plugintop.present.commands import commands
 from plugintop.report import render
 from plugintop.report import trace as trace_report
 from tests.hostile import HOSTILE

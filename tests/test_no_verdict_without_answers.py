@@ -12,12 +12,12 @@ import pytest
 
 from plugintop.analysis.model import TriageResult
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
 from plugintop.report import exit_code, render
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
-from plugintop.triage.connections import open_backends
 from tests.faults import Fault, fault_server
 
 NOW = float(int(time.time()) // 60 * 60)
@@ -72,8 +72,8 @@ def test_a_hung_pyroscope_during_an_incident_is_unchecked(demo: DemoStack) -> No
 def test_the_screen_never_waits_for_good() -> None:
     """Without a deadline (the screen) each call still has its own limit."""
     from plugintop.analysis.model import TriageResult as Result
+    from plugintop.connect.backends import Backends
     from plugintop.triage.asking import CALL_LIMIT_S, Asker
-    from plugintop.triage.connections import Backends
 
     result = Result("p", "t", NOW - 60, NOW)
     asker = Asker(Backends(), result, 15.0)
@@ -169,8 +169,8 @@ async def test_a_call_whose_phase_is_cancelled_before_it_starts_is_closed_not_le
     import inspect
 
     from plugintop.analysis.model import TriageResult
+    from plugintop.connect.backends import Backends
     from plugintop.triage.asking import Asker
-    from plugintop.triage.connections import Backends
 
     asker = Asker(Backends(), TriageResult("p", "t", 0.0, 1.0), 60.0)
     started: list[int] = []

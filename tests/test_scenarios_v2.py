@@ -14,11 +14,11 @@ import pytest
 
 from plugintop.analysis.model import TriageResult
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import load_scenario
 from plugintop.demo.stack import DemoStack
 from plugintop.timerange import TimeRange, parse_duration
 from plugintop.triage import Triage, TriageRequest
-from plugintop.triage.connections import open_backends
 
 HERE = Path(__file__).parent / "scenarios_v2"
 NOW = 1_796_000_000.0

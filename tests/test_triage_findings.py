@@ -11,11 +11,11 @@ import pytest
 
 from plugintop.analysis.model import TriageResult
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import scenario_from
 from plugintop.demo.stack import DemoStack
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
-from plugintop.triage.connections import open_backends
 
 NOW = 1_796_000_000.0
 

@@ -10,12 +10,12 @@ import pytest
 
 from plugintop.analysis.model import TriageResult
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import Scenario, scenario_from
 from plugintop.demo.stack import DemoStack
 from plugintop.report import exit_code, render, to_json
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
-from plugintop.triage.connections import open_backends
 
 HERE = Path(__file__).parent / "scenarios"
 NOW = 1_800_000_000.0

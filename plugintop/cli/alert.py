@@ -55,9 +55,9 @@ def run(ns: argparse.Namespace) -> int:
 
     async def business_kinds(ctx: Context) -> dict[str, str]:
         """The plugin's business metrics seen in the last day."""
+        from plugintop.connect.backends import open_backends
         from plugintop.queries.promql import PromQL
         from plugintop.triage.business import business_names
-        from plugintop.triage.connections import open_backends
 
         now = system_clock()
         async with await open_backends(ctx, only=("prometheus",)) as backends:

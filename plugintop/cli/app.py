@@ -73,8 +73,8 @@ def run(ns: argparse.Namespace) -> int:
         return replay(ns)
     need_terminal()
     started = start_demo(ns)  # the demo boots on other cores while the screen's modules load
+    from plugintop.connect.backends import preflight
     from plugintop.timerange import parse_duration, resolve_range
-    from plugintop.triage.connections import preflight
     from plugintop.ui.app import PlugintopApp, Session
 
     async def work() -> int:

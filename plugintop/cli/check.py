@@ -25,12 +25,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(ns: argparse.Namespace) -> int:
+    from plugintop.connect.backends import open_backends
+    from plugintop.connect.check import format_results, run_checks
+    from plugintop.live.health import pillar_health
     from plugintop.redact import redact
     from plugintop.textsafe import inert
     from plugintop.timerange import resolve_range, system_clock
-    from plugintop.triage.check import format_results, run_checks
-    from plugintop.triage.connections import open_backends
-    from plugintop.triage.health import pillar_health
 
     async def work() -> int:
         async with demo_stack(ns):

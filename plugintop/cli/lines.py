@@ -41,7 +41,7 @@ def entry_line(e: LogEntry, fmt: str, late_ns: int = 0) -> str:
         return json.dumps(obj, ensure_ascii=False)
     if not late_ns:
         return f"{rfc3339_ns(e.ts_ns)} {inert(e.line)}"
-    from plugintop.triage.follow import late_by
+    from plugintop.live.follow import late_by
 
     return f"{rfc3339_ns(e.ts_ns)} ({late_by(late_ns)}) {inert(e.line)}"
 
@@ -60,7 +60,7 @@ def lines(
     entries: Iterable[LogEntry], gaps: Iterable[Gap], fmt: str, pattern: re.Pattern[str] | None, invert: bool
 ) -> list[str]:
     """The gaps, then the entries that pass the filter, as output lines."""
-    from plugintop.triage.follow import LateEntry  # not at import: `--help` stays light
+    from plugintop.live.follow import LateEntry  # not at import: `--help` stays light
 
     out = [gap_line(g, fmt) for g in gaps]
     for e in entries:

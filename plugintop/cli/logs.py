@@ -33,10 +33,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(ns: argparse.Namespace) -> int:
+    from plugintop.connect.backends import open_backends
     from plugintop.errors import ConfigError, UsageError
+    from plugintop.live.follow import tenant_range, unknown_tenant
     from plugintop.timerange import resolve_range_ns
-    from plugintop.triage.connections import open_backends
-    from plugintop.triage.follow import tenant_range, unknown_tenant
 
     pattern = pattern_of(ns)
     start_ns, end_ns = resolve_range_ns(ns.since, ns.start, ns.end)

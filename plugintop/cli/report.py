@@ -70,11 +70,11 @@ def replay(ns: argparse.Namespace, fmt: str, width: int) -> int:
 
 
 def run(ns: argparse.Namespace) -> int:
+    from plugintop.connect.backends import open_backends
     from plugintop.querylog import as_json
     from plugintop.report import exit_code, render
     from plugintop.timerange import parse_duration, resolve_range
     from plugintop.triage import Triage
-    from plugintop.triage.connections import open_backends
 
     fmt = ns.format or ("text" if sys.stdout.isatty() else "json")
     width = text_width(os.environ.get("COLUMNS"), sys.stdout.isatty())

@@ -1,6 +1,6 @@
 """Provides `plugintop tail`: the tenant's logs followed to stdout for pipes and scripts (like `logcli query
 --tail`), every line once, live within a poll of reaching Loki, a line later than the settle window marked
-late (see `triage.follow`); with `--to`, the range is printed and it exits (`logs`)."""
+late (see `live.follow`); with `--to`, the range is printed and it exits (`logs`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from plugintop.timerange import Clock, system_clock
 
 if TYPE_CHECKING:
     from plugintop.clients.loki import LokiClient
-    from plugintop.triage.follow import Batch, LogFollower
+    from plugintop.live.follow import Batch, LogFollower
 
 DESCRIPTION = (
     "Follow the tenant's logs (Loki query_range, re-reading the settle window: each line once, as soon as Loki"
@@ -94,11 +94,11 @@ def run(ns: argparse.Namespace) -> int:
 
         return logs.run(ns)
     from plugintop.config.context import apply_overrides
+    from plugintop.connect.backends import open_backends
     from plugintop.errors import ConfigError
+    from plugintop.live.follow import unknown_tenant
     from plugintop.queries.logql import LogQL
     from plugintop.timerange import parse_duration, parse_time_ns, to_ns
-    from plugintop.triage.connections import open_backends
-    from plugintop.triage.follow import unknown_tenant
 
     pattern = pattern_of(ns)
     now = system_clock()
@@ -156,7 +156,7 @@ async def run_tail(
     """Follows `query` from `start_ns` until `duration` passes (or for ever), re-reading the last `settle`
     seconds at every poll (None: `follow.SETTLE_S`); returns the exit status: `EXIT_BEHIND` when
     `duration` ran out before the tail caught up (stderr says how far it got)."""
-    from plugintop.triage.follow import SETTLE_S, LogFollower, follow
+    from plugintop.live.follow import SETTLE_S, LogFollower, follow
 
     follower = LogFollower(loki, query, start_ns, clock=clock, settle=SETTLE_S if settle is None else settle)
     said: list[str | None] = [None]
@@ -202,8 +202,8 @@ async def run_tail(
 
 async def _frozen(follower: LogFollower, say: Callable[[str | None], None]) -> None:
     """Says once when Loki stops answering (after `FROZEN_S`), not only when the timeout gives up."""
+    from plugintop.live.follow import FROZEN_S
     from plugintop.timerange import to_rfc3339
-    from plugintop.triage.follow import FROZEN_S
 
     while True:
         await asyncio.sleep(0.5)

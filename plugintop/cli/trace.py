@@ -24,12 +24,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(ns: argparse.Namespace) -> int:
+    from plugintop.connect.backends import open_backends
     from plugintop.errors import NotFound, UsageError
     from plugintop.models.tempo import parse_trace_id
     from plugintop.report import trace as out
     from plugintop.textsafe import inert
     from plugintop.triage.calls import trace_by_id
-    from plugintop.triage.connections import open_backends
 
     trace_id = parse_trace_id(ns.trace_id)
     if trace_id is None:

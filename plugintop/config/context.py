@@ -153,7 +153,7 @@ class Tail(_Model, frozen=True, kw_only=True):
     settle: str = "5s"
     """The settle window: every poll reads this far behind now again, so a line that reaches Loki up to
     this long after its own timestamp (a shipper's batching: ~1 s for Promtail, Alloy, Fluent Bit) is shown
-    unmarked; a later one is shown marked late (`triage.follow`). At most 10 minutes."""
+    unmarked; a later one is shown marked late (`live.follow`). At most 10 minutes."""
 
     def __post_init__(self) -> None:
         if not self.template.split():

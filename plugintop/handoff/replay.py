@@ -11,15 +11,15 @@ import msgspec
 
 from plugintop.analysis.model import TriageResult
 from plugintop.config.context import BACKENDS, BackendConfig, Context
+from plugintop.connect.backends import Backends, open_backends
 from plugintop.errors import BackendError
 from plugintop.handoff.bundle import Bundle, BundleError, Manifest, from_log
+from plugintop.live.follow import saved_read, tenant_range
+from plugintop.live.health import pillar_health
 from plugintop.querylog import QueryLog, as_json
 from plugintop.report import render_json
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
-from plugintop.triage.connections import Backends, open_backends
-from plugintop.triage.follow import saved_read, tenant_range
-from plugintop.triage.health import pillar_health
 
 REPLAY_URL = "http://bundle.invalid"
 """The backends' base URL in a replay: never dialled (every answer comes from the bundle)."""

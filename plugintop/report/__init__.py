@@ -3,8 +3,8 @@ incident channel, and its exit status."""
 
 from __future__ import annotations
 
-from plugintop.analysis.commands import commands, dashboard_link, explore_link
 from plugintop.analysis.model import TriageResult
+from plugintop.present.commands import commands, dashboard_link, explore_link
 from plugintop.report.jsonout import no_nan, to_json
 from plugintop.report.markdown import to_markdown
 from plugintop.report.text import to_text

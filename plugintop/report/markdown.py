@@ -7,9 +7,9 @@ through `md` (prose, table cells) or `md_code` (inline code); the lines of a cod
 from __future__ import annotations
 
 from plugintop.analysis import wording
-from plugintop.analysis.chart import chart
-from plugintop.analysis.commands import commands, explore_link
 from plugintop.analysis.model import TriageResult
+from plugintop.present.chart import chart
+from plugintop.present.commands import commands, explore_link
 from plugintop.report import why
 from plugintop.textsafe import inert, md, md_code
 from plugintop.timerange import to_rfc3339

@@ -8,9 +8,9 @@ import math
 import textwrap
 
 from plugintop.analysis import wording
-from plugintop.analysis.chart import chart
 from plugintop.analysis.model import TriageResult
 from plugintop.analysis.slo import slo_state
+from plugintop.present.chart import chart
 from plugintop.report import why
 from plugintop.textsafe import inert
 from plugintop.timerange import to_rfc3339

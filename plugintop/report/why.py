@@ -1,5 +1,5 @@
 """Provides the "why" block of a finding (DESIGN §4.2) for text and markdown, and its JSON object. The
-words are `analysis.why`'s (the screen's too); untrusted strings (attribute names and values, tenant,
+words are `present.why`'s (the screen's too); untrusted strings (attribute names and values, tenant,
 model and version names inside a change) go through `inert` for text and `md` for markdown."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from plugintop.analysis.model import Explain
-from plugintop.analysis.why import lines
+from plugintop.present.why import lines
 from plugintop.textsafe import inert, md
 from plugintop.timerange import to_rfc3339
 

@@ -23,9 +23,9 @@ import httpx
 
 from plugintop.analysis.model import BackendProblem, TriageResult
 from plugintop.clients._http import one_line
+from plugintop.connect.backends import Backends
 from plugintop.errors import BackendError
 from plugintop.models.prometheus import QueryResult
-from plugintop.triage.connections import Backends
 
 T = TypeVar("T")
 BACKENDS = ("prometheus", "loki", "tempo", "pyroscope")

@@ -1,19 +1,17 @@
 """Provides the single calls beside the triage: one trace analysed (`enter` on a span), a trace opened by
-its id with its log lines (`plugintop trace ID`), and the new slow spans while the user reproduces."""
+its id with its log lines (`plugintop trace ID`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from plugintop.analysis import traces
-from plugintop.analysis.model import SpanSample, TraceAnalysis
+from plugintop.analysis.model import TraceAnalysis
 from plugintop.config.context import Context
+from plugintop.connect.backends import Backends
 from plugintop.errors import BackendError
 from plugintop.ids import TraceId
 from plugintop.queries.logql import LogQL
-from plugintop.queries.traceql import TraceQL
-from plugintop.triage.connections import Backends
-from plugintop.triage.drill import sample_of
 
 
 async def analyse_trace(
@@ -81,26 +79,3 @@ async def trace_by_id(
         except BackendError as e:
             error = f"{e.kind}: {e.message}"
     return TraceById(analysis, plugin, tenant, lines, error)
-
-
-async def new_slow_spans(
-    backends: Backends,
-    ctx: Context,
-    plugin: str,
-    tenant: str,
-    tool: str | None,
-    threshold_s: float,
-    since: float,
-    until: float,
-) -> list[SpanSample]:
-    """Tool spans of the tenant slower than `threshold_s` that started in [since, until], slowest first.
-
-    Raises:
-        BackendError: Tempo failed.
-    """
-    if backends.tempo is None:
-        raise BackendError("tempo", "not configured")
-    q = TraceQL(ctx.telemetry).tool_spans(plugin, tenant, tool, min_duration_s=threshold_s)
-    found = await backends.tempo.search(q, since, max(until, since + 1), limit=50, spss=1)
-    out = [sample_of(t, tool or "", ctx.telemetry, plugin) for t in found.traces]
-    return sorted(out, key=lambda s: -s.duration_s)

@@ -22,12 +22,12 @@ from plugintop.analysis.model import Evidence, Finding, SlowWindow, TriageResult
 from plugintop.analysis.signals import Frame
 from plugintop.analysis.verdict import decide
 from plugintop.config.context import Context
+from plugintop.connect.backends import Backends
 from plugintop.models.prometheus import QueryResult
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.timerange import choose_step, format_duration, parse_duration
 from plugintop.triage.asking import Asker
 from plugintop.triage.business import business_metrics
-from plugintop.triage.connections import Backends
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.explain import explain_all
 from plugintop.triage.fleet import FleetPhase

@@ -21,14 +21,15 @@ from textual.worker import Worker, WorkerState
 from plugintop.analysis.health import PillarHealth
 from plugintop.analysis.model import TraceAnalysis, TriageResult
 from plugintop.analysis.wording import progress
+from plugintop.connect.backends import Backends, open_backends
 from plugintop.errors import BackendError
 from plugintop.ids import TraceId
+from plugintop.live.follow import LogFollower
+from plugintop.live.health import pillar_health
+from plugintop.live.reproduce import new_slow_spans
 from plugintop.textsafe import inert
 from plugintop.timerange import TimeRange
-from plugintop.triage import Triage, TriageRequest, analyse_trace, new_slow_spans
-from plugintop.triage.connections import Backends, open_backends
-from plugintop.triage.follow import LogFollower
-from plugintop.triage.health import pillar_health
+from plugintop.triage import Triage, TriageRequest, analyse_trace
 from plugintop.ui.format import border, failure, hhmm, plain
 from plugintop.ui.keys import SCREEN, bindings
 from plugintop.ui.linedetail import LineDetail

@@ -11,8 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from plugintop.analysis.commands import commands, dashboard_link, explore_link
 from plugintop.analysis.model import TriageResult
+from plugintop.present.commands import commands, dashboard_link, explore_link
 from plugintop.ui.format import safe
 from plugintop.ui.keys import LISTS, bindings, help_lines
 

@@ -16,9 +16,9 @@ from textual.reactive import reactive
 from textual.widgets import Input
 
 from plugintop.errors import BackendError
+from plugintop.live.follow import FROZEN_S, LogFollower, follow, pane_read, saved_read, tenant_follower, tenant_range
 from plugintop.textsafe import inert
 from plugintop.timerange import TimeRange
-from plugintop.triage.follow import FROZEN_S, LogFollower, follow, pane_read, saved_read, tenant_follower, tenant_range
 from plugintop.ui.format import hhmm, hhmmss
 from plugintop.ui.pivot import PivotScreen
 from plugintop.ui.session import Session
@@ -27,7 +27,7 @@ from plugintop.ui.widgets.loglines import fields_of
 from plugintop.ui.widgets.logview import LogView
 
 if TYPE_CHECKING:
-    from plugintop.triage.connections import Backends
+    from plugintop.connect.backends import Backends
 
 
 class LogsPane(App[int]):

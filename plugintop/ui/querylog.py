@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import ModalScreen
 
-from plugintop.analysis.commands import as_command
+from plugintop.present.commands import as_command
 from plugintop.querylog import Exchange, QueryLog
 from plugintop.textsafe import inert
 from plugintop.ui.format import hhmmss

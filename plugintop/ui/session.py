@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from plugintop.config.context import Context
+from plugintop.live.follow import TAIL_SINCE_S
 from plugintop.querylog import Exchange
 from plugintop.timerange import Clock, TimeRange, system_clock
-from plugintop.triage.follow import TAIL_SINCE_S
 
 
 @dataclass

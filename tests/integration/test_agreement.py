@@ -14,6 +14,7 @@ from plugintop.analysis.model import TriageResult
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.clients.tempo import TempoClient
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.slots import BUCKETS
 from plugintop.demo.stack import DemoStack
 from plugintop.models.prometheus import QueryResult
@@ -22,7 +23,6 @@ from plugintop.queries.promql import PromQL, Scope
 from plugintop.schema import Schema
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
-from plugintop.triage.connections import open_backends
 from tests.integration.prometheus import RealPrometheus
 
 pytestmark = pytest.mark.real_prometheus

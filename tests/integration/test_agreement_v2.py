@@ -15,13 +15,13 @@ import pytest
 from plugintop.analysis.model import TriageResult
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.config.context import context_from
+from plugintop.connect.backends import open_backends
 from plugintop.demo.scenario import Scenario, scenario_from
 from plugintop.demo.stack import DemoStack
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.schema import Schema
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest, rate_window
-from plugintop.triage.connections import open_backends
 from tests.integration.prometheus import RealPrometheus, real_prometheus
 from tests.integration.test_agreement import disagreements
 

@@ -11,8 +11,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from plugintop.analysis import why, wording
+from plugintop.analysis import wording
 from plugintop.analysis.model import AttributeLift, Finding, TriageResult
+from plugintop.present import why
 from plugintop.ui.format import hhmm, safe
 from plugintop.ui.widgets.table import Table
 

@@ -13,10 +13,10 @@ from operator import contains, not_
 from typing import Any, NamedTuple
 
 from plugintop.analysis import wording
+from plugintop.live.follow import LateEntry, late_by
 from plugintop.models.loki import Gap, LogEntry
 from plugintop.textsafe import inert
 from plugintop.timerange import to_rfc3339
-from plugintop.triage.follow import LateEntry, late_by
 from plugintop.ui.format import hhmmss
 
 LEVEL_CLASS = {

@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from plugintop.analysis.chart import cells_over, level, nice_top, sparkline, time_axis, window_ruler
 from plugintop.analysis.model import Points, ToolStats, TriageResult
+from plugintop.present.chart import cells_over, level, nice_top, sparkline, time_axis, window_ruler
 from plugintop.ui.format import hhmm, pct, safe, secs
 from plugintop.ui.widgets.table import Table, fitted
 

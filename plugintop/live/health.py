@@ -10,6 +10,7 @@ from plugintop.analysis.health import PILLARS, STALE_AFTER_S, PillarHealth, clas
 from plugintop.clients.prometheus import PrometheusClient
 from plugintop.clients.tempo import TempoClient
 from plugintop.config.context import Context
+from plugintop.connect.backends import Backends
 from plugintop.errors import BackendError
 from plugintop.models.prometheus import QueryResult
 from plugintop.models.tempo import SearchResult
@@ -18,7 +19,6 @@ from plugintop.queries.promql import PromQL, Scope
 from plugintop.queries.pyroscope import profile_query
 from plugintop.queries.traceql import TraceQL
 from plugintop.timerange import format_duration, to_ns
-from plugintop.triage.connections import Backends
 
 LOOKBACK_S = 3600.0
 STEP_S = 30.0

@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from plugintop.config.context import BACKENDS, Context
+from plugintop.connect.backends import Backends
 from plugintop.errors import BackendError, BadResponse, NotFound, Unauthorized
 from plugintop.queries.logql import LogQL
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.queries.pyroscope import label_selector
 from plugintop.queries.traceql import TraceQL
 from plugintop.timerange import TimeRange
-from plugintop.triage.connections import Backends
 
 
 @dataclass(frozen=True, slots=True)
