@@ -169,3 +169,13 @@ def test_the_command_on_the_demo_names_close_metrics_and_rejects_bad_input() -> 
     assert bad_for.returncode == 2 and bad_for.stderr.count("\n") == 1
     empty = plugintop("alert", "draft", "--demo", "--signal", "p99", "--when", "")
     assert empty.returncode == 2 and "empty" in empty.stderr
+
+
+def test_a_rule_for_a_plugin_or_tenant_with_no_series_is_drafted_with_a_warning_and_exit_1() -> None:
+    typo = plugintop("alert", "draft", "--demo", "--plugin", "recomender", "--signal", "p99", "--when", "> 2s")
+    assert typo.returncode == 1 and '- alert: "RecomenderP99High"' in typo.stdout  # drafted all the same
+    assert typo.stderr.count("\n") == 1 and "could never fire" in typo.stderr and "recommender" in typo.stderr
+    tenant = plugintop("alert", "draft", "--demo", "--tenant", "acme-typo", "--signal", "p99", "--when", "> 2s")
+    assert tenant.returncode == 1 and "tenant 'acme-typo'" in tenant.stderr and "acme" in tenant.stderr
+    ok = plugintop("alert", "draft", "--demo", "--signal", "p99", "--when", "> 2s")
+    assert ok.returncode == 0 and ok.stderr == ""

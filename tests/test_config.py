@@ -177,3 +177,18 @@ def test_sslkeylogfile_warns(tmp_path: Path) -> None:
     env = {"XDG_CONFIG_HOME": str(tmp_path), "SSLKEYLOGFILE": "/tmp/keys"}
     assert any("SSLKEYLOGFILE" in w for w in load_context(None, None, {}, env).warnings)
     assert os.environ.get("PLUGINTOP_NEVER_SET") is None
+
+
+def test_the_grafana_flag_wins_over_direct_urls_in_the_environment(tmp_path: Path) -> None:
+    env = {"PLUGINTOP_PROMETHEUS_URL": "http://from-env:9090", "PLUGINTOP_LOKI_URL": "http://from-env:3100"}
+    flags = {"grafana.url": "http://grafana:3000", "loki.url": "http://from-flag:3100"}
+    loaded = load_context(None, None, flags, {**env, "XDG_CONFIG_HOME": str(tmp_path)})
+    ctx = loaded.context
+    assert ctx.grafana is not None and ctx.grafana.url == "http://grafana:3000"
+    assert ctx.prometheus.url is None, "PLUGINTOP_PROMETHEUS_URL must not beat --grafana-url"
+    assert ctx.loki.url == "http://from-flag:3100", "a flag naming the backend's own URL still wins"
+    assert loaded.warnings == [
+        "warning: PLUGINTOP_PROMETHEUS_URL ignored: --grafana-url reaches that backend through Grafana"
+    ]
+    alone = load_context(None, None, {}, {**env, "XDG_CONFIG_HOME": str(tmp_path)}).context
+    assert alone.prometheus.url == "http://from-env:9090" and alone.grafana is None

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from plugintop.config.context import context_from
-from plugintop.errors import ConfigError
 from plugintop.connect import backends
+from plugintop.errors import ConfigError
 
 
 @pytest.fixture

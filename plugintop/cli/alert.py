@@ -21,8 +21,10 @@ EPILOG = """\
 examples:
   plugintop alert draft --plugin recommender --tenant acme --signal p99 --when '> 2s' --for 10m
   plugintop alert draft --plugin recommender --signal recommender_courses_recommended_total --when 'drops 50%' --for 15m
-exit status: 0 drafted, 2 usage (an unknown signal, an empty condition, a duration that doesn't parse),
-3 Prometheus could not be asked for the plugin's business metrics"""
+exit status: 0 drafted, 1 drafted but the plugin (or the tenant) has no series in the last day (a rule that
+could never fire: the warning names the plugins or tenants that have data), 2 usage (an unknown signal, an
+empty condition, a duration that doesn't parse), 3 Prometheus could not be asked for the plugin's business
+metrics. When Prometheus cannot be asked whether the plugin has series, the rule is drafted unchecked (0)."""
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +48,7 @@ def run(ns: argparse.Namespace) -> int:
     from plugintop.errors import UsageError
     from plugintop.queries import alerts
     from plugintop.report import alert as out
+    from plugintop.textsafe import inert
     from plugintop.timerange import format_duration, parse_duration, system_clock
 
     for_s = parse_duration(ns.duration)
@@ -65,6 +68,42 @@ def run(ns: argparse.Namespace) -> int:
             promql = PromQL(ctx.telemetry)
             return await business_names(backends.prometheus, promql, ns.plugin, ns.tenant, now - 86400, now)
 
+    async def unseen(ctx: Context) -> str | None:
+        """Why the rule could never fire (the plugin or the tenant has no series in the last day), else None;
+        a warning when Prometheus cannot be asked."""
+        from plugintop.connect.backends import open_backends
+        from plugintop.errors import BackendError, ConfigError
+        from plugintop.queries.promql import PromQL, Scope
+
+        s, now = ctx.telemetry, system_clock()
+        count = PromQL(s).count(Scope(ns.plugin))
+        try:
+            async with await open_backends(ctx, only=("prometheus",)) as backends:
+                assert backends.prometheus is not None
+                tenants = await backends.prometheus.label_values(s.tenant_label, now - 86400, now, [count])
+                if not tenants:
+                    plugins = await backends.prometheus.label_values(
+                        s.plugin_label, now - 86400, now, [f"{s.duration_metric}_count"]
+                    )
+        except (BackendError, ConfigError) as e:
+            print(inert(f"plugintop: warning: the rule is not checked against Prometheus: {e}", 300), file=sys.stderr)
+            return None
+        if not tenants:
+            close = difflib.get_close_matches(ns.plugin, plugins, n=3, cutoff=0.5)
+            have = (
+                f"did you mean {', '.join(close)}?"
+                if close
+                else f"plugins with data: {', '.join(plugins[:12]) or 'none'}"
+            )
+            return f"plugin {ns.plugin!r} has no series in the last day: the rule could never fire ({have})"
+        if ns.tenant is not None and ns.tenant not in tenants:
+            close = difflib.get_close_matches(ns.tenant, tenants, n=3, cutoff=0.5)
+            have = f"did you mean {', '.join(close)}?" if close else f"tenants with data: {', '.join(tenants[:12])}"
+            return (
+                f"tenant {ns.tenant!r} of {ns.plugin} has no series in the last day: the rule could never fire ({have})"
+            )
+        return None
+
     async def work() -> int:
         async with demo_stack(ns):
             if not ns.plugin:
@@ -82,8 +121,12 @@ def run(ns: argparse.Namespace) -> int:
                         f"metric of {ns.plugin}{hint}"
                     )
             rule = alerts.draft(loaded.context.telemetry, ns.plugin, ns.tenant, ns.signal, cond, for_s, kind, baseline)
+            never = await unseen(loaded.context)
         group = f"plugintop-{ns.plugin}"
         sys.stdout.write(out.to_json(group, [rule]) if ns.format == "json" else out.to_yaml(group, [rule]))
+        if never is not None:
+            print(inert(f"plugintop: warning: {never}", 300), file=sys.stderr)
+            return 1
         return 0
 
     settled()

@@ -43,6 +43,12 @@ def load_context(
     cfg = load_file(path) if explicit or path.exists() else ConfigFile()
     name, ctx, warnings = select_context(cfg, context or env.get("PLUGINTOP_CONTEXT"), path if path.exists() else None)
     from_env = env_overrides(env)
+    if "grafana.url" in flags:  # --grafana-url: every backend through Grafana, unless a flag names its own URL
+        direct = sorted(k for k in from_env if k.endswith(".url") and k != "grafana.url" and k not in flags)
+        for key in direct:
+            del from_env[key]
+            variable = "PLUGINTOP_" + key.removesuffix(".url").upper() + "_URL"
+            warnings.append(f"warning: {variable} ignored: --grafana-url reaches that backend through Grafana")
     if from_env:
         ctx = apply_overrides(ctx, from_env, "environment (PLUGINTOP_*)")
     if flags:

@@ -103,33 +103,35 @@ class View:
         return self.range, self.window, self.pivots, self.logs_live
 
 
+@dataclass
 class TriageLanded(Message):
     """A phase of triage run `seq` landed (`final`: the last one)."""
 
-    def __init__(self, seq: int, result: TriageResult, final: bool = False) -> None:
-        super().__init__()
-        self.seq, self.result, self.final = seq, result, final
+    seq: int
+    result: TriageResult
+    final: bool = False
 
 
+@dataclass
 class TraceLoaded(Message):
     """A trace was opened (`trace`), or could not be (`error`)."""
 
-    def __init__(self, trace_id: TraceId, trace: TraceAnalysis | None, error: str = "") -> None:
-        super().__init__()
-        self.trace_id, self.trace, self.error = trace_id, trace, error
+    trace_id: TraceId
+    trace: TraceAnalysis | None
+    error: str = ""
 
 
+@dataclass
 class HealthLanded(Message):
     """Each pillar's newest datum."""
 
-    def __init__(self, health: list[PillarHealth]) -> None:
-        super().__init__()
-        self.health = health
+    health: list[PillarHealth]
 
 
+@dataclass
 class SlowSpansFound(Message):
     """Reproduce mode: new slow spans since it started (may be none), and what it watches for."""
 
-    def __init__(self, spans: list[SpanSample], note: str, error: str = "") -> None:
-        super().__init__()
-        self.spans, self.note, self.error = spans, note, error
+    spans: list[SpanSample]
+    note: str
+    error: str = ""

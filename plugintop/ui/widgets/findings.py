@@ -5,6 +5,8 @@ slow spans and the log pane to it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -38,19 +40,18 @@ class FindingsView(Vertical):
 
     title = "Findings"
 
+    @dataclass
     class FindingChosen(Message):
         """`enter` on a finding: every pane to its tool and window."""
 
-        def __init__(self, finding: Finding) -> None:
-            super().__init__()
-            self.finding = finding
+        finding: Finding
 
+    @dataclass
     class AttributeChosen(Message):
         """`enter` on an attribute that separates a finding's calls: the slow spans and logs held to it."""
 
-        def __init__(self, finding: Finding, lift: AttributeLift) -> None:
-            super().__init__()
-            self.finding, self.lift = finding, lift
+        finding: Finding
+        lift: AttributeLift
 
     def compose(self) -> ComposeResult:
         yield Table(id="findingtable")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
 from time import monotonic
 from typing import ClassVar
@@ -64,22 +65,23 @@ class LogView(LineList):
     """
     BINDINGS: ClassVar[list[BindingType]] = CHOOSE + bindings(LOGS)
 
+    @dataclass
     class TraceRequested(Message):
-        def __init__(self, trace_id: str) -> None:
-            super().__init__()
-            self.trace_id = trace_id
+        """`enter` on a line that names a trace: open it (the id is the line's text, checked by the app)."""
 
+        trace_id: str
+
+    @dataclass
     class DetailRequested(Message):
-        def __init__(self, item: Item) -> None:
-            super().__init__()
-            self.item = item
+        """`v` or `space` on a line: show it whole."""
 
+        item: Item
+
+    @dataclass
     class PivotRequested(Message):
         """A field of this line's JSON should become a filter."""
 
-        def __init__(self, item: Item) -> None:
-            super().__init__()
-            self.item = item
+        item: Item
 
     class UnpivotRequested(Message):
         """The last field filter should go."""

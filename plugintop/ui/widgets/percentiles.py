@@ -4,6 +4,7 @@ tenant against fleet, with the target and the slow window marked."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -25,10 +26,11 @@ TOOL_MIN = 14
 class Percentiles(Vertical):
     """The percentiles pane."""
 
+    @dataclass
     class ToolChosen(Message):
-        def __init__(self, tool: str) -> None:
-            super().__init__()
-            self.tool = tool
+        """`enter` on a tool: every pane to that tool."""
+
+        tool: str
 
     def compose(self) -> ComposeResult:
         table: DataTable[Text] = Table(id="tools", zebra_stripes=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -20,10 +22,11 @@ PRIORITY = ["duration", "trace", "at", "from", "tool"]
 class Spans(Vertical):
     """The slow-spans pane."""
 
+    @dataclass
     class SpanChosen(Message):
-        def __init__(self, sample: SpanSample) -> None:
-            super().__init__()
-            self.sample = sample
+        """`enter` on a slow span: open its trace."""
+
+        sample: SpanSample
 
     def compose(self) -> ComposeResult:
         yield Table(id="spantable")

@@ -4,6 +4,7 @@ with the selected span's attributes beneath."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -41,10 +42,11 @@ class Waterfall(LineList):
 
     BINDINGS: ClassVar[list[BindingType]] = CHOOSE
 
+    @dataclass
     class SpanSelected(Message):
-        def __init__(self, span: SpanNode) -> None:
-            super().__init__()
-            self.span = span
+        """The waterfall's cursor moved onto a span."""
+
+        span: SpanNode
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)
