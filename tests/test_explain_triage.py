@@ -59,7 +59,9 @@ def run(incident: dict[str, Any], tenant: str) -> list[Finding]:
                 req = TriageRequest(plugin="coach", tenant=tenant, range=TimeRange(now - 7200, now), p99_target_s=2.0)
                 t = Triage(b, ctx, req)
                 r = await t.run()
-                return await explain_all(t.asker, t.s, r, signals=t.wave.signals, frame=t.frame, scrape_s=t.scrape_s)
+                return await explain_all(
+                    t.asker, t.schema, r, signals=t.wave.signals, frame=t.frame, scrape_s=t.scrape_s
+                )
 
         return asyncio.run(go())
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from plugintop.analysis import onset as ons
 from plugintop.analysis.model import Change, Pattern, Points
+from plugintop.analysis.onset import Onset, detect
 from plugintop.analysis.signals import Sig, ToolSignals
 
 SURGE = 2.0
@@ -71,10 +71,10 @@ def changed(
     min_ratio: float = 1.0,
     min_effect: float = 0.0,
     smooth_s: float = 0.0,
-) -> ons.Onset | None:
+) -> Onset | None:
     """The change point of `points` near `ref`, or None (no change, or one far from it)."""
     lo, hi = span(ref, until)
-    found = ons.detect(
+    found = detect(
         _in(points, lo, hi),
         direction=direction,
         min_ratio=min_ratio,

@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from plugintop.analysis import attributes as attrs
-from plugintop.analysis import changes as chg
-from plugintop.analysis import onset as ons
+from plugintop.analysis.changes import lookback, model_mix, new_patterns, prompt_tokens, restarts, rollout, traffic
 from plugintop.analysis.model import Change, Explain, Finding, Impact, Points, TriageResult
+from plugintop.analysis.onset import Onset, detect
 from plugintop.analysis.signals import Frame, Sig, ToolSignals, total
 
 ONSET_MIN_RATIO = 1.3
@@ -74,11 +74,11 @@ def own_series(finding: Finding, sig: Sig) -> tuple[Points, int]:
     return sig.rate, -1 if down else 1
 
 
-def find_onset(finding: Finding, points: Points, direction: int, step: float, smooth_s: float) -> ons.Onset | None:
+def find_onset(finding: Finding, points: Points, direction: int, step: float, smooth_s: float) -> Onset | None:
     """The change point of the finding's own series, from a while before it to its end."""
-    lo, hi = finding.start - chg.lookback(finding.duration), finding.end
+    lo, hi = finding.start - lookback(finding.duration), finding.end
     pts = [(t, v) for t, v in points if lo <= t <= hi]
-    found = ons.detect(pts, direction=direction, min_ratio=ONSET_MIN_RATIO, step=step, smooth_s=smooth_s)
+    found = detect(pts, direction=direction, min_ratio=ONSET_MIN_RATIO, step=step, smooth_s=smooth_s)
     if found is None or found.at > finding.end:
         return None
     return found
@@ -234,15 +234,15 @@ def explain(
     # changes
     until = finding.end
     cs: list[Change] = []
-    cs += chg.traffic(signals, finding.tool, tenant, ref, until, frame.step, neighbours=fetched.neighbours)
+    cs += traffic(signals, finding.tool, tenant, ref, until, frame.step, neighbours=fetched.neighbours)
     if ts is not None:
-        cs += chg.rollout(ts.versions, ref, until, frame.step)
+        cs += rollout(ts.versions, ref, until, frame.step)
     if fetched.prompt_per_call:
-        cs += chg.prompt_tokens(fetched.prompt_per_call, tenant, finding.tool, ref, until, step, smooth)
+        cs += prompt_tokens(fetched.prompt_per_call, tenant, finding.tool, ref, until, step, smooth)
     if fetched.tokens_by_model:
-        cs += chg.model_mix(fetched.tokens_by_model, ref, until, step, smooth)
-    cs += chg.restarts(fetched.resets, ref, step)
-    cs += chg.new_patterns(finding.patterns, ref)
+        cs += model_mix(fetched.tokens_by_model, ref, until, step, smooth)
+    cs += restarts(fetched.resets, ref, step)
+    cs += new_patterns(finding.patterns, ref)
     cs.sort(key=lambda c: (abs(c.at - ref), c.kind))
     target = ts.p99_target_s if ts is not None else None
     return Explain(

@@ -12,7 +12,7 @@ import statistics
 
 import msgspec
 
-from plugintop.analysis import findings as fx
+from plugintop.analysis import findings
 from plugintop.analysis import window as w
 from plugintop.analysis.model import Evidence, Finding
 from plugintop.analysis.signals import Frame, Sig, ToolSignals, total
@@ -30,28 +30,28 @@ NOISY_LOOK_S = 300.0
 def hot_in(f: Finding, sig: Sig, frame: Frame, line: float | None = None) -> bool | None:
     """Whether `sig` shows the same finding as `f` in f's window (None: no calls there to tell).
     `line` overrides the population's own line (a version's calls have no healthy baseline)."""
-    failed, calls = fx.failure_ratio_in(sig, f.start, f.end, frame.step)
+    failed, calls = findings.failure_ratio_in(sig, f.start, f.end, frame.step)
     if calls <= 0:
         return None
     if f.kind == "errors":
-        return failed >= MIN_FAILED and failed / calls >= fx.ERROR_BURN * (1 - frame.success_target)
+        return failed >= MIN_FAILED and failed / calls >= findings.ERROR_BURN * (1 - frame.success_target)
     if f.kind == "latency":
         if line is None:
-            own = fx.latency_line(sig, frame, None)
+            own = findings.latency_line(sig, frame, None)
             line = f.threshold if _has_target(f) or own is None else own[0]
         med = w.median_in(sig.p99, f.start, f.end)
         return med is not None and med > line
     if f.kind == "cost":
         per_call, _ = sig.per_call()
-        base = w.baseline(*fx.split(per_call, frame))
+        base = w.baseline(*findings.split(per_call, frame))
         med = w.median_in(per_call, f.start, f.end)
-        return base is not None and med is not None and med >= fx.COST_FACTOR * base
-    usual = w.level(*fx.split(sig.rate, frame))
+        return base is not None and med is not None and med >= findings.COST_FACTOR * base
+    usual = w.level(*findings.split(sig.rate, frame))
     med = w.median_in(sig.rate, f.start, f.end)
     if usual is None or med is None or usual <= 0:
         return None
     surge = any(e.detail == "surge" for e in f.evidence)
-    return med >= fx.SURGE * usual if surge else med <= fx.DROP * usual
+    return med >= findings.SURGE * usual if surge else med <= findings.DROP * usual
 
 
 def _has_target(f: Finding) -> bool:
@@ -104,7 +104,7 @@ def version(f: Finding, ts: ToolSignals, frame: Frame) -> tuple[str, float] | No
 
 def noisy(f: Finding, sig: Sig, frame: Frame) -> float | None:
     """How many times its usual rate `sig`'s calls ran at the window's start, where `NOISY_FACTOR` × or more."""
-    usual = w.level(*fx.split(sig.rate, frame))
+    usual = w.level(*findings.split(sig.rate, frame))
     now = [v for _, v in w.between(sig.rate, f.start, f.start + NOISY_LOOK_S) if math.isfinite(v)]
     if usual and usual > 0 and now and statistics.median(now) >= NOISY_FACTOR * usual:
         return statistics.median(now) / usual

@@ -56,7 +56,7 @@ class Asker:
     def __init__(
         self, backends: Backends, result: TriageResult, step: float, *, deadline_s: float | None = None
     ) -> None:
-        self.b = backends
+        self.backends = backends
         self.result = result
         self.step = step
         self.problems: dict[str, str] = {}
@@ -194,13 +194,13 @@ class Asker:
         return res
 
     async def prom_range(self, q: str, start: float, end: float, step: float | None = None) -> QueryResult | None:
-        p = self.b.prometheus
+        p = self.backends.prometheus
         if p is None:
             return None
         return self._note(await self.ask("prometheus", q, p.query_range(q, start, end, step or self.step)))
 
     async def prom(self, q: str, at: float) -> QueryResult | None:
-        p = self.b.prometheus
+        p = self.backends.prometheus
         if p is None:
             return None
         return self._note(await self.ask("prometheus", q, p.query(q, at)))

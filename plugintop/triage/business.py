@@ -46,7 +46,7 @@ async def business_metrics(
     series_start: float,
 ) -> tuple[list[BusinessMetric], int]:
     """The business metrics (at most `MAX_METRICS`) and how many were found in all."""
-    p = asker.b.prometheus
+    p = asker.backends.prometheus
     if p is None:
         return [], 0
     found = await asker.ask(

@@ -10,10 +10,10 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from plugintop.analysis import flame, traces
-from plugintop.analysis import patterns as pat
-from plugintop.analysis import window as win_mod
 from plugintop.analysis.cost import summarise_cost
 from plugintop.analysis.model import Evidence, LogsSummary, Pattern, SpanSample, ToolStats
+from plugintop.analysis.patterns import field_of, grouped, with_loki
+from plugintop.analysis.window import median_in
 from plugintop.clients.pyroscope import MAX_RANGE_S as PYROSCOPE_MAX_RANGE_S
 from plugintop.clients.tempo import MAX_SEARCH_RANGE_S as TEMPO_MAX_RANGE_S
 from plugintop.ids import TraceId
@@ -85,47 +85,53 @@ class Drill:
     def __init__(
         self, asker: Asker, schema: Schema, plugin: str, tenant: str, attribute: tuple[str, str, bool] | None = None
     ) -> None:
-        self.a, self.s, self.plugin, self.tenant = asker, schema, plugin, tenant
+        self.asker, self.schema, self.plugin, self.tenant = asker, schema, plugin, tenant
         self.where = attribute_is(*attribute) if attribute is not None else []
         """The conditions the slow spans must meet too (an attribute chosen on the screen)."""
         self.promql, self.logql, self.traceql = PromQL(schema), LogQL(schema), TraceQL(schema)
-        self.r = asker.result
+        self.result = asker.result
 
     def limit(self, start: float, end: float, limit: float, what: str) -> float:
         """`start` moved forward so [start, end] fits a backend's range limit, with a note saying so (once)."""
         if end - start <= limit:
             return start
         note = f"{what} limited to the last {limit / 3600:.0f} h of the window (backend limit)"
-        if note not in self.r.notes:
-            self.r.notes.append(note)
+        if note not in self.result.notes:
+            self.result.notes.append(note)
         return end - limit
 
     async def window(
         self, tool: str | None, ts: ToolStats | None, win: tuple[float, float], fallback_cut: float
     ) -> asyncio.Task[None]:
         """Everything about the window; returns when all but the slowest trace are in (its task goes on)."""
-        p, b = self.promql, self.a.b
+        promql, backends = self.promql, self.asker.backends
         ws, we = win
         d = format_duration(max(we - ws, 60.0))
         scope = Scope(self.plugin, self.tenant, tool)
-        cut = (win_mod.median_in(ts.p99_series, ws, we) if ts is not None else None) or fallback_cut
+        cut = (median_in(ts.p99_series, ws, we) if ts is not None else None) or fallback_cut
         cut = cut if math.isfinite(cut) else 0.0
-        q = p.buckets(scope)
+        q = promql.buckets(scope)
         # an exemplar carries no span attribute: with one to match, the slow spans are Tempo's alone
         exemplars = (
-            self.a.ask("prometheus", q, b.prometheus.exemplars(q, ws, we))
-            if b.prometheus and not self.where
+            self.asker.ask("prometheus", q, backends.prometheus.exemplars(q, ws, we))
+            if backends.prometheus and not self.where
             else _none()
         )
-        search = self.search(tool, cut, win, limit=20) if b.tempo else _none()
+        search = self.search(tool, cut, win, limit=20) if backends.tempo else _none()
         costs = asyncio.gather(
             *(
-                self.a.prom(q, at)
-                for q in (p.cost_per_min(scope, d), p.tokens_per_min(scope, d), p.request_rate(scope, d, by=()))
+                self.asker.prom(q, at)
+                for q in (
+                    promql.cost_per_min(scope, d),
+                    promql.tokens_per_min(scope, d),
+                    promql.request_rate(scope, d, by=()),
+                )
                 for at in (we, ws)
             )
         )
-        others = asyncio.gather(costs, self.profile(ws, we) if b.pyroscope else _none(), self.error_counts(d, ws, we))
+        others = asyncio.gather(
+            costs, self.profile(ws, we) if backends.pyroscope else _none(), self.error_counts(d, ws, we)
+        )
         try:
             sample = await self.spans(tool, ts, win, cut, exemplars, search)
             trace = asyncio.create_task(self.trace(tool, win, sample))
@@ -143,12 +149,12 @@ class Drill:
 
     async def error_counts(self, d: str, ws: float, we: float) -> tuple[QueryResult | None, QueryResult | None]:
         """Error-level lines of the tenant in the window and in the window before it (a LogQL metric query)."""
-        loki = self.a.b.loki
+        loki = self.asker.backends.loki
         if loki is None:
             return None, None
         q = self.logql.error_count(self.plugin, self.tenant, d)
         now, before = await asyncio.gather(
-            self.a.ask("loki", q, loki.query_metric(q, we)), self.a.ask("loki", None, loki.query_metric(q, ws))
+            self.asker.ask("loki", q, loki.query_metric(q, we)), self.asker.ask("loki", None, loki.query_metric(q, ws))
         )
         return now, before
 
@@ -164,21 +170,21 @@ class Drill:
         """The window's slow spans (exemplars, then Tempo's matches); the slowest, whose trace is next."""
         ex, found = await asyncio.gather(exemplars, search)
         self.samples(tool, ex, found, cut)
-        if len(self.r.spans) < 5 and self.a.b.tempo:
+        if len(self.result.spans) < 5 and self.asker.backends.tempo:
             # Tempo returns the first N matches above the threshold, not the slowest; when the window's p99
             # (an interpolated estimate) leaves too few, ask again above its median latency and sort.
-            lower = win_mod.median_in(ts.p50_series, *win) if ts is not None else 0.0
+            lower = median_in(ts.p50_series, *win) if ts is not None else 0.0
             if lower is not None and lower < cut:
                 found = await self.search(tool, lower, win, limit=50)
                 self.samples(tool, ex, found, cut, fill=True)
-        return self.r.spans[0] if self.r.spans else None
+        return self.result.spans[0] if self.result.spans else None
 
     def search(
         self, tool: str | None, min_s: float | None, win: tuple[float, float], limit: int, failed: bool = False
     ) -> Awaitable[SearchResult | None]:
         """A TraceQL search for the tool's spans slower than `min_s` (or failed) in `win`."""
-        assert self.a.b.tempo is not None
-        s = self.s
+        assert self.asker.backends.tempo is not None
+        s = self.schema
         q = self.traceql.tool_spans(
             self.plugin,
             self.tenant,
@@ -189,7 +195,7 @@ class Drill:
             where=self.where,
         )
         start = self.limit(*win, TEMPO_MAX_RANGE_S, "tempo search")
-        return self.a.ask("tempo", q, self.a.b.tempo.search(q, start, win[1], limit=limit, spss=1))
+        return self.asker.ask("tempo", q, self.asker.backends.tempo.search(q, start, win[1], limit=limit, spss=1))
 
     def samples(
         self,
@@ -206,19 +212,19 @@ class Drill:
         for e, series in flat:
             tid = e.trace_id  # checked by the client: an exemplar with an invalid id never reaches here
             if tid is not None and (e.value >= cut or (fill and len(out) < 10)) and tid not in out:
-                sample_tool = tool or series.series_labels.get(self.s.tool_label, "")
+                sample_tool = tool or series.series_labels.get(self.schema.tool_label, "")
                 out[tid] = SpanSample(tid, e.span_id or "", sample_tool, e.value, "exemplar", e.timestamp)
         if skipped := invalid_ids(ex):
-            self.a.note(f"{skipped} exemplar(s) with an invalid trace id skipped")
+            self.asker.note(f"{skipped} exemplar(s) with an invalid trace id skipped")
         if found is not None and found.invalid_ids:
-            self.a.note(f"{found.invalid_ids} Tempo search hit(s) with an invalid trace id skipped")
+            self.asker.note(f"{found.invalid_ids} Tempo search hit(s) with an invalid trace id skipped")
         for t in found.traces if found is not None else []:
             if t.trace_id not in out:
-                out[t.trace_id] = sample_of(t, tool or "", self.s, self.plugin)
-        self.r.spans = sorted(out.values(), key=lambda x: -x.duration_s)[:30]
+                out[t.trace_id] = sample_of(t, tool or "", self.schema, self.plugin)
+        self.result.spans = sorted(out.values(), key=lambda x: -x.duration_s)[:30]
 
     def cost(self, c: Costs) -> None:
-        m = self.s.model_label
+        m = self.schema.model_label
 
         def per_model(res: QueryResult | None) -> dict[str, float]:
             out: dict[str, float] = {}
@@ -234,7 +240,7 @@ class Drill:
         if c.tokens is None:
             return
         usd, base_usd = per_model(c.usd), per_model(c.base_usd)
-        self.r.cost = summarise_cost(
+        self.result.cost = summarise_cost(
             usd,
             base_usd,
             per_model(c.tokens),
@@ -246,35 +252,39 @@ class Drill:
 
     async def profile(self, ws: float, we: float) -> None:
         """The window's profile against the window of equal length before it, analysed as soon as both are in."""
-        py = self.a.b.pyroscope
+        py = self.asker.backends.pyroscope
         assert py is not None
-        s = self.s
+        s = self.schema
         ps = self.limit(ws, we, PYROSCOPE_MAX_RANGE_S, "profile")
         dur = we - ps
         sel = label_selector(s, self.plugin)
         fg, bfg = await asyncio.gather(
-            self.a.ask("pyroscope", f"{s.profile_type}{sel}", py.flamegraph(s.profile_type, sel, ps, we)),
-            self.a.ask("pyroscope", None, py.flamegraph(s.profile_type, sel, ps - dur, ps)),
+            self.asker.ask("pyroscope", f"{s.profile_type}{sel}", py.flamegraph(s.profile_type, sel, ps, we)),
+            self.asker.ask("pyroscope", None, py.flamegraph(s.profile_type, sel, ps - dur, ps)),
         )
         if isinstance(fg, FlameGraph):
-            self.r.flame_nodes = flame.decode(fg)
-            self.r.profile = flame.summarise(
-                fg, bfg if isinstance(bfg, FlameGraph) else None, (ps, we), (ps - dur, ps), nodes=self.r.flame_nodes
+            self.result.flame_nodes = flame.decode(fg)
+            self.result.profile = flame.summarise(
+                fg,
+                bfg if isinstance(bfg, FlameGraph) else None,
+                (ps, we),
+                (ps - dur, ps),
+                nodes=self.result.flame_nodes,
             )
 
     def logs(self, counts: tuple[QueryResult | None, QueryResult | None]) -> None:
         errors, base = line_count(counts[0]), line_count(counts[1])
         if errors is not None:  # the slowest trace's lines may be in already
-            lines = self.r.logs.trace_lines if self.r.logs else []
-            self.r.logs = LogsSummary(errors, base or 0, lines)
+            lines = self.result.logs.trace_lines if self.result.logs else []
+            self.result.logs = LogsSummary(errors, base or 0, lines)
 
     async def trace(self, tool: str | None, win: tuple[float, float], sample: SpanSample | None) -> None:
-        b = self.a.b
+        b = self.asker.backends
         if sample is None or b.tempo is None:
             return
         q = self.logql.trace_lines(self.plugin, self.tenant, sample.trace_id)
         lines = (
-            self.a.ask(
+            self.asker.ask(
                 "loki",
                 q,
                 b.loki.query_logs(q, to_ns(win[0] - 300), to_ns(win[1] + 300), limit=100, direction="forward"),
@@ -283,13 +293,13 @@ class Drill:
             else _none()
         )
         trace, page = await asyncio.gather(
-            self.a.ask("tempo", None, b.tempo.trace(sample.trace_id, win[0] - 3600, win[1] + 3600)), lines
+            self.asker.ask("tempo", None, b.tempo.trace(sample.trace_id, win[0] - 3600, win[1] + 3600)), lines
         )
         if trace is not None:
-            self.r.trace = traces.analyse(trace, self.s, self.plugin, tool)
+            self.result.trace = traces.analyse(trace, self.schema, self.plugin, tool)
         if page is not None:
-            logs = self.r.logs
-            self.r.logs = LogsSummary(
+            logs = self.result.logs
+            self.result.logs = LogsSummary(
                 logs.error_lines if logs else 0,
                 logs.baseline_error_lines if logs else 0,
                 [e.line for e in page.entries],
@@ -299,30 +309,30 @@ class Drill:
         self, tool: str | None, win: tuple[float, float], base: tuple[float, float]
     ) -> tuple[LogPage | None, LogPage | None, list[LogPattern] | None]:
         """The error lines of the window and of the window before it, and Loki's patterns over both."""
-        loki = self.a.b.loki
+        loki = self.asker.backends.loki
         if loki is None:
             return None, None, None
         q = self.logql.error_lines(self.plugin, self.tenant, tool)
         sel = self.logql.selector(self.plugin, self.tenant)
         step = max(10.0, (win[1] - base[0]) / 500)
         return await asyncio.gather(
-            self.a.ask("loki", q, loki.query_logs(q, to_ns(win[0]), to_ns(win[1]), limit=ERROR_LINES)),
-            self.a.ask("loki", None, loki.query_logs(q, to_ns(base[0]), to_ns(base[1]), limit=ERROR_LINES)),
-            self.a.ask("loki", None, loki.patterns(sel, base[0], win[1], step), quiet=True),
+            self.asker.ask("loki", q, loki.query_logs(q, to_ns(win[0]), to_ns(win[1]), limit=ERROR_LINES)),
+            self.asker.ask("loki", None, loki.query_logs(q, to_ns(base[0]), to_ns(base[1]), limit=ERROR_LINES)),
+            self.asker.ask("loki", None, loki.patterns(sel, base[0], win[1], step), quiet=True),
         )
 
     async def errors(self, tool: str | None, win: tuple[float, float]) -> Found:
         """The window's error-line patterns against the window before it, and the failing spans."""
-        b, (ws, we) = self.a.b, win
+        b, (ws, we) = self.asker.backends, win
         base = (ws - (we - ws), ws)
         failing = self.search(tool, None, win, limit=20, failed=True) if b.tempo else _none()
         (page, base_page, loki), hits = await asyncio.gather(self.error_lines(tool, win, base), failing)
         out = Found()
         if page is not None:
-            fields = self.s.log_message_fields
+            fields = self.schema.log_message_fields
             full = len(page.entries) >= ERROR_LINES or (base_page is not None and len(base_page.entries) >= ERROR_LINES)
             total, base_total = await self.error_totals(tool, win) if full else (None, None)
-            found = pat.grouped(
+            found = grouped(
                 ((e.line, self._trace_id(e)) for e in page.entries),
                 (e.line for e in base_page.entries) if base_page is not None else (),
                 fields,
@@ -330,8 +340,8 @@ class Drill:
                 baseline_total=base_total,
             )
             if total is not None and total > len(page.entries):
-                self.a.note(f"loki: error-line patterns estimated from {len(page.entries):,} of {total:,} lines")
-            out.patterns = pat.with_loki(found, loki, win, base, fields) if loki else found
+                self.asker.note(f"loki: error-line patterns estimated from {len(page.entries):,} of {total:,} lines")
+            out.patterns = with_loki(found, loki, win, base, fields) if loki else found
         if hits is not None:
             first = hits.traces[0].trace_id if hits.traces else ""
             out.failing = [
@@ -348,13 +358,13 @@ class Drill:
     async def error_totals(self, tool: str | None, win: tuple[float, float]) -> tuple[int | None, int | None]:
         """Every error line of the tool in the window and in the window before it, counted by Loki: what a
         page of lines is a sample of."""
-        loki = self.a.b.loki
+        loki = self.asker.backends.loki
         if loki is None:
             return None, None
         ws, we = win
         q = self.logql.error_lines_count(self.plugin, self.tenant, tool, format_duration(max(we - ws, 1.0)))
         now, before = await asyncio.gather(
-            self.a.ask("loki", q, loki.query_metric(q, we)), self.a.ask("loki", None, loki.query_metric(q, ws))
+            self.asker.ask("loki", q, loki.query_metric(q, we)), self.asker.ask("loki", None, loki.query_metric(q, ws))
         )
 
         return line_count(now), line_count(before)
@@ -362,4 +372,4 @@ class Drill:
     def _trace_id(self, e: LogEntry) -> TraceId | None:
         """The line's trace id, when it holds a valid one (a log field is the plugin's, often copied from an
         incoming request's `traceparent`: anything at all)."""
-        return TraceId.parse(e.field(self.s.log_trace_field) or pat.field_of(e.line, self.s.log_trace_field))
+        return TraceId.parse(e.field(self.schema.log_trace_field) or field_of(e.line, self.schema.log_trace_field))

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import msgspec
 
-from plugintop.analysis import attributes as attrs
 from plugintop.analysis import explain as ax
 from plugintop.analysis import wording
+from plugintop.analysis.attributes import BAND_QUANTILES, NUMERIC_SHARE, Counts, band, band_edges, counts_of
 from plugintop.analysis.changes import lookback
 from plugintop.analysis.model import Explain, Finding, Points, TriageResult
 from plugintop.analysis.signals import Frame, ToolSignals
@@ -26,7 +26,7 @@ from plugintop.clients.tempo_metrics import MAX_METRICS_RANGE_S, TempoMetrics
 from plugintop.models.prometheus import QueryResult
 from plugintop.models.tempo import SearchResult
 from plugintop.models.tempo_metrics import MetricsResult
-from plugintop.queries import traceql as tq
+from plugintop.queries import traceql
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.schema import Schema
 from plugintop.timerange import choose_step, parse_duration
@@ -80,7 +80,7 @@ class Explainer:
         frame: Frame,
         scrape_s: float,
     ) -> None:
-        self.a, self.s, self.r = asker, schema, result
+        self.asker, self.schema, self.result = asker, schema, result
         self.signals, self.frame, self.scrape_s = signals, frame, scrape_s
         self.promql = PromQL(schema)
         self.plugin, self.tenant = result.plugin, result.tenant
@@ -96,7 +96,7 @@ class Explainer:
         step = max(choose_step(hi - lo, SERIES_POINTS), FINE_STEP_MIN_S, self.scrape_s)
         rw = rate_window(step, self.scrape_s)
         fetched = ax.Fetched(step=step, smooth_s=parse_duration(rw))
-        if self.a.b.prometheus is None:
+        if self.asker.backends.prometheus is None:
             return fetched
         p, sc = self.promql, Scope(self.plugin, self.tenant, f.tool)
         own: dict[str, str] = {"calls": p.request_rate(sc, rw, by=())}
@@ -109,11 +109,11 @@ class Explainer:
         own["prompt"] = p.prompt_token_rate(sc, rw)
         own["models"] = p.tokens_by_model(sc, rw)
         resets_q = p.counter_resets(Scope(self.plugin), rw)  # a window with samples in it, as the rates
-        prom = self.a.b.prometheus
+        prom = self.asker.backends.prometheus
         answers = await asyncio.gather(
-            *(self.a.prom_range(q, lo, hi, step) for q in own.values()),
+            *(self.asker.prom_range(q, lo, hi, step) for q in own.values()),
             # optional (not every Prometheus-like server has resets()): a refusal is no problem of the triage's
-            self.a.ask("prometheus", resets_q, prom.query_range(resets_q, lo, hi, step), quiet=True),
+            self.asker.ask("prometheus", resets_q, prom.query_range(resets_q, lo, hi, step), quiet=True),
         )
         got = dict(zip([*own, "resets"], answers, strict=True))
         calls = got["calls"]
@@ -130,7 +130,7 @@ class Explainer:
         models = got["models"]
         if models is not None:
             fetched.tokens_by_model = {
-                s.metric.get(self.s.model_label, ""): list(s.values) for s in models.series if s.values
+                s.metric.get(self.schema.model_label, ""): list(s.values) for s in models.series if s.values
             }
         resets = got["resets"]
         if resets is not None:
@@ -149,31 +149,31 @@ class Explainer:
             if cut is None:
                 return None
             what = f"calls over {wording.duration(cut)} in the window against the tool's other calls of the tenant"
-            return [tq.slower_than(cut)], [tq.not_slower_than(cut)], (ws, we), (back, we), what
+            return [traceql.slower_than(cut)], [traceql.not_slower_than(cut)], (ws, we), (back, we), what
         if f.kind == "errors":
             what = "failed calls in the window against the calls that succeeded"
-            return [tq.FAILED], [tq.NOT_FAILED], (ws, we), (back, we), what
+            return [traceql.FAILED], [traceql.NOT_FAILED], (ws, we), (back, we), what
         what = "the calls in the window against the tool's calls of the tenant before it"
         return [], [], (ws, we), (back, ws), what
 
     async def compare(self, f: Finding) -> ax.Comparison | None:
         """The finding's calls against the rest: `compare()` where Tempo answers it, else span samples."""
-        tempo = self.a.b.tempo
+        tempo = self.asker.backends.tempo
         sets = self._sets(f)
         if tempo is None or sets is None:
             return None
         sel, base, sel_range, base_range, what = sets
         # an attribute that is the finding itself explains nothing: the cost of a costly call
-        ignore = {self.s.span_tenant_attr, *([self.s.llm_cost_attr] if f.kind == "cost" else [])}
+        ignore = {self.schema.span_tenant_attr, *([self.schema.llm_cost_attr] if f.kind == "cost" else [])}
         if sel and sel_range[1] == base_range[1]:
             lo = max(base_range[0], base_range[1] - MAX_METRICS_RANGE_S)
-            q = tq.compare(self.s, self.plugin, self.tenant, f.tool, sel, COMPARE_TOP)
+            q = traceql.compare(self.schema, self.plugin, self.tenant, f.tool, sel, COMPARE_TOP)
             # only the sums over the range count: one step as long as the range, an instant query, which Tempo
             # does not align (a range query's start moves back to a multiple of its step, and one step more)
             hi = int(base_range[1])
             step = max(60, hi - int(lo))
             lo = hi - step
-            res = await self.a.ask("tempo", q, TempoMetrics(tempo).query_range(q, lo, hi, step), quiet=True)
+            res = await self.asker.ask("tempo", q, TempoMetrics(tempo).query_range(q, lo, hi, step), quiet=True)
             if res is not None and res.series:
                 got = from_compare(res, ignore)
                 if got is not None:
@@ -192,40 +192,40 @@ class Explainer:
         ignore: set[str],
     ) -> ax.Comparison | None:
         """Two span samples, each asked in slices of its range, with `select()` of the tool spans' tags."""
-        tempo = self.a.b.tempo
+        tempo = self.asker.backends.tempo
         assert tempo is not None
-        filt = tq.spanset(tq.tool_filter(self.s, self.plugin, self.tenant, f.tool))
-        tags = await self.a.ask(
+        filt = traceql.spanset(traceql.tool_filter(self.schema, self.plugin, self.tenant, f.tool))
+        tags = await self.asker.ask(
             "tempo", None, TempoMetrics(tempo).span_tags(filt, base_range[0], base_range[1]), quiet=True
         )
         names = [t for t in (tags.of("span") if tags is not None else []) if t not in ignore]
         if not names:
             names = [
-                *self.s.llm_model_attrs[:1],
-                self.s.span_version_attr,
+                *self.schema.llm_model_attrs[:1],
+                self.schema.span_version_attr,
                 "user.id",
-                *self.s.llm_prompt_tokens_attrs[:1],
+                *self.schema.llm_prompt_tokens_attrs[:1],
             ]
         names = names[:MAX_SELECT]
 
         async def sample(extra: list[str], rng: tuple[float, float]) -> list[dict[str, object]] | None:
-            q = tq.tool_spans_where(self.s, self.plugin, self.tenant, f.tool, extra, names)
+            q = traceql.tool_spans_where(self.schema, self.plugin, self.tenant, f.tool, extra, names)
             lo = max(rng[0], rng[1] - MAX_SEARCH_RANGE_S)
             edges = [lo + (rng[1] - lo) * i / SLICES for i in range(SLICES + 1)]
             got = await asyncio.gather(
                 *(
-                    self.a.ask("tempo", q if i == 0 else None, tempo.search(q, a, b, limit=PER_SLICE, spss=1))
+                    self.asker.ask("tempo", q if i == 0 else None, tempo.search(q, a, b, limit=PER_SLICE, spss=1))
                     for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))
                 )
             )
             if all(g is None for g in got):
                 return None
-            return calls_of(got, f.tool, self.s.tool_span_name(self.plugin, f.tool))
+            return calls_of(got, f.tool, self.schema.tool_span_name(self.plugin, f.tool))
 
         picked, rest = await asyncio.gather(sample(sel, sel_range), sample(base, base_range))
         if picked is None or rest is None:
             return None
-        s_counts, b_counts, numeric = attrs.counts_of(picked, rest, ignore)
+        s_counts, b_counts, numeric = counts_of(picked, rest, ignore)
         users = {str(c["user.id"]) for c in picked if c.get("user.id") is not None}
         return ax.Comparison(
             selection=s_counts,
@@ -240,12 +240,12 @@ class Explainer:
 
     # ----- the phase ----------------------------------------------------------------------------------
     async def one(self, f: Finding, *, full: bool) -> Explain:
-        drilled = self.r.slow_window is not None and self.r.slow_window.covers(f)
+        drilled = self.result.slow_window is not None and self.result.slow_window.covers(f)
         neighbours = self.fleet.neighbours(f, rate_window(self.frame.step, self.scrape_s))
         if full:
             fetched, cmp, fetched_neighbours = await asyncio.gather(self.series(f), self.compare(f), neighbours)
             fetched.comparison = cmp
-            if cmp is None and self.a.b.tempo is not None:
+            if cmp is None and self.asker.backends.tempo is not None:
                 fetched.notes.append("tempo: no spans to compare")
         else:
             fetched, fetched_neighbours = ax.Fetched(step=self.frame.step), await neighbours
@@ -255,7 +255,7 @@ class Explainer:
             tenant=self.tenant,
             signals=self.signals,
             frame=self.frame,
-            result=self.r,
+            result=self.result,
             problems=self.problems,
             fetched=fetched,
             drilled=drilled,
@@ -288,12 +288,12 @@ def from_compare(res: MetricsResult, ignore: set[str]) -> ax.Comparison | None:
     n1, n0 = (round(statistics.median(totals[k])) if totals[k] else 0 for k in ("selection", "baseline"))
     if n1 <= 0 and n0 <= 0:
         return None
-    sel, base = attrs.Counts(n=n1), attrs.Counts(n=n0)
+    sel, base = Counts(n=n1), Counts(n=n0)
     numeric: set[str] = set()
     for name in set(raw["selection"]) | set(raw["baseline"]):
         values = [*raw["selection"].get(name, Counter()), *raw["baseline"].get(name, Counter())]
         nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-        banded = len(nums) >= attrs.NUMERIC_SHARE * len(values) and len(set(nums)) > len(attrs.BAND_QUANTILES) + 1
+        banded = len(nums) >= NUMERIC_SHARE * len(values) and len(set(nums)) > len(BAND_QUANTILES) + 1
         edges: list[float] = []
         if banded:
             numeric.add(name)
@@ -303,10 +303,10 @@ def from_compare(res: MetricsResult, ignore: set[str]) -> ax.Comparison | None:
                 if isinstance(v, int | float)
                 for _ in range(min(int(c), 10_000))
             )
-            edges = attrs.band_edges(weighted or [float(v) for v in nums if isinstance(v, int | float)])
+            edges = band_edges(weighted or [float(v) for v in nums if isinstance(v, int | float)])
         for kind, into in (("selection", sel), ("baseline", base)):
             for v, c in raw[kind].get(name, Counter()).items():
-                label = attrs.band(float(v), edges) if banded and isinstance(v, int | float) else str(v)
+                label = band(float(v), edges) if banded and isinstance(v, int | float) else str(v)
                 into.add(name, label, int(c))
     users = raw["selection"].get("user.id")
     return ax.Comparison(

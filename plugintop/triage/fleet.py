@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 
-from plugintop.analysis import changes as chg
-from plugintop.analysis import findings as fx
-from plugintop.analysis import scope as sc
+from plugintop.analysis import changes, findings, scope
 from plugintop.analysis.model import Finding, Points
 from plugintop.analysis.signals import Frame
 from plugintop.models.prometheus import QueryResult
@@ -39,7 +37,7 @@ class FleetPhase:
     """The fleet questions of one triage."""
 
     def __init__(self, asker: Asker, schema: Schema, plugin: str, tenant: str, frame: Frame) -> None:
-        self.asker, self.s, self.plugin, self.tenant, self.frame = asker, schema, plugin, tenant, frame
+        self.asker, self.schema, self.plugin, self.tenant, self.frame = asker, schema, plugin, tenant, frame
         self.q = FleetQL(PromQL(schema))
 
     def _hot(self, f: Finding, rest: Scope, span: Span, usd: bool) -> str | None:
@@ -47,17 +45,17 @@ class FleetPhase:
         q = self.q
         if f.kind == "latency":
             target = any(e.what == "p99_target" for e in f.evidence)
-            return q.latency(rest, span, f.threshold if target else None, fx.LATENCY_FACTOR)
+            return q.latency(rest, span, f.threshold if target else None, findings.LATENCY_FACTOR)
         if f.kind == "errors":
-            return q.errors(rest, span, sc.MIN_FAILED, fx.ERROR_BURN * (1 - self.frame.success_target))
+            return q.errors(rest, span, scope.MIN_FAILED, findings.ERROR_BURN * (1 - self.frame.success_target))
         if f.kind == "cost":
-            return q.cost(rest, span, fx.COST_FACTOR, usd)
+            return q.cost(rest, span, findings.COST_FACTOR, usd)
         if f.kind == "traffic":
             surge = any(e.detail == "surge" for e in f.evidence)
-            return q.traffic(rest, span, fx.SURGE if surge else fx.DROP, surge)
+            return q.traffic(rest, span, findings.SURGE if surge else findings.DROP, surge)
         return None
 
-    async def of(self, f: Finding, usd: bool) -> sc.Fleet | None:
+    async def of(self, f: Finding, usd: bool) -> scope.Fleet | None:
         """What the other tenants of `f`'s tool show in its window (None: Prometheus did not answer)."""
         rest = Scope(self.plugin, self.tenant, f.tool).rest()
         span = window_span(f, self.frame)
@@ -72,23 +70,23 @@ class FleetPhase:
         if told is None or count is None:
             return None
         n_told, n_hot = _count(told), _count(count)
-        names = _ranked(top, self.s.tenant_label)
+        names = _ranked(top, self.schema.tenant_label)
         surged: list[tuple[str, float]] = []
         if n_told and n_hot * 2 > n_told:  # fleet-wide: who surged at its start (a noisy neighbour)?
-            look = window_span(f, self.frame, f.start, f.start + sc.NOISY_LOOK_S)
+            look = window_span(f, self.frame, f.start, f.start + scope.NOISY_LOOK_S)
             res = await self.asker.prom(
-                self.q.top(self.q.traffic(rest, look, sc.NOISY_FACTOR, surge=True), NEIGHBOURS), look.end
+                self.q.top(self.q.traffic(rest, look, scope.NOISY_FACTOR, surge=True), NEIGHBOURS), look.end
             )
-            surged = _valued(res, self.s.tenant_label)
-        return sc.Fleet(hot=n_hot, told=n_told, names=names, surged=surged)
+            surged = _valued(res, self.schema.tenant_label)
+        return scope.Fleet(hot=n_hot, told=n_told, names=names, surged=surged)
 
     async def neighbours(self, f: Finding, rate_window: str) -> dict[tuple[str, str], Points]:
         """The call rates by (tool, tenant), over the range and the stretch before it, of the few other
         tenants whose calls of any tool grew most in `f`'s window."""
         rest = Scope(self.plugin, self.tenant).rest()
         span = window_span(f, self.frame)
-        top = await self.asker.prom(self.q.neighbours(rest, span, chg.SURGE, NEIGHBOURS), span.end)
-        tl, nl = self.s.tool_label, self.s.tenant_label
+        top = await self.asker.prom(self.q.neighbours(rest, span, changes.SURGE, NEIGHBOURS), span.end)
+        tl, nl = self.schema.tool_label, self.schema.tenant_label
         pairs = [(s.metric.get(tl, ""), s.metric.get(nl, "")) for s in top.series] if top else []
         if not pairs:
             return {}

@@ -14,13 +14,13 @@ from typing import TypeVar
 
 import msgspec
 
-from plugintop.analysis import findings as fx
-from plugintop.analysis import scope as sc
-from plugintop.analysis import window as win_mod
 from plugintop.analysis.business import findings as business_findings
+from plugintop.analysis.findings import find
 from plugintop.analysis.model import Evidence, Finding, SlowWindow, TriageResult
+from plugintop.analysis.scope import scoped
 from plugintop.analysis.signals import Frame
 from plugintop.analysis.verdict import decide
+from plugintop.analysis.window import peak_in
 from plugintop.config.context import Context
 from plugintop.connect.backends import Backends
 from plugintop.models.prometheus import QueryResult
@@ -47,8 +47,8 @@ class Triage:
         self, backends: Backends, ctx: Context, req: TriageRequest, *, clock: Callable[[], float] = time.time
     ) -> None:
         self.ctx, self.req = ctx, req
-        self.s = ctx.telemetry
-        self.promql = PromQL(self.s)
+        self.schema = ctx.telemetry
+        self.promql = PromQL(self.schema)
         r = req.range
         now = clock()
         self.end = min(r.end, now) if now > r.start else r.end
@@ -60,7 +60,7 @@ class Triage:
         self.series_step = choose_step(r.duration + baseline)
         """The step of the signal series, which reach back `baseline` before the range."""
         self.asker = Asker(backends, self.result, self.step, deadline_s=req.deadline_s)
-        self.drill = Drill(self.asker, self.s, req.plugin, req.tenant, req.focus.attribute)
+        self.drill = Drill(self.asker, self.schema, req.plugin, req.tenant, req.focus.attribute)
         self.scrape_s = DEFAULT_SCRAPE_INTERVAL
         self.rw = rate_window(self.series_step, self.scrape_s)
         self.wave = Wave()
@@ -143,7 +143,12 @@ class Triage:
             explained = await self._phase(
                 "explanation",
                 explain_all(
-                    self.asker, self.s, self.result, signals=self.wave.signals, frame=self.frame, scrape_s=self.scrape_s
+                    self.asker,
+                    self.schema,
+                    self.result,
+                    signals=self.wave.signals,
+                    frame=self.frame,
+                    scrape_s=self.scrape_s,
                 ),
             )
             if explained is not None:
@@ -187,7 +192,7 @@ class Triage:
         configured = self.ctx.prometheus.scrape_interval
         found: float | None = None
         source = "assumed"
-        p = self.asker.b.prometheus
+        p = self.asker.backends.prometheus
         if configured:
             found, source = parse_duration(configured), "context"
         elif p is not None:
@@ -215,7 +220,7 @@ class Triage:
         req = self.req
         self.wave = await first_wave(
             promql=self.promql,
-            schema=self.s,
+            schema=self.schema,
             scope=Scope(req.plugin, req.tenant),  # every tool: the focus moves the panes, never the findings
             start=req.range.start,
             end=self.end,
@@ -236,13 +241,13 @@ class Triage:
             self.asker.partial.setdefault("prometheus", why)
         r.has_data = bool(r.tools) or "prometheus" in self.asker.problems
         by_tool = {ts.tool: ts for ts in self.wave.signals}
-        found = fx.find(self.wave.signals, self.frame, self.wave.spend_1d_usd)
+        found = find(self.wave.signals, self.frame, self.wave.spend_1d_usd)
         slow = {f.tool for f in found if f.kind == "latency" and f.tool in by_tool}
         await asyncio.gather(
             *(
                 latency_detail(
                     promql=self.promql,
-                    schema=self.s,
+                    schema=self.schema,
                     scope=Scope(req.plugin, req.tenant),
                     baseline_start=self.frame.baseline_start,
                     end=self.end,
@@ -254,21 +259,20 @@ class Triage:
                 for tool in sorted(slow)
             )
         )
-        fleet = FleetPhase(self.asker, self.s, req.plugin, req.tenant, self.frame)
+        fleet = FleetPhase(self.asker, self.schema, req.plugin, req.tenant, self.frame)
         tooled = [f for f in found if f.tool in by_tool]  # (a daily-spend finding is no tool's)
         others = await asyncio.gather(*(fleet.of(f, by_tool[f.tool].tenant.has_cost()) for f in tooled))
         fleets = {id(f): o for f, o in zip(tooled, others, strict=True)}
         r.findings = [
-            sc.scoped(f, by_tool[f.tool], self.frame, req.tenant, fleets[id(f)]) if f.tool in by_tool else f
-            for f in found
+            scoped(f, by_tool[f.tool], self.frame, req.tenant, fleets[id(f)]) if f.tool in by_tool else f for f in found
         ]
 
     async def _known(self) -> None:
         """The tenants (or, for an unknown plugin, the plugins) that do have data, for a typo."""
-        p = self.asker.b.prometheus
+        p = self.asker.backends.prometheus
         if p is None:
             return
-        s, start = self.s, self.frame.baseline_start
+        s, start = self.schema, self.frame.baseline_start
         metric = f"{s.duration_metric}_count"
         tenants = await self.asker.ask(
             "prometheus",
@@ -301,7 +305,7 @@ class Triage:
         if tool is None:
             return None, (ws, we)
         ts = next((t for t in r.tools if t.tool == tool), None)
-        peak = (win_mod.peak_in(ts.p99_series, ws, we) if ts else None) or math.nan
+        peak = (peak_in(ts.p99_series, ws, we) if ts else None) or math.nan
         r.slow_window = SlowWindow(
             start=ws,
             end=we,
