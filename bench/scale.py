@@ -79,9 +79,31 @@ def scenario(tenants: int) -> Scenario:
     )
 
 
+def serve(prom: str, tsdb: Path, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Debian's Prometheus over `tsdb`, ready: (the process, its URL)."""
+    port = free_port()
+    config = tmp / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 60s\nscrape_configs: []\n")
+    proc = subprocess.Popen(
+        [prom, f"--config.file={config}", f"--storage.tsdb.path={tsdb}", f"--web.listen-address=127.0.0.1:{port}",
+         "--storage.tsdb.retention.time=30d", "--log.level=warn"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    _wait(f"{url}/-/ready", 120)
+    return proc, url
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
 @contextmanager
-def prometheus(sc: Scenario, tmp: Path) -> Iterator[tuple[str, float, int]]:
-    """A real Prometheus over the scenario's history: (url, the scenario's now, samples backfilled)."""
+def prometheus(sc: Scenario, tmp: Path, rules: bool = True) -> Iterator[tuple[str, float, int]]:
+    """A real Prometheus over the scenario's history: (url, the scenario's now, samples backfilled). With
+    `rules`, plugintop's recording rules (`plugintop rules`) are backfilled over it too, with `promtool tsdb
+    create-blocks-from rules`, as a platform that runs them has them."""
     prom, tool = binaries()
     now = float(int(time.time() // 60) * 60 - 60)
     store = MetricStore(World(sc, now=now, clock=lambda: now))
@@ -94,21 +116,22 @@ def prometheus(sc: Scenario, tmp: Path) -> Iterator[tuple[str, float, int]]:
     subprocess.run([tool, "tsdb", "create-blocks-from", "openmetrics", str(data), str(tsdb)], check=True,
                    capture_output=True, timeout=600)  # fmt: skip
     data.unlink()
-    port = free_port()
-    config = tmp / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 60s\nscrape_configs: []\n")
-    proc = subprocess.Popen(
-        [prom, f"--config.file={config}", f"--storage.tsdb.path={tsdb}", f"--web.listen-address=127.0.0.1:{port}",
-         "--storage.tsdb.retention.time=30d", "--log.level=warn"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc, url = serve(prom, tsdb, tmp)
+    if rules:
+        file, blocks = tmp / "rules.yaml", tmp / "rules-blocks"
+        made = subprocess.run([sys.executable, "-m", "plugintop", "rules"], capture_output=True, text=True, check=True)
+        file.write_text(made.stdout)
+        subprocess.run([tool, "tsdb", "create-blocks-from", "rules", f"--start={int(now - sc.history_s)}",
+                        f"--end={int(now)}", f"--url={url}", f"--output-dir={blocks}", "--quiet", str(file)],
+                       check=True, capture_output=True, timeout=1200)  # fmt: skip
+        stop(proc)
+        for block in blocks.iterdir():
+            block.rename(tsdb / block.name)
+        proc, url = serve(prom, tsdb, tmp)
     try:
-        url = f"http://127.0.0.1:{port}"
-        _wait(f"{url}/-/ready", 120)
         yield url, now, lines
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
 
 
 async def triage(url: str, now: float, tenant: str) -> tuple[float, int, int, str]:

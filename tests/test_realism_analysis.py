@@ -8,7 +8,8 @@ import time
 
 from plugintop.analysis.patterns import grouped, mask
 from plugintop.models.prometheus import QueryResult, Series
-from plugintop.triage.run import _spacing, sparse
+from plugintop.triage.probes import _spacing
+from plugintop.triage.run import sparse
 
 NOW = time.time()
 

@@ -13,7 +13,7 @@ import os
 import sys
 
 from plugintop import __version__
-from plugintop.cli import alert, app, bundle, check, demo, logs, report, tail, trace
+from plugintop.cli import alert, app, bundle, check, demo, logs, report, rules, tail, trace
 from plugintop.cli.common import add_backends, add_target, err
 
 EXAMPLES = """\
@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(
         dest="command", metavar="COMMAND", title="commands (plugintop COMMAND --help)", parser_class=_Sub
     )
-    for command in (check, report, tail, logs, trace, alert, bundle, demo):
+    for command in (check, report, tail, logs, trace, alert, rules, bundle, demo):
         command.add_parser(sub)
     return p
 

@@ -8,7 +8,7 @@ from plugintop.queries.alerts import Rule
 from plugintop.textsafe import json_text
 
 
-def _q(s: str) -> str:
+def yaml_string(s: str) -> str:
     """`s` as a YAML double-quoted scalar: `"` and `\\` escaped, and every character YAML forbids in a
     stream (C0 and C1 controls, DEL, line and paragraph separators, BOM) written as an escape; a lone
     surrogate (no character at all) becomes U+FFFD."""
@@ -28,16 +28,16 @@ def _q(s: str) -> str:
 
 
 def to_yaml(group: str, rules: list[Rule]) -> str:
-    out = ["groups:", f"  - name: {_q(group)}", "    rules:"]
+    out = ["groups:", f"  - name: {yaml_string(group)}", "    rules:"]
     for r in rules:
         out += [
-            f"      - alert: {_q(r.alert)}",
-            f"        expr: {_q(r.expr)}",
-            f"        for: {_q(r.duration)}",
+            f"      - alert: {yaml_string(r.alert)}",
+            f"        expr: {yaml_string(r.expr)}",
+            f"        for: {yaml_string(r.duration)}",
             "        labels:",
-            *[f"          {_q(k)}: {_q(v)}" for k, v in r.labels.items()],
+            *[f"          {yaml_string(k)}: {yaml_string(v)}" for k, v in r.labels.items()],
             "        annotations:",
-            *[f"          {_q(k)}: {_q(v)}" for k, v in r.annotations.items()],
+            *[f"          {yaml_string(k)}: {yaml_string(v)}" for k, v in r.annotations.items()],
         ]
     return "\n".join(out) + "\n"
 

@@ -36,9 +36,11 @@ def window_span(f: Finding, frame: Frame, start: float | None = None, end: float
 class FleetPhase:
     """The fleet questions of one triage."""
 
-    def __init__(self, asker: Asker, schema: Schema, plugin: str, tenant: str, frame: Frame) -> None:
+    def __init__(
+        self, asker: Asker, schema: Schema, plugin: str, tenant: str, frame: Frame, fleetql: FleetQL | None = None
+    ) -> None:
         self.asker, self.schema, self.plugin, self.tenant, self.frame = asker, schema, plugin, tenant, frame
-        self.q = FleetQL(PromQL(schema))
+        self.q = fleetql or FleetQL(PromQL(schema))
 
     def _hot(self, f: Finding, rest: Scope, span: Span, usd: bool) -> str | None:
         """The expression of the other tenants that show `f` (None: a kind the fleet is not asked about)."""

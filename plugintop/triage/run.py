@@ -23,14 +23,16 @@ from plugintop.analysis.verdict import decide
 from plugintop.analysis.window import peak_in
 from plugintop.config.context import Context
 from plugintop.connect.backends import Backends
-from plugintop.models.prometheus import QueryResult
+from plugintop.queries.fleet import FleetQL
 from plugintop.queries.promql import PromQL, Scope
-from plugintop.timerange import choose_step, format_duration, parse_duration
+from plugintop.queries.recorded import RecordedFleetQL, RecordedRest, RestQL
+from plugintop.timerange import choose_step, format_duration
 from plugintop.triage.asking import Asker
 from plugintop.triage.business import business_metrics
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.explain import explain_all
 from plugintop.triage.fleet import FleetPhase
+from plugintop.triage.probes import recording_rules, scrape_interval
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
 from plugintop.triage.signals import Wave, first_wave, latency_detail
 
@@ -63,6 +65,10 @@ class Triage:
         self.drill = Drill(self.asker, self.schema, req.plugin, req.tenant, req.focus.attribute)
         self.scrape_s = DEFAULT_SCRAPE_INTERVAL
         self.rw = rate_window(self.series_step, self.scrape_s)
+        self.rest = RestQL(self.promql)
+        """The rest of the fleet's questions: from the raw series, or the recording rules when they run."""
+        self.fleetql = FleetQL(self.promql)
+        """The other tenants' questions, likewise."""
         self.wave = Wave()
         self.frame = Frame(
             start=r.start,
@@ -105,7 +111,7 @@ class Triage:
             self.asker.close_unstarted()
 
     async def _phases(self) -> AsyncGenerator[TriageResult, None]:
-        await self._phase("scrape interval", self._scrape_interval())
+        await self._phase("scrape interval", self._probes())
         await self._phase("percentiles", self._first_wave())
         yield self.result
         if self.wave.answered and not self.result.tools:
@@ -149,6 +155,7 @@ class Triage:
                     signals=self.wave.signals,
                     frame=self.frame,
                     scrape_s=self.scrape_s,
+                    fleetql=self.fleetql,
                 ),
             )
             if explained is not None:
@@ -185,28 +192,18 @@ class Triage:
         return None
 
     # ----- phases ---------------------------------------------------------------------------------
+    async def _probes(self) -> None:
+        """The scrape interval and the recording rules, asked at once before the first wave."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._scrape_interval())
+            group.create_task(self._recorded())
+
+    async def _recorded(self) -> None:
+        if (recorded := await recording_rules(self.asker, self.promql, self.req.plugin, self.end)) is not None:
+            self.rest, self.fleetql = RecordedRest(recorded), RecordedFleetQL(recorded)
+
     async def _scrape_interval(self) -> None:
-        """The scrape interval of the plugin's own series: the context's, else the spacing of their samples,
-        else the server's global setting. A job's own `scrape_interval` (a ServiceMonitor's `interval: 60s`
-        under a 15 s global) is ordinary, so the global one is the last resort, not the first."""
-        configured = self.ctx.prometheus.scrape_interval
-        found: float | None = None
-        source = "assumed"
-        p = self.asker.backends.prometheus
-        if configured:
-            found, source = parse_duration(configured), "context"
-        elif p is not None:
-            q = self.promql.samples_in(Scope(self.req.plugin), f"{SAMPLE_SPAN_S:g}s")
-            res = await self.asker.ask("prometheus", q, p.query(q, self.end), quiet=True, share=PROBE_SHARE)
-            if (spacing := _spacing(res)) is not None:
-                found, source = spacing, "sample spacing"
-            elif "prometheus" not in self.asker.problems:
-                cfg = await self.asker.ask("prometheus", None, p.scrape_interval(), quiet=True, share=PROBE_SHARE)
-                if cfg:
-                    found, source = cfg, "server configuration (global)"
-        if found is None:
-            found = DEFAULT_SCRAPE_INTERVAL
-            self.result.notes.append(f"scrape interval not known: {found:g} s assumed")
+        found, source = await scrape_interval(self.asker, self.promql, self.ctx, self.req.plugin, self.end)
         self.scrape_s = found
         self.rw = rate_window(self.series_step, found)
         self.result.scrape_interval_s, self.result.scrape_interval_source = found, source
@@ -234,6 +231,7 @@ class Triage:
             targets=self._target,
             range_query=self.asker.prom_range,
             instant=lambda q: self.asker.prom(q, self.end),
+            rest=self.rest,
         )
         r = self.result
         r.tools, r.slo = self.wave.tools, self.wave.slo
@@ -255,11 +253,12 @@ class Triage:
                     series_step=self.series_step,
                     range_query=self.asker.prom_range,
                     signals=by_tool[tool],
+                    rest=self.rest,
                 )
                 for tool in sorted(slow)
             )
         )
-        fleet = FleetPhase(self.asker, self.schema, req.plugin, req.tenant, self.frame)
+        fleet = FleetPhase(self.asker, self.schema, req.plugin, req.tenant, self.frame, self.fleetql)
         tooled = [f for f in found if f.tool in by_tool]  # (a daily-spend finding is no tool's)
         others = await asyncio.gather(*(fleet.of(f, by_tool[f.tool].tenant.has_cost()) for f in tooled))
         fleets = {id(f): o for f, o in zip(tooled, others, strict=True)}
@@ -393,28 +392,6 @@ class Triage:
         r.findings += business_findings(r.business, r.findings)
         if r.verdict.state == "no_data" and r.logs and r.logs.error_lines:
             r.verdict.evidence.append(f"yet Loki has {r.logs.error_lines} error lines for this tenant in the range")
-
-
-SAMPLE_SPAN_S = 600.0
-PROBE_SHARE = 0.4
-"""The share of a call's time limit the scrape-interval probes may take: they come before everything."""
-
-
-NICE_INTERVALS = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0)
-"""Scrape intervals people configure: a spacing within `NICE_SLACK` of one is that one (a missed scrape
-or two stretches the measured spacing a little)."""
-NICE_SLACK = 0.15
-
-
-def _spacing(res: QueryResult | None) -> float | None:
-    """The scrape interval from the most samples a series had in SAMPLE_SPAN_S, to the second (or the
-    configured-looking interval it is close to); None with fewer than two samples."""
-    n = res.series[0].last() if res is not None and res.series else None
-    if n is None or not math.isfinite(n) or n < 2:
-        return None
-    raw = SAMPLE_SPAN_S / n
-    nice = min(NICE_INTERVALS, key=lambda v: abs(v - raw) / v)
-    return nice if abs(nice - raw) / nice <= NICE_SLACK else float(max(1, round(raw)))
 
 
 SPARSE = 0.5

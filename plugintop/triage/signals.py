@@ -16,6 +16,7 @@ from plugintop.analysis.slo import BURN_WINDOWS, alerts_firing
 from plugintop.analysis.window import between, ratio
 from plugintop.models.prometheus import QueryResult
 from plugintop.queries.promql import PromQL, Scope
+from plugintop.queries.recorded import RestQL
 from plugintop.schema import Schema
 
 RangeQuery = Callable[[str, float, float, float], Awaitable[QueryResult | None]]
@@ -79,25 +80,27 @@ async def first_wave(
     targets: Callable[[str], float | None],
     range_query: RangeQuery,
     instant: InstantQuery,
+    rest: RestQL,
 ) -> Wave:
     """Every first-wave query at once; `range_query(q, start, end, step)` and `instant(q)` ask Prometheus
     (None on failure). The signal series reach back an equal stretch before `start` for the baselines, at
-    `series_step` (as many points as the shown series have at `step` over the range alone)."""
+    `series_step` (as many points as the shown series have at `step` over the range alone). `rest` asks
+    about the rest of the fleet (from the raw series, or from plugintop's recording rules)."""
     p, rw = promql, rate_window
     tv = ("tool", "version")
     ranged = {
         "p50": (p.quantile(0.5, scope, rw), start),
-        "fleet_p99": (p.quantile(0.99, scope.rest(), rw), start),
+        "fleet_p99": (rest.quantile(0.99, scope, rw, ranged=True), start),
         "p99_t": (p.quantile(0.99, scope, rw), baseline_start),
         "rate_t": (p.request_rate(scope, rw), baseline_start),
         "fail_t": (p.failure_rate(scope, rw), baseline_start),
         "usd_t": (p.cost_rate(scope, rw), baseline_start),
         "tokens_t": (p.token_rate(scope, rw), baseline_start),
-        "rate_r": (p.request_rate(scope.rest(), rw), baseline_start),
+        "rate_r": (rest.rate(scope, rw, ranged=True, by=("tool",)), baseline_start),
         "rate_tv": (p.request_rate(scope, rw, tv), baseline_start),
         "fail_tv": (p.failure_rate(scope, rw, tv), baseline_start),
-        "rate_rv": (p.request_rate(scope.rest(), rw, tv), baseline_start),
-        "fail_rv": (p.failure_rate(scope.rest(), rw, tv), baseline_start),
+        "rate_rv": (rest.rate(scope, rw, ranged=True, by=tv), baseline_start),
+        "fail_rv": (rest.rate(scope, rw, ranged=True, by=tv, failed=True), baseline_start),
     }
     instants = {
         "i_p50": p.quantile(0.5, scope, whole),
@@ -105,13 +108,13 @@ async def first_wave(
         "i_p99": p.quantile(0.99, scope, whole),
         "i_rate": p.request_rate(scope, whole),
         "i_success": p.success_ratio(scope, whole),
-        "i_fleet_p99": p.quantile(0.99, scope.rest(), whole),
+        "i_fleet_p99": rest.quantile(0.99, scope, whole, ranged=False),
         "success_30d": p.success_ratio(scope.all_tools(), "30d", by=()),
         "samples": p.samples_in(scope, whole),
     }
     for w in BURN_WINDOWS:
         instants[f"burn_{w}"] = p.burn_rate(scope.all_tools(), w, success_target)
-        instants[f"fleet_burn_{w}"] = p.burn_rate(scope.all_tools().rest(), w, success_target)
+        instants[f"fleet_burn_{w}"] = rest.burn_rate(scope.all_tools(), w, success_target)
     if daily_budget_usd:
         instants["spend_1d"] = p.cost_per_min(scope.all_tools(), "1d")
     jobs: list[Awaitable[QueryResult | None]] = [
@@ -218,6 +221,7 @@ async def latency_detail(
     series_step: float,
     range_query: RangeQuery,
     signals: ToolSignals,
+    rest: RestQL,
 ) -> None:
     """The p99 of the tool's calls by version (the tenant's and the rest of the fleet's), into `signals`:
     asked only for a latency finding's tool where more than one version served (histograms by version
@@ -226,7 +230,7 @@ async def latency_detail(
     tool = Scope(scope.plugin, scope.tenant, signals.tool)
     if len(signals.versions) < 2:
         return
-    queries = [p.quantile(0.99, tool, rate_window, tv), p.quantile(0.99, tool.rest(), rate_window, tv)]
+    queries = [p.quantile(0.99, tool, rate_window, tv), rest.quantile(0.99, tool, rate_window, ranged=True, by=tv)]
     got = await asyncio.gather(*(range_query(q, baseline_start, end, series_step) for q in queries))
     vl = schema.version_label
     for res, into in zip(got, (signals.versions, signals.rest_versions), strict=True):

@@ -26,17 +26,16 @@ from plugintop.errors import BackendError
 from plugintop.ids import TraceId
 from plugintop.live.follow import LogFollower
 from plugintop.live.health import pillar_health
-from plugintop.live.reproduce import new_slow_spans
 from plugintop.textsafe import inert
-from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest, analyse_trace
-from plugintop.ui.format import border, failure, hhmm, plain
+from plugintop.ui.format import border, failure, plain
 from plugintop.ui.keys import SCREEN, bindings
 from plugintop.ui.linedetail import LineDetail
-from plugintop.ui.navigation import DETAIL, Navigation
+from plugintop.ui.navigation import DETAIL
 from plugintop.ui.prompt import TraceIdPrompt
+from plugintop.ui.reproduce import Reproduce
 from plugintop.ui.session import Session
-from plugintop.ui.state import HealthLanded, SlowSpansFound, TraceLoaded, TriageLanded, View
+from plugintop.ui.state import HealthLanded, TraceLoaded, TriageLanded, View
 from plugintop.ui.widgets.cost import Cost
 from plugintop.ui.widgets.findings import FindingsView
 from plugintop.ui.widgets.flame import FlameView
@@ -71,7 +70,7 @@ WORKERS = {
 """Each worker group: what it is called when it fails, and the pane whose title says so."""
 
 
-class PlugintopApp(Navigation):
+class PlugintopApp(Reproduce):
     """plugintop's screen."""
 
     CSS_PATH = "app.tcss"
@@ -396,55 +395,6 @@ class PlugintopApp(Navigation):
         for widget in self.screen_stack[0].query(pane) if pane is not None and self.screen_stack else ():
             border(widget, subtitle=plain(f"{what} stopped: {why}", 100))
         self.notify(inert(f"{what} stopped: {why}", 300), severity="error", markup=False)
-
-    # ----- reproduce mode -----------------------------------------------------------------------
-    def action_reproduce(self) -> None:
-        """Pins the range's end to now and watches for new slow spans; a second press stops."""
-        if self.view.reproducing:
-            self.look(reproducing=False, repro_note="")
-            return
-        now = self.session.clock()
-        note = f"● reproducing since {hhmm(now, self.view.utc)}"
-        self.look(
-            range=TimeRange(now - self.view.range.duration, now),
-            window=None,
-            reproducing=True,
-            repro_note=note,
-        )
-
-    @work(exclusive=True, group="reproduce", exit_on_error=False)
-    async def watch_slow_spans(self, since: float) -> None:
-        assert self.backends is not None
-        s = self.session
-        while True:
-            r, v = self.result, self.view
-            tool = v.tool or (r.slow_window.tool if r and r.slow_window else None)
-            ts = next((t for t in r.tools if t.tool == tool), None) if r else None
-            threshold = s.p99_target_s or (ts.p99_s if ts else None) or 1.0
-            note = f"● reproducing since {hhmm(since, v.utc)}: watching for spans > {threshold:.2f}s"
-            try:
-                found = await new_slow_spans(
-                    self.backends, s.ctx, s.plugin, s.tenant, tool, threshold, since, s.clock()
-                )
-                self.post_message(SlowSpansFound(found, note))
-            except BackendError as e:
-                self.post_message(SlowSpansFound([], note, f"tempo: {e.message}"))
-            await asyncio.sleep(s.reproduce_every)
-
-    def on_slow_spans_found(self, message: SlowSpansFound) -> None:
-        if not self.view.reproducing or not self.is_running:
-            return
-        if message.error:
-            border(self.query_one("#spans"), subtitle=plain(message.error, 100))
-        fresh = [f for f in message.spans if f.trace_id not in self.seen]
-        if fresh and self.result is not None:
-            first = not self.seen
-            self.seen.update(f.trace_id for f in fresh)
-            self.result.spans = fresh + [x for x in self.result.spans if x.trace_id not in self.seen]
-            self.query_one(Spans).show(self.result, self.view.utc)
-            if first:
-                self.open_checked(fresh[0].trace_id, "the new slow span")
-        self.look(repro_note=message.note + (f" · {len(self.seen)} new" if self.seen else ""))
 
     def action_quit(self) -> None:  # type: ignore[override]
         self.exit(0)

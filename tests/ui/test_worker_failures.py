@@ -11,6 +11,7 @@ import pytest
 from textual.widgets import Input, Static
 
 import plugintop.ui.app as app_mod
+import plugintop.ui.reproduce as reproduce_mod
 from plugintop.analysis.model import TriageResult
 from plugintop.ids import TraceId
 from plugintop.triage import Triage
@@ -122,7 +123,7 @@ async def test_reproduce_mode_stopped_by_an_exception_says_so(monkeypatch: pytes
     async def broken(*a: Any, **kw: Any) -> None:
         raise KeyError(BOOM)
 
-    monkeypatch.setattr(app_mod, "new_slow_spans", broken)
+    monkeypatch.setattr(reproduce_mod, "new_slow_spans", broken)
     async with started((160, 48)) as (app, pilot):
         await pilot.press("R")
         await until(lambda: notes(app))

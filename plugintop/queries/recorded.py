@@ -1,0 +1,194 @@
+"""Provides the recording rules that keep the fleet's questions as cheap with 1,000 tenants as with 10
+(`Recorded.rules`), and the questions asked of them (`RecordedRest`, `RecordedFleetQL`).
+
+Without the rules, a question about the rest of the fleet (its p99, its calls and failures, the other
+tenants that show a finding) is an aggregation over every tenant's raw series: the server's work grows with
+the fleet. With them, the server has already summed the fleet (by plugin, tool, version, `le` and outcome)
+and each tenant (by plugin, tool and tenant, with its p99) once per evaluation, and a question reads those
+few series. Each recorded series is a `rate` over `Recorded.window`; a window of a question is the
+average of the recorded rate over it (`avg_over_time`), the standard way to re-window a recorded rate.
+
+"The rest of the fleet" is the fleet's recorded sum minus the tenant's own rate over the same window (the
+tenant's raw series are few). A tenant "shows a finding" by its recorded p99: the median of its
+`Recorded.window` p99s over the finding's window crosses the line (with raw series it is the p99 of the
+whole window)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from plugintop.queries.fleet import FleetQL, Span
+from plugintop.queries.promql import Matcher, PromQL, Scope, any_of, none_of, selector
+
+DEFAULT_WINDOW = "5m"
+DEFAULT_INTERVAL = "1m"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One recording rule: the series `record` is `expr` evaluated every interval."""
+
+    record: str
+    expr: str
+
+
+class Recorded:
+    """The recorded series' names and the rules that make them, for one schema and rate window."""
+
+    def __init__(self, promql: PromQL, window: str = DEFAULT_WINDOW) -> None:
+        self.promql, self.window = promql, window
+        s = promql.s
+        d = s.duration_metric
+        roles = {"plugin": s.plugin_label, "tool": "tool", "tenant": "tenant", "version": "version"}
+        self.labels = {role: promql.label(name) for role, name in {**roles, "outcome": s.outcome_label}.items()}
+        suffix = f"rate{window}"
+        self.fleet_buckets = f"plugin_tool_version_le:{d}_bucket:{suffix}"
+        self.fleet_calls = f"plugin_tool_version_outcome:{d}_count:{suffix}"
+        self.tenant_calls = f"plugin_tool_tenant_outcome:{d}_count:{suffix}"
+        self.tenant_p99 = f"plugin_tool_tenant:{d}:p99_{window}"
+        self.tenant_cost = f"plugin_tool_tenant:{s.cost_metric}:{suffix}"
+        self.tenant_tokens = f"plugin_tool_tenant:{s.tokens_metric}:{suffix}"
+
+    def rules(self) -> list[Rule]:
+        """The rules, every plugin's at once (each sum keeps the plugin label)."""
+        s, w, lb = self.promql.s, self.window, self.labels
+        d = s.duration_metric
+
+        def by(*names: str) -> str:
+            return ", ".join(lb[x] for x in names)
+
+        return [
+            Rule(self.fleet_buckets, f"sum by ({by('plugin', 'tool', 'version')}, le) (rate({d}_bucket[{w}]))"),
+            Rule(self.fleet_calls, f"sum by ({by('plugin', 'tool', 'version', 'outcome')}) (rate({d}_count[{w}]))"),
+            Rule(self.tenant_calls, f"sum by ({by('plugin', 'tool', 'tenant', 'outcome')}) (rate({d}_count[{w}]))"),
+            Rule(
+                self.tenant_p99,
+                f"histogram_quantile(0.99, sum by ({by('plugin', 'tool', 'tenant')}, le) (rate({d}_bucket[{w}])))",
+            ),
+            Rule(self.tenant_cost, f"sum by ({by('plugin', 'tool', 'tenant')}) (rate({s.cost_metric}[{w}]))"),
+            Rule(self.tenant_tokens, f"sum by ({by('plugin', 'tool', 'tenant')}) (rate({s.tokens_metric}[{w}]))"),
+        ]
+
+    def probe(self, plugin: str) -> str:
+        """Whether the rules run for `plugin`: how many of its fleet call series are recorded (none: no)."""
+        return f"count({selector(self.fleet_calls, [Matcher(self.promql.s.plugin_label, '=', plugin)])})"
+
+
+class RestQL:
+    """The first wave's questions about the rest of the fleet (every tenant but `scope`'s), from the raw
+    series: an aggregation over every other tenant's buckets and counters. `scope` is the tenant's own;
+    `window` the rate window of a ranged question, or the whole range of an instant one."""
+
+    def __init__(self, promql: PromQL) -> None:
+        self.promql = promql
+
+    def quantile(self, q: float, scope: Scope, window: str, *, ranged: bool, by: Sequence[str] = ("tool",)) -> str:
+        return self.promql.quantile(q, scope.rest(), window, by)
+
+    def rate(self, scope: Scope, window: str, *, ranged: bool, by: Sequence[str], failed: bool = False) -> str:
+        if failed:
+            return self.promql.failure_rate(scope.rest(), window, by)
+        return self.promql.request_rate(scope.rest(), window, by)
+
+    def burn_rate(self, scope: Scope, window: str, target: float) -> str:
+        return self.promql.burn_rate(scope.rest(), window, target)
+
+
+class RecordedRest(RestQL):
+    """`RestQL`'s questions from the recorded fleet sums less the tenant's own rate: a handful of series
+    whatever the tenant count. A ranged question reads the recorded rate at each step (its window is
+    `Recorded.window`), an instant one its average over the whole range."""
+
+    def __init__(self, recorded: Recorded) -> None:
+        super().__init__(recorded.promql)
+        self.recorded = recorded
+
+    def _fleet(self, metric: str, scope: Scope, *extra: Matcher) -> str:
+        m = [Matcher(self.promql.s.plugin_label, "=", scope.plugin)]
+        if scope.tool is not None:
+            m.append(Matcher(self.promql.s.tool_label, "=", scope.tool))
+        return selector(metric, [*m, *extra])
+
+    def _less(self, fleet: str, own: str, by: Sequence[str]) -> str:
+        """`fleet - own` by `by`, the fleet's series alone where the tenant has none."""
+        labels = ", ".join(self.promql.label(b) for b in by)
+        return f"(sum by ({labels}) ({fleet}) - sum by ({labels}) ({own})) or sum by ({labels}) ({fleet})"
+
+    def _windowed(self, sel: str, window: str, ranged: bool) -> tuple[str, str]:
+        """(the fleet's recorded rate, the window of the tenant's own rate to subtract)."""
+        if ranged:
+            return sel, self.recorded.window
+        return f"avg_over_time({sel}[{window}])", window
+
+    def quantile(self, q: float, scope: Scope, window: str, *, ranged: bool, by: Sequence[str] = ("tool",)) -> str:
+        fleet, own_window = self._windowed(self._fleet(self.recorded.fleet_buckets, scope), window, ranged)
+        own = f"rate({self.promql.buckets(scope)}[{own_window}])"
+        return f"histogram_quantile({q:g}, {self._less(fleet, own, ['le', *by])})"
+
+    def rate(self, scope: Scope, window: str, *, ranged: bool, by: Sequence[str], failed: bool = False) -> str:
+        s = self.promql.s
+        extra = [none_of(s.outcome_label, s.success_outcomes)] if failed else []
+        fleet, own_window = self._windowed(self._fleet(self.recorded.fleet_calls, scope, *extra), window, ranged)
+        return self._less(fleet, f"rate({self.promql.count(scope, *extra)}[{own_window}])", by)
+
+    def burn_rate(self, scope: Scope, window: str, target: float) -> str:
+        s = self.promql.s
+        ok = any_of(s.outcome_label, s.success_outcomes)
+
+        def rest(*extra: Matcher) -> str:
+            fleet = f"sum(avg_over_time({self._fleet(self.recorded.fleet_calls, scope, *extra)}[{window}]))"
+            return f"({fleet} - (sum(rate({self.promql.count(scope, *extra)}[{window}])) or vector(0)))"
+
+        return f"(1 - {rest(ok)} / {rest()}) / (1 - {target:g})"
+
+
+class RecordedFleetQL(FleetQL):
+    """`FleetQL`'s questions about the other tenants, read from each tenant's recorded series: the
+    server reads one series per tenant and tool instead of every raw bucket and counter."""
+
+    def __init__(self, recorded: Recorded) -> None:
+        super().__init__(recorded.promql)
+        self.recorded = recorded
+
+    def _of(self, metric: str, scope: Scope, *extra: Matcher) -> str:
+        return selector(metric, self.p.matchers(scope, *extra))
+
+    def _avg(self, over: str, by: str | None = None) -> str:
+        """Each tenant's (or each `by`'s) average recorded rate over `over` (`sel[window]`)."""
+        return f"sum by ({by or self.tenant}) (avg_over_time({over}))"
+
+    def calls(self, scope: Scope, span: Span, *extra: Matcher) -> str:
+        seconds = max(1.0, span.length)
+        return f"{self._avg(span.now(self._of(self.recorded.tenant_calls, scope, *extra)))} * {seconds:g}"
+
+    def latency(self, scope: Scope, span: Span, line: float | None, factor: float) -> str:
+        p99 = self._of(self.recorded.tenant_p99, scope)
+        now = f"max by ({self.tenant}) (quantile_over_time(0.5, {span.now(p99)}))"
+        if line is not None:
+            return f"{now} > {line:g}"
+        return f"{now} > {factor:g} * max by ({self.tenant}) (quantile_over_time(0.5, {span.usual(p99)}))"
+
+    def cost(self, scope: Scope, span: Span, factor: float, usd: bool) -> str:
+        r = self.recorded
+        spent, calls = self._of(r.tenant_cost if usd else r.tenant_tokens, scope), self._of(r.tenant_calls, scope)
+        now = f"{self._avg(span.now(spent))} / {self._avg(span.now(calls))}"
+        usual = f"{self._avg(span.usual(spent))} / {self._avg(span.usual(calls))}"
+        return f"({now}) >= {factor:g} * ({usual})"
+
+    def traffic(self, scope: Scope, span: Span, factor: float, surge: bool) -> str:
+        calls = self._of(self.recorded.tenant_calls, scope)
+        now, usual = self._avg(span.now(calls)), self._avg(span.usual(calls))
+        return f"({now} / ({usual} > 0)) {'>=' if surge else '<='} {factor:g}"
+
+    def neighbours(self, scope: Scope, span: Span, factor: float, k: int) -> str:
+        by = f"{self.p.label('tool')}, {self.tenant}"
+        calls = self._of(self.recorded.tenant_calls, scope)
+        now, usual = self._avg(span.now(calls), by), self._avg(span.usual(calls), by)
+        return f"topk({k}, ({now} / {usual}) >= {factor:g})"
+
+    def rates_of(self, plugin: str, pairs: Sequence[tuple[str, str]], window: str) -> str:
+        s = self.p.s
+        tools, tenants = sorted({t for t, _ in pairs}), sorted({n for _, n in pairs})
+        m = [Matcher(s.plugin_label, "=", plugin), any_of(s.tool_label, tools), any_of(s.tenant_label, tenants)]
+        return f"sum by ({self.p.label('tool')}, {self.tenant}) ({selector(self.recorded.tenant_calls, m)})"
