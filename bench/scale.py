@@ -31,7 +31,7 @@ from plugintop.demo.scenario import Scenario, scenario_from  # noqa: E402
 from plugintop.demo.world import World  # noqa: E402
 from plugintop.timerange import TimeRange  # noqa: E402
 from plugintop.triage import Triage, TriageRequest  # noqa: E402
-from tests.integration.prometheus import _wait, binaries, free_port  # noqa: E402
+from tests.integration.prometheus import _wait, backfill_rules, binaries, free_port  # noqa: E402
 
 RANGE_S = 3600.0
 RUNS = 5
@@ -118,12 +118,7 @@ def prometheus(sc: Scenario, tmp: Path, rules: bool = True) -> Iterator[tuple[st
     data.unlink()
     proc, url = serve(prom, tsdb, tmp)
     if rules:
-        file, blocks = tmp / "rules.yaml", tmp / "rules-blocks"
-        made = subprocess.run([sys.executable, "-m", "plugintop", "rules"], capture_output=True, text=True, check=True)
-        file.write_text(made.stdout)
-        subprocess.run([tool, "tsdb", "create-blocks-from", "rules", f"--start={int(now - sc.history_s)}",
-                        f"--end={int(now)}", f"--url={url}", f"--output-dir={blocks}", "--quiet", str(file)],
-                       check=True, capture_output=True, timeout=1200)  # fmt: skip
+        blocks = backfill_rules(tool, url, now - sc.history_s, now, tmp)
         stop(proc)
         for block in blocks.iterdir():
             block.rename(tsdb / block.name)

@@ -10,13 +10,14 @@ from plugintop.cli.common import load, settled
 
 DESCRIPTION = """\
 Print plugintop's recording rules: the fleet summed by plugin, tool, version, le and outcome, and each
-tenant's calls, p99, LLM cost and tokens, as 5-minute rates. With them loaded, every fleet question of a
+tenant's calls, failures, p99, LLM cost and tokens, as 5-minute rates (the fleet's every minute, each
+tenant's every 5 minutes). With them loaded, every fleet question of a
 triage (the rest of the fleet's p99 and calls, the other tenants that show a finding, the neighbours that
 surged) reads a few recorded series instead of every tenant's raw ones; plugintop finds them by itself."""
 EPILOG = """\
 examples:
   plugintop rules > plugintop-rules.yaml && promtool check rules plugintop-rules.yaml
-  plugintop rules --interval 30s --context prod
+  plugintop rules --context prod   # the label names of that context's schema
 backfill them over past data: promtool tsdb create-blocks-from rules --start ... --url ... plugintop-rules.yaml"""
 
 
@@ -24,7 +25,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "rules", help="print the recording rules for large fleets", description=DESCRIPTION, epilog=EPILOG
     )
-    p.add_argument("--interval", metavar="DURATION", default="1m", help="how often the rules are evaluated")
     p.add_argument("--context", metavar="NAME", help="a named context of the config file (its label names)")
     p.add_argument("--config", metavar="FILE", help="config file (default $XDG_CONFIG_HOME/plugintop/config.toml)")
     p.set_defaults(run=run, plugin=None, tenant=None, p99_target=None)
@@ -34,18 +34,13 @@ def run(ns: argparse.Namespace) -> int:
     from plugintop.queries.promql import PromQL
     from plugintop.queries.recorded import Recorded
     from plugintop.report.alert import yaml_string
-    from plugintop.timerange import format_duration, parse_duration
 
-    interval = format_duration(parse_duration(ns.interval))
     recorded = Recorded(PromQL(load(ns, "rules", target=False).context.telemetry))
     settled()
-    out = [
-        "groups:",
-        f"  - name: {yaml_string('plugintop-fleet')}",
-        f"    interval: {yaml_string(interval)}",
-        "    rules:",
-    ]
-    for rule in recorded.rules():
-        out += [f"      - record: {yaml_string(rule.record)}", f"        expr: {yaml_string(rule.expr)}"]
+    out = ["groups:"]
+    for group in recorded.groups():
+        out += [f"  - name: {yaml_string(group.name)}", f"    interval: {yaml_string(group.interval)}", "    rules:"]
+        for rule in group.rules:
+            out += [f"      - record: {yaml_string(rule.record)}", f"        expr: {yaml_string(rule.expr)}"]
     sys.stdout.write("\n".join(out) + "\n")
     return 0

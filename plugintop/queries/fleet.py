@@ -89,11 +89,24 @@ class FleetQL:
         op = ">=" if surge else "<="
         return f"({now} / ({usual} > 0)) {op} {factor:g}"
 
+    def aligned(self, span: Span) -> Span:
+        """`span` as the series it reads can tell it apart (the raw series: as it is)."""
+        return span
+
+    def resets(self, plugin: str, window: str) -> str:
+        """Resets of the plugin's call counter in each `window`, by scrape target (a restarted process)."""
+        return self.p.counter_resets(Scope(plugin), window)
+
     def count(self, expr: str) -> str:
         return f"count({expr})"
 
     def top(self, expr: str, k: int) -> str:
         return f"topk({k}, {expr})"
+
+    def top_and_count(self, expr: str, k: int) -> str:
+        """The `k` highest of `expr`'s series, and (the one series without the tenant label) how many there
+        are: one evaluation of `expr` instead of two."""
+        return f"topk({k}, {expr}) or count({expr})"
 
     def neighbours(self, scope: Scope, span: Span, factor: float, k: int) -> str:
         """The `k` (tool, tenant) pairs whose call rate over the window grew most, `factor` × their usual

@@ -15,60 +15,92 @@ whole window)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plugintop.queries.fleet import FleetQL, Span
 from plugintop.queries.promql import Matcher, PromQL, Scope, any_of, none_of, selector
+from plugintop.timerange import parse_duration
 
-DEFAULT_WINDOW = "5m"
-DEFAULT_INTERVAL = "1m"
+WINDOW = "5m"
+"""Every recorded rate's window."""
+FLEET_INTERVAL = "1m"
+"""How often the fleet's sums are evaluated: a few series, drawn as lines beside the tenant's."""
+TENANT_INTERVAL = WINDOW
+"""How often each tenant's series are evaluated: once a window, so that the average of the recorded rates
+over a finding's window is the rate over it, and a question reads a few points per tenant, not one a
+minute."""
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One recording rule: the series `record` is `expr` evaluated every interval."""
+    """One recording rule: the series `record` is `expr` evaluated every interval of its group."""
 
     record: str
     expr: str
 
 
-class Recorded:
-    """The recorded series' names and the rules that make them, for one schema and rate window."""
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A rule group: its rules are evaluated together every `interval`."""
 
-    def __init__(self, promql: PromQL, window: str = DEFAULT_WINDOW) -> None:
-        self.promql, self.window = promql, window
+    name: str
+    interval: str
+    rules: list[Rule]
+
+
+class Recorded:
+    """The recorded series' names and the rules that make them, for one schema."""
+
+    def __init__(self, promql: PromQL) -> None:
+        self.promql, self.window = promql, WINDOW
         s = promql.s
         d = s.duration_metric
         roles = {"plugin": s.plugin_label, "tool": "tool", "tenant": "tenant", "version": "version"}
         self.labels = {role: promql.label(name) for role, name in {**roles, "outcome": s.outcome_label}.items()}
-        suffix = f"rate{window}"
-        self.fleet_buckets = f"plugin_tool_version_le:{d}_bucket:{suffix}"
-        self.fleet_calls = f"plugin_tool_version_outcome:{d}_count:{suffix}"
-        self.tenant_calls = f"plugin_tool_tenant_outcome:{d}_count:{suffix}"
-        self.tenant_p99 = f"plugin_tool_tenant:{d}:p99_{window}"
-        self.tenant_cost = f"plugin_tool_tenant:{s.cost_metric}:{suffix}"
-        self.tenant_tokens = f"plugin_tool_tenant:{s.tokens_metric}:{suffix}"
+        rate = f"rate{WINDOW}"
+        self.fleet_buckets = f"plugin_tool_version_le:{d}_bucket:{rate}"
+        self.fleet_calls = f"plugin_tool_version_outcome:{d}_count:{rate}"
+        self.resets = f"plugin_instance_pod:{d}_count:resets{WINDOW}"
+        self.tenant_calls = f"plugin_tool_tenant:{d}_count:{rate}"
+        self.tenant_failed = f"plugin_tool_tenant:{d}_count_failed:{rate}"
+        self.tenant_p99 = f"plugin_tool_tenant:{d}:p99_{WINDOW}"
+        self.tenant_cost = f"plugin_tool_tenant:{s.cost_metric}_per_call:ratio_{rate}"
+        self.tenant_tokens = f"plugin_tool_tenant:{s.tokens_metric}_per_call:ratio_{rate}"
+        self.calling = f"plugin_tool:{d}_count:tenants_calling_{WINDOW}"
 
-    def rules(self) -> list[Rule]:
+    def groups(self) -> list[Group]:
         """The rules, every plugin's at once (each sum keeps the plugin label)."""
         s, w, lb = self.promql.s, self.window, self.labels
         d = s.duration_metric
+        failed = selector(f"{d}_count", [none_of(s.outcome_label, s.success_outcomes)])
 
         def by(*names: str) -> str:
             return ", ".join(lb[x] for x in names)
 
-        return [
+        tenant_calls = f"sum by ({by('plugin', 'tool', 'tenant')}) (rate({d}_count[{w}]))"
+
+        def per_call(metric: str) -> str:
+            return f"sum by ({by('plugin', 'tool', 'tenant')}) (rate({metric}[{w}])) / ({tenant_calls} > 0)"
+
+        fleet = [
             Rule(self.fleet_buckets, f"sum by ({by('plugin', 'tool', 'version')}, le) (rate({d}_bucket[{w}]))"),
             Rule(self.fleet_calls, f"sum by ({by('plugin', 'tool', 'version', 'outcome')}) (rate({d}_count[{w}]))"),
-            Rule(self.tenant_calls, f"sum by ({by('plugin', 'tool', 'tenant', 'outcome')}) (rate({d}_count[{w}]))"),
+            Rule(self.resets, f"sum by ({lb['plugin']}, instance, pod) (resets({d}_count[{w}]))"),
+        ]
+        tenants = [
+            Rule(self.tenant_calls, tenant_calls),
+            Rule(self.tenant_failed, f"sum by ({by('plugin', 'tool', 'tenant')}) (rate({failed}[{w}]))"),
             Rule(
                 self.tenant_p99,
                 f"histogram_quantile(0.99, sum by ({by('plugin', 'tool', 'tenant')}, le) (rate({d}_bucket[{w}])))",
             ),
-            Rule(self.tenant_cost, f"sum by ({by('plugin', 'tool', 'tenant')}) (rate({s.cost_metric}[{w}]))"),
-            Rule(self.tenant_tokens, f"sum by ({by('plugin', 'tool', 'tenant')}) (rate({s.tokens_metric}[{w}]))"),
+            Rule(self.tenant_cost, per_call(s.cost_metric)),
+            Rule(self.tenant_tokens, per_call(s.tokens_metric)),
+            Rule(self.calling, f"count by ({by('plugin', 'tool')}) ({tenant_calls} > 0)"),
         ]
+        return [Group("plugintop-fleet", FLEET_INTERVAL, fleet), Group("plugintop-tenants", TENANT_INTERVAL, tenants)]
 
     def probe(self, plugin: str) -> str:
         """Whether the rules run for `plugin`: how many of its fleet call series are recorded (none: no)."""
@@ -154,13 +186,35 @@ class RecordedFleetQL(FleetQL):
     def _of(self, metric: str, scope: Scope, *extra: Matcher) -> str:
         return selector(metric, self.p.matchers(scope, *extra))
 
+    def aligned(self, span: Span) -> Span:
+        """`span` to whole `TENANT_INTERVAL`s, as the tenants' recorded series have one point each: two
+        findings' nearly equal windows become one question."""
+        step = parse_duration(TENANT_INTERVAL)
+
+        def up(x: float) -> float:
+            return math.ceil(x / step) * step
+
+        return Span(
+            end=up(span.end),
+            length=up(span.length),
+            baseline=up(span.baseline),
+            baseline_offset=up(span.baseline_offset),
+        )
+
     def _avg(self, over: str, by: str | None = None) -> str:
         """Each tenant's (or each `by`'s) average recorded rate over `over` (`sel[window]`)."""
         return f"sum by ({by or self.tenant}) (avg_over_time({over}))"
 
     def calls(self, scope: Scope, span: Span, *extra: Matcher) -> str:
-        seconds = max(1.0, span.length)
-        return f"{self._avg(span.now(self._of(self.recorded.tenant_calls, scope, *extra)))} * {seconds:g}"
+        """Each tenant's calls in the window; with an outcome matcher, its failed calls (the only outcome
+        question asked)."""
+        metric = self.recorded.tenant_failed if extra else self.recorded.tenant_calls
+        return f"{self._avg(span.now(self._of(metric, scope)))} * {max(1.0, span.length):g}"
+
+    def resets(self, plugin: str, window: str) -> str:
+        return (
+            f"sum by (instance, pod) ({selector(self.recorded.resets, [Matcher(self.p.s.plugin_label, '=', plugin)])})"
+        )
 
     def latency(self, scope: Scope, span: Span, line: float | None, factor: float) -> str:
         p99 = self._of(self.recorded.tenant_p99, scope)
@@ -170,11 +224,20 @@ class RecordedFleetQL(FleetQL):
         return f"{now} > {factor:g} * max by ({self.tenant}) (quantile_over_time(0.5, {span.usual(p99)}))"
 
     def cost(self, scope: Scope, span: Span, factor: float, usd: bool) -> str:
-        r = self.recorded
-        spent, calls = self._of(r.tenant_cost if usd else r.tenant_tokens, scope), self._of(r.tenant_calls, scope)
-        now = f"{self._avg(span.now(spent))} / {self._avg(span.now(calls))}"
-        usual = f"{self._avg(span.usual(spent))} / {self._avg(span.usual(calls))}"
-        return f"({now}) >= {factor:g} * ({usual})"
+        """Each tenant's recorded cost (or tokens) per call, averaged over the window against the usual."""
+        per_call = self._of(self.recorded.tenant_cost if usd else self.recorded.tenant_tokens, scope)
+        now, usual = self._avg(span.now(per_call)), self._avg(span.usual(per_call))
+        return f"{now} >= {factor:g} * {usual}"
+
+    def told(self, scope: Scope, span: Span) -> str:
+        """How many tenants called the tool in the window, less the tenant itself when it did: one recorded
+        series (the most tenants calling in any `WINDOW` of it)."""
+        plugin = Matcher(self.p.s.plugin_label, "=", scope.plugin)
+        tool = [Matcher(self.p.s.tool_label, "=", scope.tool)] if scope.tool is not None else []
+        calling = f"max(max_over_time({span.now(selector(self.recorded.calling, [plugin, *tool]))}))"
+        own = Scope(scope.plugin, scope.not_tenant, scope.tool)
+        itself = f"(count(sum by ({self.tenant}) (increase({span.now(self.p.count(own))})) > 0) or vector(0))"
+        return f"{calling} - {itself}"
 
     def traffic(self, scope: Scope, span: Span, factor: float, surge: bool) -> str:
         calls = self._of(self.recorded.tenant_calls, scope)

@@ -110,7 +110,7 @@ class Explainer:
             own["own"] = p.cost_rate(sc, rw, by=()) if _has_cost(self.signals, f.tool) else p.token_rate(sc, rw, by=())
         own["prompt"] = p.prompt_token_rate(sc, rw)
         own["models"] = p.tokens_by_model(sc, rw)
-        resets_q = p.counter_resets(Scope(self.plugin), rw)  # a window with samples in it, as the rates
+        resets_q = self.fleet.fleetql.resets(self.plugin, rw)  # a window with samples in it, as the rates
         prom = self.asker.backends.prometheus
         answers = await asyncio.gather(
             *(self.asker.prom_range(q, lo, hi, step) for q in own.values()),

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import math
 
+import msgspec
+
 from plugintop.analysis import changes, findings, scope
 from plugintop.analysis.model import Finding, Points
 from plugintop.analysis.signals import Frame
@@ -40,11 +42,21 @@ class FleetPhase:
         self, asker: Asker, schema: Schema, plugin: str, tenant: str, frame: Frame, fleetql: FleetQL | None = None
     ) -> None:
         self.asker, self.schema, self.plugin, self.tenant, self.frame = asker, schema, plugin, tenant, frame
-        self.q = fleetql or FleetQL(PromQL(schema))
+        self.fleetql = fleetql or FleetQL(PromQL(schema))
+        self._answers: dict[tuple[str, float], QueryResult | None] = {}
+        self._asking: dict[tuple[str, float], asyncio.Lock] = {}
+
+    async def _once(self, q: str, at: float) -> QueryResult | None:
+        """`q` at `at`, asked once however many findings ask it (their windows may be aligned alike)."""
+        key = (q, at)
+        async with self._asking.setdefault(key, asyncio.Lock()):
+            if key not in self._answers:
+                self._answers[key] = await self.asker.prom(q, at)
+        return self._answers[key]
 
     def _hot(self, f: Finding, rest: Scope, span: Span, usd: bool) -> str | None:
         """The expression of the other tenants that show `f` (None: a kind the fleet is not asked about)."""
-        q = self.q
+        q = self.fleetql
         if f.kind == "latency":
             target = any(e.what == "p99_target" for e in f.evidence)
             return q.latency(rest, span, f.threshold if target else None, findings.LATENCY_FACTOR)
@@ -64,20 +76,21 @@ class FleetPhase:
         hot = self._hot(f, rest, span, usd)
         if hot is None:
             return None
-        told, count, top = await asyncio.gather(
-            self.asker.prom(self.q.told(rest, span), span.end),
-            self.asker.prom(self.q.count(hot), span.end),
-            self.asker.prom(self.q.top(hot, NAMED), span.end),
+        told, found = await asyncio.gather(
+            self.asker.prom(self.fleetql.told(rest, span), span.end),
+            self.asker.prom(self.fleetql.top_and_count(hot, NAMED), span.end),
         )
-        if told is None or count is None:
+        if told is None or found is None:
             return None
-        n_told, n_hot = _count(told), _count(count)
-        names = _ranked(top, self.schema.tenant_label)
+        label = self.schema.tenant_label  # the count is the one series without it
+        counted = msgspec.structs.replace(found, series=[x for x in found.series if label not in x.metric])
+        named = msgspec.structs.replace(found, series=[x for x in found.series if label in x.metric])
+        n_told, n_hot, names = _count(told), _count(counted), _ranked(named, label)
         surged: list[tuple[str, float]] = []
         if n_told and n_hot * 2 > n_told:  # fleet-wide: who surged at its start (a noisy neighbour)?
             look = window_span(f, self.frame, f.start, f.start + scope.NOISY_LOOK_S)
             res = await self.asker.prom(
-                self.q.top(self.q.traffic(rest, look, scope.NOISY_FACTOR, surge=True), NEIGHBOURS), look.end
+                self.fleetql.top(self.fleetql.traffic(rest, look, scope.NOISY_FACTOR, surge=True), NEIGHBOURS), look.end
             )
             surged = _valued(res, self.schema.tenant_label)
         return scope.Fleet(hot=n_hot, told=n_told, names=names, surged=surged)
@@ -86,15 +99,15 @@ class FleetPhase:
         """The call rates by (tool, tenant), over the range and the stretch before it, of the few other
         tenants whose calls of any tool grew most in `f`'s window."""
         rest = Scope(self.plugin, self.tenant).rest()
-        span = window_span(f, self.frame)
-        top = await self.asker.prom(self.q.neighbours(rest, span, changes.SURGE, NEIGHBOURS), span.end)
+        span = self.fleetql.aligned(window_span(f, self.frame))
+        top = await self._once(self.fleetql.neighbours(rest, span, changes.SURGE, NEIGHBOURS), span.end)
         tl, nl = self.schema.tool_label, self.schema.tenant_label
         pairs = [(s.metric.get(tl, ""), s.metric.get(nl, "")) for s in top.series] if top else []
         if not pairs:
             return {}
         fr = self.frame
         res = await self.asker.prom_range(
-            self.q.rates_of(self.plugin, pairs, rate_window), fr.baseline_start, fr.end, fr.step
+            self.fleetql.rates_of(self.plugin, pairs, rate_window), fr.baseline_start, fr.end, fr.step
         )
         got = {(s.metric.get(tl, ""), s.metric.get(nl, "")): list(s.values) for s in res.series} if res else {}
         return {p: got[p] for p in pairs if p in got}

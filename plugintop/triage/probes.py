@@ -24,20 +24,26 @@ or two stretches the measured spacing a little)."""
 NICE_SLACK = 0.15
 
 
-async def scrape_interval(asker: Asker, promql: PromQL, ctx: Context, plugin: str, end: float) -> tuple[float, str]:
+async def scrape_interval(
+    asker: Asker, promql: PromQL, ctx: Context, plugin: str, tenant: str, end: float
+) -> tuple[float, str]:
     """The scrape interval of the plugin's own series and where it came from: the context's, else the
     spacing of their samples, else the server's global setting. A job's own `scrape_interval` (a
     ServiceMonitor's `interval: 60s` under a 15 s global) is ordinary, so the global one is the last
-    resort, not the first. Unknown: `DEFAULT_SCRAPE_INTERVAL`, with a note."""
+    resort, not the first. The tenant's own series are asked first (a few, however large the fleet), the
+    plugin's when the tenant has none. Unknown: `DEFAULT_SCRAPE_INTERVAL`, with a note."""
     configured = ctx.prometheus.scrape_interval
     prometheus = asker.backends.prometheus
     if configured:
         return parse_duration(configured), "context"
     if prometheus is not None:
-        q = promql.samples_in(Scope(plugin), f"{SAMPLE_SPAN_S:g}s")
-        res = await asker.ask("prometheus", q, prometheus.query(q, end), quiet=True, share=PROBE_SHARE)
-        if (spacing := _spacing(res)) is not None:
-            return spacing, "sample spacing"
+        for scope in (Scope(plugin, tenant), Scope(plugin)):
+            q = promql.samples_in(scope, f"{SAMPLE_SPAN_S:g}s")
+            res = await asker.ask("prometheus", q, prometheus.query(q, end), quiet=True, share=PROBE_SHARE)
+            if (spacing := _spacing(res)) is not None:
+                return spacing, "sample spacing"
+            if "prometheus" in asker.problems:
+                break
         if "prometheus" not in asker.problems:
             cfg = await asker.ask("prometheus", None, prometheus.scrape_interval(), quiet=True, share=PROBE_SHARE)
             if cfg:

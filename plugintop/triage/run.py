@@ -203,7 +203,9 @@ class Triage:
             self.rest, self.fleetql = RecordedRest(recorded), RecordedFleetQL(recorded)
 
     async def _scrape_interval(self) -> None:
-        found, source = await scrape_interval(self.asker, self.promql, self.ctx, self.req.plugin, self.end)
+        found, source = await scrape_interval(
+            self.asker, self.promql, self.ctx, self.req.plugin, self.req.tenant, self.end
+        )
         self.scrape_s = found
         self.rw = rate_window(self.series_step, found)
         self.result.scrape_interval_s, self.result.scrape_interval_source = found, source

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -94,8 +95,24 @@ def _wait(url: str, seconds: float) -> None:
     raise AssertionError(f"{url} not ready in {seconds:.0f} s")
 
 
+def backfill_rules(tool: str, url: str, start: float, end: float, tmp: Path) -> Path:
+    """plugintop's recording rules (`plugintop rules`) evaluated over [start, end] of the Prometheus at
+    `url` by `promtool tsdb create-blocks-from rules`: the directory of the blocks it made."""
+    rules, blocks = tmp / "rules.yaml", tmp / "rules-blocks"
+    made = subprocess.run([sys.executable, "-m", "plugintop", "rules"], capture_output=True, text=True, check=True)
+    rules.write_text(made.stdout)
+    subprocess.run(
+        [tool, "tsdb", "create-blocks-from", "rules", f"--start={int(start)}", f"--end={int(end)}", f"--url={url}",
+         f"--output-dir={blocks}", "--quiet", str(rules)],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    return blocks
+
+
 @contextmanager
-def real_prometheus(scenario: Scenario, tmp: Path) -> Iterator[RealPrometheus]:
+def real_prometheus(scenario: Scenario, tmp: Path, rules: bool = False) -> Iterator[RealPrometheus]:
+    """Debian's Prometheus over the scenario's history (and, with `rules`, plugintop's recording rules
+    backfilled over it, as a platform that runs them has them)."""
     prom, tool = binaries()
     slot = scenario.scrape_s
     now = float(int(time.time() // slot) * slot - slot)
@@ -117,29 +134,47 @@ def real_prometheus(scenario: Scenario, tmp: Path) -> Iterator[RealPrometheus]:
             "scrape_configs:\n  - job_name: plugintop-demo\n    scrape_interval: 1s\n"
             f"    static_configs:\n      - targets: ['{target}']\n"
         )
-        port = free_port()
         log = (tmp / "prometheus.log").open("w")
-        proc = subprocess.Popen(
-            [
-                prom,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={tsdb}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--enable-feature=exemplar-storage",
-                "--storage.tsdb.retention.time=30d",
-                "--log.level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
+
+        def start() -> tuple[subprocess.Popen[bytes], str]:
+            port = free_port()
+            proc = subprocess.Popen(
+                [
+                    prom,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={tsdb}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--enable-feature=exemplar-storage",
+                    "--storage.tsdb.retention.time=30d",
+                    "--log.level=warn",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             url = f"http://127.0.0.1:{port}"
-            _wait(f"{url}/-/ready", 60)
-            yield RealPrometheus(url, now)
-        finally:
+            try:
+                _wait(f"{url}/-/ready", 60)
+            except BaseException:
+                stop(proc)
+                raise
+            return proc, url
+
+        def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.terminate()
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+        proc, url = start()
+        try:
+            if rules:
+                blocks = backfill_rules(tool, url, now - scenario.history_s, now, tmp)
+                stop(proc)
+                for block in blocks.iterdir():
+                    block.rename(tsdb / block.name)
+                proc, url = start()
+            yield RealPrometheus(url, now)
+        finally:
+            stop(proc)
             log.close()
