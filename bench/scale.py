@@ -1,6 +1,8 @@
 """The triage's cost as the fleet grows, on a real Prometheus (Debian's): the same plugin, tools and range
 with 10 and with 1,000 tenants, each backfilled with `promtool tsdb create-blocks-from openmetrics` from the
-demo's own generator, and the same tenant's triage against each. Prints `NAME VALUE UNIT` lines:
+demo's own generator and plugintop's recording rules over it (`create-blocks-from rules`), and the same
+tenant's triage against each, with the rules and (for reference) from the raw series alone. Prints
+`NAME VALUE UNIT` lines:
 
     python bench/scale.py [TENANTS ...]      # default 10 1000
 """
@@ -23,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+import plugintop.triage.run as run_mod  # noqa: E402
 from plugintop.config.context import context_from  # noqa: E402
 from plugintop.connect.backends import open_backends  # noqa: E402
 from plugintop.demo.metrics import MetricStore  # noqa: E402
@@ -31,6 +34,7 @@ from plugintop.demo.scenario import Scenario, scenario_from  # noqa: E402
 from plugintop.demo.world import World  # noqa: E402
 from plugintop.timerange import TimeRange  # noqa: E402
 from plugintop.triage import Triage, TriageRequest  # noqa: E402
+from plugintop.triage.probes import recording_rules  # noqa: E402
 from tests.integration.prometheus import _wait, backfill_rules, binaries, free_port  # noqa: E402
 
 RANGE_S = 3600.0
@@ -129,9 +133,16 @@ def prometheus(sc: Scenario, tmp: Path, rules: bool = True) -> Iterator[tuple[st
         stop(proc)
 
 
-async def triage(url: str, now: float, tenant: str) -> tuple[float, int, int, str]:
-    """(seconds, bytes fetched, requests, verdict state) of one triage of `tenant` over the last hour."""
+async def no_rules(*args: object) -> None:
+    """The recording-rules probe of a platform that does not run them."""
+    return None
+
+
+async def triage(url: str, now: float, tenant: str, rules: bool = True) -> tuple[float, int, int, str]:
+    """(seconds, bytes fetched, requests, verdict state) of one triage of `tenant` over the last hour; without
+    `rules`, as if the recording rules did not run (every fleet question asked of the raw series)."""
     counted = {"bytes": 0, "requests": 0}
+    run_mod.recording_rules = recording_rules if rules else no_rules
 
     async def response(r: httpx.Response) -> None:
         await r.aread()
@@ -150,28 +161,40 @@ async def triage(url: str, now: float, tenant: str) -> tuple[float, int, int, st
     return took, counted["bytes"], counted["requests"], state
 
 
-def measure(tenants: int) -> tuple[float, int, int, str]:
+def measure(tenants: int) -> tuple[tuple[float, int, int, str], float]:
+    """The triage with the recording rules (median seconds, bytes, requests, state), and its median
+    seconds from the raw series alone, for reference."""
     with tempfile.TemporaryDirectory() as tmp:
         sc = scenario(tenants)
         t = time.perf_counter()
         with prometheus(sc, Path(tmp)) as (url, now, lines):
-            print(f"scale_backfill_{tenants}_s {time.perf_counter() - t:.4g} s ({lines} samples)", flush=True)
-            asyncio.run(triage(url, now, sc.tenants[0]))  # warm Prometheus' caches
-            runs = [asyncio.run(triage(url, now, sc.tenants[0])) for _ in range(RUNS)]
-    return statistics.median(r[0] for r in runs), runs[0][1], runs[0][2], runs[0][3]
+            print(
+                f"scale_backfill_{tenants}_s {time.perf_counter() - t:.4g} s ({lines} samples, and the rules)",
+                flush=True,
+            )
+            took: dict[bool, list[tuple[float, int, int, str]]] = {True: [], False: []}
+            for rules in (True, False):
+                asyncio.run(triage(url, now, sc.tenants[0], rules))  # warm Prometheus' caches
+                took[rules] = [asyncio.run(triage(url, now, sc.tenants[0], rules)) for _ in range(RUNS)]
+    runs = took[True]
+    return (statistics.median(r[0] for r in runs), runs[0][1], runs[0][2], runs[0][3]), statistics.median(
+        r[0] for r in took[False]
+    )
 
 
 def main(sizes: list[int]) -> None:
-    got = {}
+    got, raw = {}, {}
     for n in sizes:
-        took, size, requests, state = measure(n)
+        (took, size, requests, state), raw[n] = measure(n)
         got[n] = (took, size)
         print(f"scale_triage_{n}_s {took:.4g} s", flush=True)
+        print(f"scale_triage_raw_{n}_s {raw[n]:.4g} s (without the recording rules, for reference)", flush=True)
         print(f"scale_bytes_{n} {size} B", flush=True)
         print(f"scale_requests_{n} {requests} n ({state})", flush=True)
     if 10 in got and 1000 in got:
         print(f"scale_tenants_ratio {got[1000][0] / got[10][0]:.4g} x", flush=True)
         print(f"scale_bytes_ratio {got[1000][1] / got[10][1]:.4g} x", flush=True)
+        print(f"scale_tenants_ratio_raw {raw[1000] / raw[10]:.4g} x (without the recording rules)", flush=True)
 
 
 if __name__ == "__main__":
