@@ -10,6 +10,7 @@ tenant's triage against each, with the rules and (for reference) from the raw se
 from __future__ import annotations
 
 import asyncio
+import gc
 import statistics
 import subprocess
 import sys
@@ -117,6 +118,8 @@ def prometheus(sc: Scenario, tmp: Path, rules: bool = True) -> Iterator[tuple[st
         for line in backfill(store, now - sc.history_s, now):
             f.write(line)
             lines += 1
+    del store  # the generator's world: millions of objects every later collection would walk
+    gc.collect()
     subprocess.run([tool, "tsdb", "create-blocks-from", "openmetrics", str(data), str(tsdb)], check=True,
                    capture_output=True, timeout=600)  # fmt: skip
     data.unlink()
@@ -161,6 +164,34 @@ async def triage(url: str, now: float, tenant: str, rules: bool = True) -> tuple
     return took, counted["bytes"], counted["requests"], state
 
 
+async def screen(url: str, now: float, tenant: str) -> tuple[float, float]:
+    """The screen on that Prometheus (the other pillars down): (p95 ms from a key press in the percentiles
+    table to the app idle again, once the triage is done; the process' resident MB then)."""
+    from plugintop.ui.app import PlugintopApp
+    from plugintop.ui.session import Session
+
+    run_mod.recording_rules = recording_rules
+    down = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
+    ctx = context_from({"prometheus": {"url": url}, **{b: {"url": down} for b in ("loki", "tempo", "pyroscope")}})
+    app = PlugintopApp(
+        Session(ctx, "bench", "recommender", tenant, TimeRange(now - RANGE_S, now), 2.0, clock=lambda: now)
+    )
+    async with app.run_test(size=(160, 48)) as pilot:
+        await asyncio.wait_for(app.triage_done.wait(), 60)
+        await pilot.pause()
+        times = []
+        for k in range(40):
+            t = time.perf_counter()
+            await pilot.press("up" if k % 2 else "down")
+            times.append((time.perf_counter() - t) * 1000)
+        rss = next(
+            int(x.split()[1]) / 1024
+            for x in Path("/proc/self/status").read_text().splitlines()
+            if x.startswith("VmRSS:")
+        )
+    return statistics.quantiles(times, n=20)[-1], rss
+
+
 def measure(tenants: int) -> tuple[tuple[float, int, int, str], float]:
     """The triage with the recording rules (median seconds, bytes, requests, state), and its median
     seconds from the raw series alone, for reference."""
@@ -176,6 +207,13 @@ def measure(tenants: int) -> tuple[tuple[float, int, int, str], float]:
             for rules in (True, False):
                 asyncio.run(triage(url, now, sc.tenants[0], rules))  # warm Prometheus' caches
                 took[rules] = [asyncio.run(triage(url, now, sc.tenants[0], rules)) for _ in range(RUNS)]
+            shown = subprocess.run(
+                [sys.executable, __file__, "--screen", url, str(now), sc.tenants[0]],
+                capture_output=True, text=True, check=True, timeout=300,
+            )  # fmt: skip  # its own process: the memory is the screen's, not this bench's
+            keystroke, rss = (float(x) for x in shown.stdout.split())
+            print(f"scale_screen_keystroke_p95_ms_{tenants} {keystroke:.3g} ms", flush=True)
+            print(f"scale_screen_rss_mb_{tenants} {rss:.4g} MB", flush=True)
     runs = took[True]
     return (statistics.median(r[0] for r in runs), runs[0][1], runs[0][2], runs[0][3]), statistics.median(
         r[0] for r in took[False]
@@ -198,4 +236,7 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [10, 1000])
+    if sys.argv[1:2] == ["--screen"]:
+        print(*asyncio.run(screen(sys.argv[2], float(sys.argv[3]), sys.argv[4])))
+    else:
+        main([int(a) for a in sys.argv[1:]] or [10, 1000])

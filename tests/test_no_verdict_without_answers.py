@@ -124,12 +124,12 @@ def test_an_unexpected_exception_is_one_problem_and_the_rest_goes_on(
 def test_an_unexpected_exception_on_a_healthy_tenant_is_unknown(
     demo: DemoStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import plugintop.analysis.findings as findings
+    import plugintop.triage.run as run
 
     def broken(*_: object, **__: object) -> list[object]:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(findings, "find", broken)
+    monkeypatch.setattr(run, "find", broken)  # the analysis' `find`, as the triage calls it
     r, _ = triage(demo.urls, "globex")
     assert r.verdict is not None and r.verdict.state == "unknown", r.verdict
 

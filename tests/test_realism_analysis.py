@@ -8,8 +8,7 @@ import time
 
 from plugintop.analysis.patterns import grouped, mask
 from plugintop.models.prometheus import QueryResult, Series
-from plugintop.triage.probes import _spacing
-from plugintop.triage.run import sparse
+from plugintop.triage.probes import _spacing, sparse
 
 NOW = time.time()
 

@@ -27,7 +27,6 @@ from plugintop.models.prometheus import QueryResult
 from plugintop.models.tempo import SearchResult
 from plugintop.models.tempo_metrics import MetricsResult
 from plugintop.queries import traceql
-from plugintop.queries.fleet import FleetQL
 from plugintop.queries.promql import PromQL, Scope
 from plugintop.schema import Schema
 from plugintop.timerange import choose_step, parse_duration
@@ -80,13 +79,13 @@ class Explainer:
         signals: Sequence[ToolSignals],
         frame: Frame,
         scrape_s: float,
-        fleetql: FleetQL | None = None,
+        fleet: FleetPhase | None = None,
     ) -> None:
         self.asker, self.schema, self.result = asker, schema, result
         self.signals, self.frame, self.scrape_s = signals, frame, scrape_s
         self.promql = PromQL(schema)
         self.plugin, self.tenant = result.plugin, result.tenant
-        self.fleet = FleetPhase(asker, schema, self.plugin, self.tenant, frame, fleetql)
+        self.fleet = fleet or FleetPhase(asker, schema, self.plugin, self.tenant, frame)
         self.problems = dict(asker.problems)
         """The backends' problems as the verdict saw them (the phase's own optional asks add none)."""
 
@@ -350,11 +349,12 @@ async def explain_all(
     signals: Sequence[ToolSignals],
     frame: Frame,
     scrape_s: float,
-    fleetql: FleetQL | None = None,
+    fleet: FleetPhase | None = None,
 ) -> list[Finding]:
     """Every finding of `result` with its explanation (the first `MAX_FULL` with their own fetches, at
-    once; the rest from the first wave's data). Run after the verdict: it never delays it."""
-    ex = Explainer(asker, schema, result, signals=signals, frame=frame, scrape_s=scrape_s, fleetql=fleetql)
+    once; the rest from the first wave's data). Run after the verdict: it never delays it. `fleet` is the
+    triage's fleet questions (the neighbours it may already have asked)."""
+    ex = Explainer(asker, schema, result, signals=signals, frame=frame, scrape_s=scrape_s, fleet=fleet)
     findings = list(result.findings)
     got = await asyncio.gather(*(ex.one(f, full=i < MAX_FULL) for i, f in enumerate(findings)))
     return [msgspec.structs.replace(f, explain=e) for f, e in zip(findings, got, strict=True)]

@@ -43,16 +43,8 @@ class FleetPhase:
     ) -> None:
         self.asker, self.schema, self.plugin, self.tenant, self.frame = asker, schema, plugin, tenant, frame
         self.fleetql = fleetql or FleetQL(PromQL(schema))
-        self._answers: dict[tuple[str, float], QueryResult | None] = {}
-        self._asking: dict[tuple[str, float], asyncio.Lock] = {}
-
-    async def _once(self, q: str, at: float) -> QueryResult | None:
-        """`q` at `at`, asked once however many findings ask it (their windows may be aligned alike)."""
-        key = (q, at)
-        async with self._asking.setdefault(key, asyncio.Lock()):
-            if key not in self._answers:
-                self._answers[key] = await self.asker.prom(q, at)
-        return self._answers[key]
+        self._neighbours: dict[tuple[Span, str], dict[tuple[str, str], Points]] = {}
+        self._asking_neighbours: dict[tuple[Span, str], asyncio.Lock] = {}
 
     def _hot(self, f: Finding, rest: Scope, span: Span, usd: bool) -> str | None:
         """The expression of the other tenants that show `f` (None: a kind the fleet is not asked about)."""
@@ -97,10 +89,18 @@ class FleetPhase:
 
     async def neighbours(self, f: Finding, rate_window: str) -> dict[tuple[str, str], Points]:
         """The call rates by (tool, tenant), over the range and the stretch before it, of the few other
-        tenants whose calls of any tool grew most in `f`'s window."""
-        rest = Scope(self.plugin, self.tenant).rest()
+        tenants whose calls of any tool grew most in `f`'s window; asked once per window however many
+        findings (or an early start, `Triage`'s) ask for it."""
         span = self.fleetql.aligned(window_span(f, self.frame))
-        top = await self._once(self.fleetql.neighbours(rest, span, changes.SURGE, NEIGHBOURS), span.end)
+        key = (span, rate_window)
+        async with self._asking_neighbours.setdefault(key, asyncio.Lock()):
+            if key not in self._neighbours:
+                self._neighbours[key] = await self._neighbours_in(span, rate_window)
+        return self._neighbours[key]
+
+    async def _neighbours_in(self, span: Span, rate_window: str) -> dict[tuple[str, str], Points]:
+        rest = Scope(self.plugin, self.tenant).rest()
+        top = await self.asker.prom(self.fleetql.neighbours(rest, span, changes.SURGE, NEIGHBOURS), span.end)
         tl, nl = self.schema.tool_label, self.schema.tenant_label
         pairs = [(s.metric.get(tl, ""), s.metric.get(nl, "")) for s in top.series] if top else []
         if not pairs:

@@ -1,6 +1,6 @@
 """Provides the two questions asked before the first wave, at once: the plugin's scrape interval (every
 rate window follows from it) and whether plugintop's recording rules run for it (the fleet's questions
-then read them)."""
+then read them); and `sparse`, whether the tenant's series hold the points that interval implies."""
 
 from __future__ import annotations
 
@@ -76,3 +76,18 @@ def _spacing(res: QueryResult | None) -> float | None:
     raw = SAMPLE_SPAN_S / n
     nice = min(NICE_INTERVALS, key=lambda v: abs(v - raw) / v)
     return nice if abs(nice - raw) / nice <= NICE_SLACK else float(max(1, round(raw)))
+
+
+SPARSE = 0.5
+"""A tenant's series holding less than this share of the points the range and interval imply are too
+sparse for "healthy": scrapes were lost, or the interval is not what it seems."""
+
+
+def sparse(samples: float | None, range_s: float, scrape_s: float) -> str | None:
+    """Why the series are too sparse to call healthy, or None."""
+    if samples is None or not math.isfinite(samples) or samples <= 0 or scrape_s <= 0:
+        return None
+    expected = range_s / scrape_s
+    if expected >= 8 and samples < SPARSE * expected:
+        return f"series too sparse: {samples:.0f} of {expected:.0f} points"
+    return None

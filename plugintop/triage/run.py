@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -32,7 +33,7 @@ from plugintop.triage.business import business_metrics
 from plugintop.triage.drill import Drill, Found
 from plugintop.triage.explain import explain_all
 from plugintop.triage.fleet import FleetPhase
-from plugintop.triage.probes import recording_rules, scrape_interval
+from plugintop.triage.probes import recording_rules, scrape_interval, sparse
 from plugintop.triage.request import DEFAULT_SCRAPE_INTERVAL, TriageRequest, rate_window
 from plugintop.triage.signals import Wave, first_wave, latency_detail
 
@@ -69,6 +70,8 @@ class Triage:
         """The rest of the fleet's questions: from the raw series, or the recording rules when they run."""
         self.fleetql = FleetQL(self.promql)
         """The other tenants' questions, likewise."""
+        self.fleet: FleetPhase | None = None
+        """The fleet's questions of this triage, once its findings are known."""
         self.wave = Wave()
         self.frame = Frame(
             start=r.start,
@@ -117,6 +120,18 @@ class Triage:
         if self.wave.answered and not self.result.tools:
             await self._phase("known tenants", self._known())
         tool, win = self._focus()
+        # the explanation's neighbours (who surged in each finding's window) need only the windows: asked
+        # now, beside the window's drill, the explanation finds them answered (or waits for them)
+        early = [asyncio.create_task(self._phase("neighbours", self._neighbours()))] if self.fleet else []
+        try:
+            async with aclosing(self._drilled(tool, win)) as drilled:  # closed (its tasks cancelled) with us
+                async for result in drilled:
+                    yield result
+        finally:
+            await _cancelled(early)
+
+    async def _drilled(self, tool: str | None, win: tuple[float, float]) -> AsyncGenerator[TriageResult, None]:
+        """The window's drill, the verdict, the explanation."""
         pending: list[asyncio.Task[object]] = []
         try:
             if self.result.tools:
@@ -155,12 +170,17 @@ class Triage:
                     signals=self.wave.signals,
                     frame=self.frame,
                     scrape_s=self.scrape_s,
-                    fleetql=self.fleetql,
+                    fleet=self.fleet,
                 ),
             )
             if explained is not None:
                 self.result.findings = explained
                 yield self.result
+
+    async def _neighbours(self) -> None:
+        assert self.fleet is not None
+        rw = rate_window(self.frame.step, self.scrape_s)
+        await asyncio.gather(*(self.fleet.neighbours(f, rw) for f in self.result.findings if f.tool))
 
     async def run(self) -> TriageResult:
         """The whole triage; with a deadline, what has not answered by then is listed as unchecked."""
@@ -260,7 +280,7 @@ class Triage:
                 for tool in sorted(slow)
             )
         )
-        fleet = FleetPhase(self.asker, self.schema, req.plugin, req.tenant, self.frame, self.fleetql)
+        self.fleet = fleet = FleetPhase(self.asker, self.schema, req.plugin, req.tenant, self.frame, self.fleetql)
         tooled = [f for f in found if f.tool in by_tool]  # (a daily-spend finding is no tool's)
         others = await asyncio.gather(*(fleet.of(f, by_tool[f.tool].tenant.has_cost()) for f in tooled))
         fleets = {id(f): o for f, o in zip(tooled, others, strict=True)}
@@ -396,22 +416,7 @@ class Triage:
             r.verdict.evidence.append(f"yet Loki has {r.logs.error_lines} error lines for this tenant in the range")
 
 
-SPARSE = 0.5
-"""A tenant's series holding less than this share of the points the range and interval imply are too
-sparse for "healthy": scrapes were lost, or the interval is not what it seems."""
-
-
-def sparse(samples: float | None, range_s: float, scrape_s: float) -> str | None:
-    """Why the series are too sparse to call healthy, or None."""
-    if samples is None or not math.isfinite(samples) or samples <= 0 or scrape_s <= 0:
-        return None
-    expected = range_s / scrape_s
-    if expected >= 8 and samples < SPARSE * expected:
-        return f"series too sparse: {samples:.0f} of {expected:.0f} points"
-    return None
-
-
-async def _cancelled(tasks: list[asyncio.Task[object]]) -> None:
+async def _cancelled(tasks: Sequence[asyncio.Task[Any]]) -> None:
     """Cancels the tasks that have not finished and waits until they have stopped."""
     for task in tasks:
         task.cancel()
