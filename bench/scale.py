@@ -99,6 +99,21 @@ def serve(prom: str, tsdb: Path, tmp: Path) -> tuple[subprocess.Popen[bytes], st
     return proc, url
 
 
+def compacted(url: str, seconds: float = 180.0) -> None:
+    """Waits until Prometheus has merged the rules' blocks into the data's (its compaction loop runs once a
+    minute): a Prometheus that runs the rules holds them in its own blocks, not in twenty small ones, and a
+    compaction during the measurements would be measured with them."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        text = httpx.get(f"{url}/metrics", timeout=10).text
+        done = [ln for ln in text.splitlines() if ln.startswith("prometheus_tsdb_vertical_compactions_total ")]
+        if done and float(done[0].split()[1]) > 0:
+            time.sleep(2)  # the last merge of the round
+            return
+        time.sleep(2)
+    print("scale: warning: Prometheus did not compact the rules' blocks in time", file=sys.stderr)
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     proc.wait(timeout=30)
@@ -130,6 +145,7 @@ def prometheus(sc: Scenario, tmp: Path, rules: bool = True) -> Iterator[tuple[st
         for block in blocks.iterdir():
             block.rename(tsdb / block.name)
         proc, url = serve(prom, tsdb, tmp)
+        compacted(url)
     try:
         yield url, now, lines
     finally:
