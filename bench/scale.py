@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from plugintop.triage.probes import recording_rules  # noqa: E402
 from tests.integration.prometheus import _wait, backfill_rules, binaries, free_port  # noqa: E402
 
 RANGE_S = 3600.0
-RUNS = 5
+RUNS = 9
 
 
 def scenario(tenants: int) -> Scenario:
@@ -145,7 +145,6 @@ def prometheus(sc: Scenario, tmp: Path, rules: bool = True) -> Iterator[tuple[st
         for block in blocks.iterdir():
             block.rename(tsdb / block.name)
         proc, url = serve(prom, tsdb, tmp)
-        compacted(url)
     try:
         yield url, now, lines
     finally:
@@ -208,43 +207,51 @@ async def screen(url: str, now: float, tenant: str) -> tuple[float, float]:
     return statistics.quantiles(times, n=20)[-1], rss
 
 
-def measure(tenants: int) -> tuple[tuple[float, int, int, str], float]:
-    """The triage with the recording rules (median seconds, bytes, requests, state), and its median
-    seconds from the raw series alone, for reference."""
-    with tempfile.TemporaryDirectory() as tmp:
-        sc = scenario(tenants)
-        t = time.perf_counter()
-        with prometheus(sc, Path(tmp)) as (url, now, lines):
-            print(
-                f"scale_backfill_{tenants}_s {time.perf_counter() - t:.4g} s ({lines} samples, and the rules)",
-                flush=True,
-            )
-            took: dict[bool, list[tuple[float, int, int, str]]] = {True: [], False: []}
-            for rules in (True, False):
-                asyncio.run(triage(url, now, sc.tenants[0], rules))  # warm Prometheus' caches
-                took[rules] = [asyncio.run(triage(url, now, sc.tenants[0], rules)) for _ in range(RUNS)]
-            shown = subprocess.run(
-                [sys.executable, __file__, "--screen", url, str(now), sc.tenants[0]],
-                capture_output=True, text=True, check=True, timeout=300,
-            )  # fmt: skip  # its own process: the memory is the screen's, not this bench's
-            keystroke, rss = (float(x) for x in shown.stdout.split())
-            print(f"scale_screen_keystroke_p95_ms_{tenants} {keystroke:.3g} ms", flush=True)
-            print(f"scale_screen_rss_mb_{tenants} {rss:.4g} MB", flush=True)
-    runs = took[True]
-    return (statistics.median(r[0] for r in runs), runs[0][1], runs[0][2], runs[0][3]), statistics.median(
-        r[0] for r in took[False]
-    )
+def screen_figures(tenants: int, url: str, now: float, tenant: str) -> None:
+    """The screen's figures on that Prometheus, measured in a process of its own (the memory is the
+    screen's, not this bench's), printed."""
+    shown = subprocess.run(
+        [sys.executable, __file__, "--screen", url, str(now), tenant],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    keystroke, rss = (float(x) for x in shown.stdout.split())
+    print(f"scale_screen_keystroke_p95_ms_{tenants} {keystroke:.3g} ms", flush=True)
+    print(f"scale_screen_rss_mb_{tenants} {rss:.4g} MB", flush=True)
 
 
 def main(sizes: list[int]) -> None:
+    """Every size's Prometheus is set up first and their blocks compacted in the same minute, then each is
+    measured, the sizes in turn run by run (the others idle)."""
     got, raw = {}, {}
-    for n in sizes:
-        (took, size, requests, state), raw[n] = measure(n)
-        got[n] = (took, size)
-        print(f"scale_triage_{n}_s {took:.4g} s", flush=True)
-        print(f"scale_triage_raw_{n}_s {raw[n]:.4g} s (without the recording rules, for reference)", flush=True)
-        print(f"scale_bytes_{n} {size} B", flush=True)
-        print(f"scale_requests_{n} {requests} n ({state})", flush=True)
+    with ExitStack() as stack:
+        servers = {}
+        for n in sizes:
+            sc, t = scenario(n), time.perf_counter()
+            url, now, lines = stack.enter_context(
+                prometheus(sc, Path(stack.enter_context(tempfile.TemporaryDirectory())))
+            )
+            print(f"scale_backfill_{n}_s {time.perf_counter() - t:.4g} s ({lines} samples, and the rules)", flush=True)
+            servers[n] = (url, now, sc.tenants[0])
+        for url, _, _ in servers.values():
+            compacted(url)
+        for rules in (True, False):  # the sizes in turn, run by run: a slower spell of the machine hits both
+            for url, now, tenant in servers.values():
+                asyncio.run(triage(url, now, tenant, rules))  # warm Prometheus' caches
+            runs: dict[int, list[tuple[float, int, int, str]]] = {n: [] for n in servers}
+            for _ in range(RUNS if rules else 3):
+                for n, (url, now, tenant) in servers.items():
+                    runs[n].append(asyncio.run(triage(url, now, tenant, rules)))
+            for n, done in runs.items():
+                if rules:
+                    got[n] = (statistics.median(r[0] for r in done), done[0][1])
+                    print(f"scale_triage_{n}_s {got[n][0]:.4g} s", flush=True)
+                    print(f"scale_bytes_{n} {done[0][1]} B", flush=True)
+                    print(f"scale_requests_{n} {done[0][2]} n ({done[0][3]})", flush=True)
+                else:
+                    raw[n] = statistics.median(r[0] for r in done)
+                    print(f"scale_triage_raw_{n}_s {raw[n]:.4g} s (without the recording rules, for reference)")
+        for n, (url, now, tenant) in servers.items():
+            screen_figures(n, url, now, tenant)
     if 10 in got and 1000 in got:
         print(f"scale_tenants_ratio {got[1000][0] / got[10][0]:.4g} x", flush=True)
         print(f"scale_bytes_ratio {got[1000][1] / got[10][1]:.4g} x", flush=True)
