@@ -103,11 +103,6 @@ class FleetQL:
     def top(self, expr: str, k: int) -> str:
         return f"topk({k}, {expr})"
 
-    def top_and_count(self, expr: str, k: int) -> str:
-        """The `k` highest of `expr`'s series, and (the one series without the tenant label) how many there
-        are: one evaluation of `expr` instead of two."""
-        return f"topk({k}, {expr}) or count({expr})"
-
     def neighbours(self, scope: Scope, span: Span, factor: float, k: int) -> str:
         """The `k` (tool, tenant) pairs whose call rate over the window grew most, `factor` × their usual
         or more (a tenant new since then too); the value is the growth."""

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import math
 
-import msgspec
-
 from plugintop.analysis import changes, findings, scope
 from plugintop.analysis.model import Finding, Points
 from plugintop.analysis.signals import Frame
@@ -68,16 +66,18 @@ class FleetPhase:
         hot = self._hot(f, rest, span, usd)
         if hot is None:
             return None
-        told, found = await asyncio.gather(
+        told, top = await asyncio.gather(  # one more than named: fewer are all of them, and counted
             self.asker.prom(self.fleetql.told(rest, span), span.end),
-            self.asker.prom(self.fleetql.top_and_count(hot, NAMED), span.end),
+            self.asker.prom(self.fleetql.top(hot, NAMED + 1), span.end),
         )
-        if told is None or found is None:
+        if told is None or top is None:
             return None
-        label = self.schema.tenant_label  # the count is the one series without it
-        counted = msgspec.structs.replace(found, series=[x for x in found.series if label not in x.metric])
-        named = msgspec.structs.replace(found, series=[x for x in found.series if label in x.metric])
-        n_told, n_hot, names = _count(told), _count(counted), _ranked(named, label)
+        counted = top if len(top.series) <= NAMED else await self.asker.prom(self.fleetql.count(hot), span.end)
+        if counted is None:
+            return None
+        label = self.schema.tenant_label
+        n_told, names = _count(told), _ranked(top, label)[:NAMED]
+        n_hot = len(top.series) if counted is top else _count(counted)
         surged: list[tuple[str, float]] = []
         if n_told and n_hot * 2 > n_told:  # fleet-wide: who surged at its start (a noisy neighbour)?
             look = window_span(f, self.frame, f.start, f.start + scope.NOISY_LOOK_S)

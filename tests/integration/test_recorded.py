@@ -123,13 +123,11 @@ def test_the_triage_reads_the_rules_and_decides_as_from_the_raw_series(
         raw.verdict.tool,
     )
     assert [(f.kind, f.tool, f.scope) for f in recorded.findings] == [(f.kind, f.tool, f.scope) for f in raw.findings]
-    for a, b in zip(recorded.findings, raw.findings, strict=True):  # the top few of many alike may swap one
-        assert len(a.others) == len(b.others) and len(set(a.others) & set(b.others)) >= len(b.others) - 1, (
-            a.kind,
-            a.tool,
-            a.others,
-            b.others,
-        )
+    for a, b in zip(recorded.findings, raw.findings, strict=True):
+        # the few named of many alike (a fleet-wide storm) are any of them; of a few, the same but one
+        assert len(a.others) == len(b.others), (a.kind, a.tool, a.others, b.others)
+        if a.scope != "fleet":
+            assert len(set(a.others) & set(b.others)) >= len(b.others) - 1, (a.kind, a.tool, a.others, b.others)
     for ours, theirs in zip(recorded.tools, raw.tools, strict=True):
         assert ours.tool == theirs.tool and close(ours.fleet_p99_s, theirs.fleet_p99_s, 0.2), (ours, theirs)
     assert recorded.slo is not None and raw.slo is not None
