@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(ns: argparse.Namespace) -> int:
     from plugintop.connect.backends import open_backends
     from plugintop.errors import ConfigError, UsageError
-    from plugintop.live.follow import tenant_range, unknown_tenant
+    from plugintop.live.follow import TenantLogs, tenant_range, unknown_tenant
     from plugintop.timerange import resolve_range_ns
 
     pattern = pattern_of(ns)
@@ -53,16 +53,8 @@ def run(ns: argparse.Namespace) -> int:
             async with await open_backends(loaded.context, only=("loki",)) as backends:
                 if backends.loki is None:
                     raise ConfigError(f"loki: {backends.setup_errors['loki'].message}")
-                pages = tenant_range(
-                    backends.loki,
-                    loaded.context.telemetry,
-                    ns.plugin,
-                    ns.tenant,
-                    start_ns,
-                    end_ns,
-                    pipeline=ns.pipeline,
-                    direction=direction,
-                )
+                chosen = TenantLogs(loaded.context.telemetry, ns.plugin, ns.tenant, ns.pipeline)
+                pages = tenant_range(backends.loki, chosen, start_ns, end_ns, direction=direction)
                 async for batch in pages:
                     entries = batch.entries if limit is None else batch.entries[: limit - printed]
                     out = lines(entries, batch.gaps, fmt, pattern, ns.invert)

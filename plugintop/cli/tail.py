@@ -96,8 +96,7 @@ def run(ns: argparse.Namespace) -> int:
     from plugintop.config.context import apply_overrides
     from plugintop.connect.backends import open_backends
     from plugintop.errors import ConfigError
-    from plugintop.live.follow import unknown_tenant
-    from plugintop.queries.logql import LogQL
+    from plugintop.live.follow import TenantLogs, unknown_tenant
     from plugintop.timerange import parse_duration, parse_time_ns, to_ns
 
     pattern = pattern_of(ns)
@@ -113,7 +112,7 @@ def run(ns: argparse.Namespace) -> int:
             ctx = loaded.context
             if ns.settle:
                 ctx = apply_overrides(ctx, {"tail.settle": ns.settle}, "--settle")
-            query = LogQL(ctx.telemetry).logs(ns.plugin, ns.tenant, ns.pipeline)
+            query = TenantLogs(ctx.telemetry, ns.plugin, ns.tenant, ns.pipeline).query
             async with await open_backends(ctx, only=("loki",)) as backends:
                 if backends.loki is None:
                     raise ConfigError(f"loki: {backends.setup_errors['loki'].message}")

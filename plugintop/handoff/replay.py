@@ -14,7 +14,7 @@ from plugintop.config.context import BACKENDS, BackendConfig, Context
 from plugintop.connect.backends import Backends, open_backends
 from plugintop.errors import BackendError
 from plugintop.handoff.bundle import Bundle, BundleError, Manifest, from_log
-from plugintop.live.follow import saved_read, tenant_range
+from plugintop.live.follow import TenantLogs, saved_read, tenant_range
 from plugintop.live.health import pillar_health
 from plugintop.querylog import QueryLog, as_json
 from plugintop.report import render_json
@@ -54,7 +54,7 @@ async def record(backends: Backends, ctx: Context, req: TriageRequest, now: floa
     await pillar_health(backends, ctx, req.plugin, now)
     if backends.loki is not None:
         start_ns, end_ns = saved_read((req.range.start, req.range.end), None, now)
-        lines = tenant_range(backends.loki, ctx.telemetry, req.plugin, req.tenant, start_ns, end_ns)
+        lines = tenant_range(backends.loki, TenantLogs(ctx.telemetry, req.plugin, req.tenant), start_ns, end_ns)
         try:
             async for _ in lines:
                 pass

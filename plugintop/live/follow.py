@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from plugintop.clients.loki import MAX_ENTRIES, LokiClient
@@ -357,36 +357,34 @@ async def follow(follower: LogFollower, every: float = 1.0, busy: float = 0.2) -
         await asyncio.sleep(wait)
 
 
-def tenant_follower(
-    loki: LokiClient,
-    schema: Schema,
-    plugin: str,
-    tenant: str,
-    start_ns: int,
-    pipeline: str = "",
-    pivots: Sequence[tuple[str, str]] = (),
-    **kw: object,
-) -> LogFollower:
-    """The follower of `{plugin="X", tenant_id="Y"}` (plus the user's own LogQL pipeline and pivots)."""
-    query = LogQL(schema).logs(plugin, tenant, pipeline, pivots=pivots)
-    return LogFollower(loki, query, start_ns, **kw)  # type: ignore[arg-type]
+@dataclass(frozen=True, slots=True)
+class TenantLogs:
+    """What a tail or a range reads: `{plugin="X", tenant_id="Y"}`, the user's own LogQL pipeline, and the
+    fields a line must have (pivots)."""
+
+    schema: Schema
+    plugin: str
+    tenant: str
+    pipeline: str = ""
+    pivots: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def query(self) -> str:
+        """The LogQL of these lines."""
+        return LogQL(self.schema).logs(self.plugin, self.tenant, self.pipeline, pivots=self.pivots)
+
+
+def tenant_follower(loki: LokiClient, logs: TenantLogs, start_ns: int, **kw: object) -> LogFollower:
+    """The follower of `logs` from `start_ns` (`kw`: `LogFollower`'s)."""
+    return LogFollower(loki, logs.query, start_ns, **kw)  # type: ignore[arg-type]
 
 
 async def tenant_range(
-    loki: LokiClient,
-    schema: Schema,
-    plugin: str,
-    tenant: str,
-    start_ns: int,
-    end_ns: int,
-    pipeline: str = "",
-    pivots: Sequence[tuple[str, str]] = (),
-    direction: str = "forward",
+    loki: LokiClient, logs: TenantLogs, start_ns: int, end_ns: int, direction: str = "forward"
 ) -> AsyncIterator[Batch]:
-    """The tenant's lines of a past range, page by page, each once, in `direction`; a timestamp shared
-    by more lines than a page holds is a gap (some were skipped)."""
-    query = LogQL(schema).logs(plugin, tenant, pipeline, pivots=pivots)
-    async for page in loki.log_pages(query, start_ns, end_ns, page=MAX_ENTRIES, direction=direction):
+    """The lines of `logs` in a past range, page by page, each once, in `direction`; a timestamp shared by
+    more lines than a page holds is a gap (some were skipped)."""
+    async for page in loki.log_pages(logs.query, start_ns, end_ns, page=MAX_ENTRIES, direction=direction):
         gaps = []
         if page.limit_reached:
             at = (page.entries[-1].ts_ns if page.entries else start_ns) / 1e9

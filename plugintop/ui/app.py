@@ -24,7 +24,6 @@ from plugintop.analysis.wording import progress
 from plugintop.connect.backends import Backends, open_backends
 from plugintop.errors import BackendError
 from plugintop.ids import TraceId
-from plugintop.live.follow import LogFollower
 from plugintop.live.health import pillar_health
 from plugintop.textsafe import inert
 from plugintop.triage import Triage, TriageRequest, analyse_trace
@@ -40,6 +39,7 @@ from plugintop.ui.widgets.cost import Cost
 from plugintop.ui.widgets.findings import FindingsView
 from plugintop.ui.widgets.flame import FlameView
 from plugintop.ui.widgets.keybar import KeyBar
+from plugintop.ui.widgets.logpane import LogPane, LogSource
 from plugintop.ui.widgets.logview import LogView
 from plugintop.ui.widgets.percentiles import Percentiles
 from plugintop.ui.widgets.spans import Spans
@@ -54,8 +54,8 @@ PANE_BACKEND = {
     "trace": "tempo",
     "flame": "pyroscope",
     "cost": "prometheus",
-    "logs": "loki",
 }
+"""The panes whose title says their backend's failure in the triage (the log pane says its own, `LogPane`)."""
 NARROW = 120
 SHORT = 20
 """Below this many rows the log pane gives the active pane two of its rows."""
@@ -91,10 +91,9 @@ class PlugintopApp(Reproduce):
         """The triage run whose phases are shown (a cancelled run's late messages are dropped)."""
         self.found: TriageResult | None = None
         """The last unfocused triage of the range: its verdict and findings stay whatever the panes look at."""
-        self.follower: LogFollower | None = None
         self.health: list[PillarHealth] = []
         """The telemetry of each pillar (the strip under the title), asked at start and every minute."""
-        self.insecure = any(session.ctx.backend(b).tls.insecure for b in PANE_BACKEND.values())
+        self.insecure = any(session.ctx.backend(b).tls.insecure for b in (*PANE_BACKEND.values(), "loki"))
         """A backend's TLS is not verified (said on the header)."""
         self.seen: set[str] = set()
         """Reproduce mode: the slow spans already listed."""
@@ -112,7 +111,7 @@ class PlugintopApp(Reproduce):
                 yield FindingsView(id="findings")
             yield Cost(id="cost", classes="pane")
         tail, schema = self.session.ctx.tail, self.session.ctx.telemetry
-        yield LogView(
+        yield LogPane(
             limit=tail.buffer_lines,
             template=tail.template.split(),
             label=self._logs_label(),
@@ -194,10 +193,12 @@ class PlugintopApp(Reproduce):
             return
         if self.session.replay is None:  # a replay names where the answers came from
             self.session.urls = dict(self.backends.urls)
+        s, tail = self.session, self.session.ctx.tail
+        logs = self.query_one("#logs", LogPane)
+        logs.source = LogSource(self.backends, s.tail_every, tail.settle, tail.settle_s, s.clock)
         self.run_triage()
         self.follow_logs()
         self.check_health()
-        self.set_interval(1.0, self._watch_loki)
         self.set_interval(HEALTH_EVERY_S, self.check_health)
         self.query_one("#tools").focus()
 
@@ -379,6 +380,9 @@ class PlugintopApp(Reproduce):
         if event.state != WorkerState.ERROR or event.worker.group not in WORKERS:
             return
         self.worker_failed(event.worker.group, failure(event.worker.error))
+
+    def on_log_pane_stopped(self, message: LogPane.Stopped) -> None:
+        self.worker_failed("tail", message.why)
 
     def worker_failed(self, group: str, why: str) -> None:
         what, pane = WORKERS[group]

@@ -10,8 +10,8 @@ import pytest
 from textual.pilot import Pilot
 
 from plugintop.live import follow
-from plugintop.ui import logs_pane
 from plugintop.ui.app import PlugintopApp
+from plugintop.ui.widgets import logpane
 from tests.ui.harness import demo_app, ready
 
 
@@ -20,7 +20,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[PlugintopApp]:
     """The demo's screen; a log page that takes its loaded machine more than `FROZEN_S` to answer would
     add a (true) "no answer for 3 s" gap line, so the snapshots wait far longer before saying so."""
     monkeypatch.setattr(follow, "FROZEN_S", 600.0)
-    monkeypatch.setattr(logs_pane, "FROZEN_S", 600.0)  # and the pane's "loki not answering since" likewise
+    monkeypatch.setattr(logpane, "FROZEN_S", 600.0)  # and the pane's "loki not answering since" likewise
     with demo_app() as a:
         yield a
 

@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 
 import plugintop.ui.app as app_mod
 import plugintop.ui.reproduce as reproduce_mod
+import plugintop.ui.widgets.logpane as logpane_mod
 from plugintop.analysis.model import TriageResult
 from plugintop.ids import TraceId
 from plugintop.triage import Triage
@@ -131,6 +132,24 @@ async def test_reproduce_mode_stopped_by_an_exception_says_so(monkeypatch: pytes
         title = str(app.query_one("#spans").border_subtitle)
         assert "reproduce mode stopped: internal: KeyError" in title and inert_text(title)
         assert not app.view.reproducing and "reproducing" not in str(app.query_one(Summary).render())
+
+
+async def test_the_log_pane_stopped_by_an_exception_says_so_and_the_rest_works(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The log pane owns its reading: its failure is posted to the app, said in the pane and a notification,
+    and the other panes keep working."""
+
+    def broken(*a: Any, **kw: Any) -> None:
+        raise RuntimeError(BOOM)
+
+    monkeypatch.setattr(logpane_mod, "tenant_follower", broken)
+    async with started((160, 48)) as (app, pilot):
+        await until(lambda: "log pane stopped" in str(app.query_one("#logs").border_subtitle))
+        title = str(app.query_one("#logs").border_subtitle)
+        assert "the log pane stopped: internal: RuntimeError" in title and inert_text(title)
+        assert any("log pane stopped" in m and sev == "error" for m, sev in notes(app))
+        assert app.result is not None and app.result.verdict is not None  # the triage was not stopped with it
 
 
 async def test_the_telemetry_check_stopped_by_an_exception_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
