@@ -95,8 +95,6 @@ class PlugintopApp(Reproduce):
         """The telemetry of each pillar (the strip under the title), asked at start and every minute."""
         self.insecure = any(session.ctx.backend(b).tls.insecure for b in (*PANE_BACKEND.values(), "loki"))
         """A backend's TLS is not verified (said on the header)."""
-        self.seen: set[str] = set()
-        """Reproduce mode: the slow spans already listed."""
 
     # ----- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -139,7 +137,6 @@ class PlugintopApp(Reproduce):
             if old.logs_target != new.logs_target:
                 self.follow_logs()
             if new.reproducing and not old.reproducing:
-                self.seen = set()
                 self.watch_slow_spans(new.range.end)
             elif old.reproducing and not new.reproducing:
                 self.workers.cancel_group(self, "reproduce")
@@ -263,7 +260,7 @@ class PlugintopApp(Reproduce):
         self.result = r
         v = self.view
         self.query_one(Percentiles).show(r, v.tool or (r.slow_window.tool if r.slow_window else None), v.utc)
-        self.query_one(Spans).show(r, v.utc, v.attribute_text)
+        self.query_one(Spans).show(r, v.utc, v.attribute_text, v.new_spans)
         self.query_one(Cost).show(r)
         self.query_one(FlameView).show(r.profile, r.flame_nodes)
         self.query_one(FindingsView).show(r, v.utc)

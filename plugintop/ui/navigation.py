@@ -137,7 +137,7 @@ class Navigation(LogsPane):
 
     def _move_range(self, rng: TimeRange) -> None:
         """Another range (a step `esc` undoes); reproduce mode watches the present, so it ends."""
-        self.push(range=rng, window=None)
+        self.push(range=rng, window=None, new_spans=())
         if self.view.reproducing:
             self.look(reproducing=False, repro_note="")
             self.notify("reproduce mode ended: the range moved (R starts it again)", markup=False)

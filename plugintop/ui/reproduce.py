@@ -7,6 +7,7 @@ import asyncio
 
 from textual import work
 
+from plugintop.analysis.model import SpanSample
 from plugintop.errors import BackendError
 from plugintop.live.reproduce import new_slow_spans
 from plugintop.timerange import TimeRange
@@ -18,9 +19,6 @@ from plugintop.ui.widgets.spans import Spans
 
 class Reproduce(Navigation):
     """Reproduce mode's part of `PlugintopApp`."""
-
-    seen: set[str]
-    """The trace ids of the slow spans reproduce mode has shown."""
 
     def open_checked(self, raw: str, whose: str) -> None:
         """Opens `raw` if it is a trace id (`PlugintopApp`'s)."""
@@ -38,6 +36,7 @@ class Reproduce(Navigation):
             window=None,
             reproducing=True,
             repro_note=note,
+            new_spans=(),
         )
 
     @work(exclusive=True, group="reproduce", exit_on_error=False)
@@ -64,12 +63,18 @@ class Reproduce(Navigation):
             return
         if message.error:
             border(self.query_one("#spans"), subtitle=plain(message.error, 100))
-        fresh = [f for f in message.spans if f.trace_id not in self.seen]
-        if fresh and self.result is not None:
-            first = not self.seen
-            self.seen.update(f.trace_id for f in fresh)
-            self.result.spans = fresh + [x for x in self.result.spans if x.trace_id not in self.seen]
-            self.query_one(Spans).show(self.result, self.view.utc)
-            if first:
+        v = self.view
+        seen = {f.trace_id for f in v.new_spans}
+        fresh: list[SpanSample] = []
+        for span in message.spans:
+            if span.trace_id not in seen:
+                seen.add(span.trace_id)
+                fresh.append(span)
+        if fresh:
+            self.look(new_spans=(*fresh, *v.new_spans))
+            if self.result is not None:
+                self.query_one(Spans).show(self.result, v.utc, v.attribute_text, self.view.new_spans)
+            if not v.new_spans:
                 self.open_checked(fresh[0].trace_id, "the new slow span")
-        self.look(repro_note=message.note + (f" · {len(self.seen)} new" if self.seen else ""))
+        found = len(self.view.new_spans)
+        self.look(repro_note=message.note + (f" · {found} new" if found else ""))

@@ -47,6 +47,9 @@ class View:
     """Fields of the log lines that must have a value (`=` on a line adds one, backspace drops one)."""
     reproducing: bool = False
     repro_note: str = ""
+    new_spans: tuple[SpanSample, ...] = ()
+    """Reproduce mode's finds: the slow spans new since it started, newest first, listed above the triage's
+    (kept when it stops, dropped when the range moves)."""
     loading: bool = False
     progress: str = ""
     """While the triage runs: how long, and which backend it waits for ("12 s · waiting for prometheus 9 s

@@ -8,6 +8,7 @@ from msgspec.structs import replace
 
 from plugintop.ui.app import PlugintopApp
 from plugintop.ui.widgets.logview import LogView
+from plugintop.ui.widgets.spans import Spans
 from plugintop.ui.widgets.waterfall import Waterfall
 from tests.ui.harness import demo_app, until
 
@@ -86,8 +87,13 @@ async def test_reproduce_mode_opens_the_first_new_slow_span() -> None:
             clock[0] += 120  # two minutes of reproduction
             wf = app.query_one(Waterfall)
             await until(lambda: wf.trace is not None and wf.trace.trace_id not in before)
-            new = [s for s in app.result.spans if s.trace_id not in before]  # type: ignore[union-attr]
+            listed = app.query_one(Spans)._samples.values()
+            new = [s for s in listed if s.trace_id not in before]
             assert new and all(s.start >= 1_800_000_000.0 and s.duration_s > 2.0 for s in new)
             assert app.query_one(Waterfall).trace.trace_id == new[0].trace_id  # type: ignore[union-attr]
+            await pilot.press("r")  # the triage again: what reproduce mode found stays listed, first
+            await settle(app)
+            await pilot.pause()
+            assert list(app.query_one(Spans)._samples.values())[: len(new)] == new
             await pilot.press("R")
             assert not app.view.reproducing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -38,23 +39,24 @@ class Spans(Vertical):
         self.columns: tuple[str, ...] = COLUMNS
         self.border_title = "Slow spans"
         self._samples: dict[str, SpanSample] = {}
-        self.last: tuple[TriageResult, bool, str] | None = None
+        self.last: tuple[TriageResult, bool, str, Sequence[SpanSample]] | None = None
 
     def on_resize(self) -> None:
         if self.last is not None:
             self.show(*self.last)
 
-    def show(self, r: TriageResult, utc: bool = False, where: str = "") -> None:
-        """The slow spans of `r`; `where`: the attribute they are held to, in the title."""
+    def show(self, r: TriageResult, utc: bool = False, where: str = "", new: Sequence[SpanSample] = ()) -> None:
+        """The slow spans of `r`, after `new` (reproduce mode's finds); `where`: the attribute they are held
+        to, in the title."""
         table = self.query_one(Table)
         w = r.slow_window
         border(
             self, title=plain(f"Slow spans {w.tool}" if w else "Slow spans") + (plain(f" · {where}") if where else "")
         )
-        self.last = (r, utc, where)
+        self.last = (r, utc, where, new)
         self._samples = {}
         cells: list[tuple[str, dict[str, Text]]] = []
-        for s in r.spans:
+        for s in (*new, *r.spans):
             key = f"{s.trace_id}:{s.span_id}"
             if key in self._samples:
                 continue
