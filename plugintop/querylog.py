@@ -5,6 +5,7 @@ redacted when an exchange is made."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
@@ -69,15 +70,15 @@ class QueryLog:
     def __init__(self, keep_answers: bool = False, limit: int = 5_000) -> None:
         self.keep_answers = keep_answers
         self.limit = limit
-        self.rows: list[Exchange] = []
+        self.rows: deque[Exchange] = deque(maxlen=None if keep_answers else limit)
+        """The exchanges, oldest first (a bundle keeps every one: its answers are indexed by position)."""
         self.answers: dict[int, bytes] = {}
         """Index into `rows` → the answer's body, with `keep_answers`."""
         self.dropped = 0
 
     def add(self, row: Exchange, answer: bytes | None = None) -> None:
-        if len(self.rows) >= self.limit and not self.keep_answers:
-            del self.rows[0]
-            self.dropped += 1
+        if len(self.rows) == self.rows.maxlen:
+            self.dropped += 1  # the append drops the oldest
         if answer is not None and self.keep_answers:
             self.answers[len(self.rows)] = answer
         self.rows.append(row)
@@ -89,7 +90,7 @@ class QueryLog:
         return iter(self.rows)
 
     def newest_first(self) -> list[Exchange]:
-        return self.rows[::-1]
+        return list(reversed(self.rows))
 
 
 def as_json(row: Exchange) -> dict[str, object]:
