@@ -116,3 +116,62 @@ def test_a_name_that_does_not_resolve_says_so() -> None:
     e.__cause__ = socket.gaierror(-2, "Name or service not known")  # as httpcore raises it
     msg = _transport_error("prometheus", e, "http://prometheus.example:9090").message
     assert "host name not found (Name or service not known)" in msg and "unknown error" not in msg
+
+
+PROXY_VARS = (
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+)
+
+
+class Tap(httpx.AsyncBaseTransport):
+    """What the query log and a replay put around the network: sees every request."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.seen = inner, list[str]()
+        TAPS.append(self)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(str(request.url))
+        return await self.inner.handle_async_request(request)
+
+
+TAPS: list[Tap] = []
+
+
+async def test_a_request_through_an_environment_proxy_still_passes_the_tap(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`HTTP_PROXY` in the environment: the request goes through the proxy and through the tap (the query log
+    lists it, a bundle keeps it, a replay answers it), not around it."""
+    from plugintop.clients._http import make_client
+    from plugintop.config.context import TLS, Timeouts
+    from plugintop.config.credentials import Credentials
+
+    for k in PROXY_VARS:
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", backend.url)  # the test's server is the proxy
+    backend.route("GET", "/api/v1/x", Answer(200, {"status": "success"}))
+    TAPS.clear()
+    for bypass in ("", "prom.invalid"):
+        monkeypatch.setenv("NO_PROXY", bypass)
+        before = len(backend.requests)
+        client = make_client(
+            "http://prom.invalid:9090", credentials=Credentials(), tls=TLS(), timeouts=Timeouts(connect=2), wrap=Tap
+        )
+        async with client:
+            try:
+                status = (await client.get("/api/v1/x")).status_code
+            except httpx.ConnectError:  # NO_PROXY: straight to a name that does not resolve
+                status = 0
+        assert TAPS[-1].seen == ["http://prom.invalid:9090/api/v1/x"]
+        if bypass:
+            assert status == 0 and len(backend.requests) == before
+        else:
+            assert status == 200 and backend.requests[-1].headers["Host"] == "prom.invalid:9090"

@@ -15,10 +15,12 @@ import re
 import socket
 import ssl
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import msgspec
@@ -118,7 +120,8 @@ def make_client(
     all_headers.update(headers or {})
     verify = ssl_context(tls, base_url)
     limits = httpx.Limits(max_connections=16, max_keepalive_connections=8)
-    transport = wrap(httpx.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=True)) if wrap else None
+    network = httpx.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=True, proxy=env_proxy(base_url))
+    transport = wrap(network) if wrap else None
     return httpx.AsyncClient(
         base_url=base_url,
         headers=all_headers,
@@ -130,6 +133,18 @@ def make_client(
         follow_redirects=False,
         trust_env=True,
     )
+
+
+def env_proxy(base_url: str) -> str | None:
+    """The proxy the environment names for `base_url` (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, less
+    `NO_PROXY`), as curl reads them. httpx reads them only for a client with no transport of its own, and every
+    client here has one (the query log's tap), so it is set on the network transport itself."""
+    parts = urlsplit(base_url)
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(parts.scheme.lower()) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
 
 
 def one_line(text: str, limit: int = 300) -> str:
