@@ -141,6 +141,9 @@ class Tap(httpx.AsyncBaseTransport):
         self.seen.append(str(request.url))
         return await self.inner.handle_async_request(request)
 
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
 
 TAPS: list[Tap] = []
 
@@ -175,3 +178,21 @@ async def test_a_request_through_an_environment_proxy_still_passes_the_tap(
             assert status == 0 and len(backend.requests) == before
         else:
             assert status == 200 and backend.requests[-1].headers["Host"] == "prom.invalid:9090"
+
+
+@pytest.mark.parametrize(("recorded", "error"), [({"status": 503}, ServerError), ({"error": "ReadTimeout"}, None)])
+async def test_a_replayed_failure_is_not_retried(recorded: dict[str, object], error: type[Exception] | None) -> None:
+    """A bundle's failed answer fails again at once: retrying a recording cannot change it (and the backoff
+    would make a replay of a hung backend take seconds per request)."""
+    from plugintop.clients.taps import ReplayTransport
+    from plugintop.errors import BackendError, BackendTimeout
+    from plugintop.querylog import Exchange
+
+    row = Exchange(backend="prometheus", method="GET", path="/api/v1/query", query=[("query", "up")], **recorded)  # type: ignore[arg-type]
+    TAPS.clear()
+    replay = Tap(ReplayTransport("prometheus", [(row, b"overloaded")]))
+    async with httpx.AsyncClient(base_url="http://prom.invalid:9090", transport=replay) as client:
+        with pytest.raises(BackendError) as e:
+            await send(client, "prometheus", "GET", "/api/v1/query", params={"query": "up"}, policy=FAST)
+    assert isinstance(e.value, error or BackendTimeout)
+    assert len(replay.seen) == 1

@@ -26,7 +26,7 @@ import httpx
 import msgspec
 
 from plugintop import __version__
-from plugintop.clients.taps import REPLAY_MISS
+from plugintop.clients.taps import REPLAY_MISS, REPLAYED
 from plugintop.config.context import TLS, Timeouts
 from plugintop.config.credentials import Credentials
 from plugintop.errors import (
@@ -272,8 +272,9 @@ async def send(
     url = f"{client.base_url}{path.lstrip('/')}" if str(client.base_url).endswith("/") else f"{client.base_url}{path}"
     attempt = 0
     while True:
+        request = client.build_request(method, path, params=params, json=json_body, headers=headers)
         try:
-            resp = await _uncancellable(client.request(method, path, params=params, json=json_body, headers=headers))
+            resp = await _uncancellable(client.send(request))
         except httpx.HTTPError as e:
             error = _transport_error(backend, e, url)
         else:
@@ -281,8 +282,8 @@ async def send(
                 return resp
             error = error_from_response(backend, resp)
         attempt += 1
-        if not error.retryable or attempt >= policy.attempts:
-            raise error
+        if not error.retryable or attempt >= policy.attempts or request.extensions.get(REPLAYED):
+            raise error  # (a replayed answer is a recording: asked again, it answers the same)
         delay = policy.delay(attempt - 1, error, rng)
         if time.monotonic() - started + delay > policy.deadline:
             raise error

@@ -14,6 +14,9 @@ from plugintop.querylog import Exchange, QueryLog, exchange
 
 REPLAY_MISS = "x-plugintop-replay"
 """The header of the answer `ReplayTransport` gives for a request the bundle does not hold."""
+REPLAYED = "plugintop_replayed"
+"""Marks a request `ReplayTransport` answered (its extensions) and the answer (its headers): a recording
+answers the same however often it is asked, so nothing it answers is retried."""
 
 _DROP = {"content-encoding", "content-length", "transfer-encoding"}
 
@@ -75,6 +78,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         path, query, body = _parts(request, "")
         key = exchange(self.backend, request.method, path, query, body)
         found = self.answers.get(key.key())
+        request.extensions[REPLAYED] = True
         if found is not None and not found[0].status:  # the recorded request failed: it fails again, alike
             failure = getattr(httpx, found[0].error, None)
             kind = failure if isinstance(failure, type) and issubclass(failure, httpx.TransportError) else None
@@ -83,7 +87,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
             status, headers, content = 404, {REPLAY_MISS: "miss", "content-type": "application/json"}, b"{}"
         else:
             row, content = found
-            status, headers = row.status, {"content-type": row.content_type or "application/json"}
+            status, headers = row.status, {"content-type": row.content_type or "application/json", REPLAYED: "1"}
         if self.log is not None:
             self.log.add(
                 exchange(
