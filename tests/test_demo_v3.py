@@ -198,3 +198,31 @@ def test_a_noisy_neighbour_surges_saturates_the_cpu_and_stretches_the_others_wai
     # the log lines agree with the spans
     done = json.loads(LogStore(w).call_lines(s)[-1].line)
     assert done["duration_ms"] == pytest.approx(s.duration * 1000, abs=0.1)
+
+
+def test_a_tenant_whose_calls_got_dearer_burns_the_cpu_and_stretches_the_others_waits() -> None:
+    """Cause cpu with `contention`: globex's calls do 6× the work in `score` (as many calls as before), the
+    plugin's CPU rises, and every other tenant's calls stretch where they wait, their code as fast as ever."""
+    inc = incident(tenant="globex", cause="cpu", function="score", factor=6.0, contention=3.0)
+    w = World(scenario(incidents=[inc]), now=NOW)
+    base = World(scenario(), now=NOW)
+    dear, calm_dear = calls(w, NOW - 1500, NOW - 900, 1), calls(base, NOW - 1500, NOW - 900, 1)
+    assert len(dear) == len(calm_dear)  # no surge
+    d, c = {p.name: p.seconds for p in dear[0].parts}, {p.name: p.seconds for p in calm_dear[0].parts}
+    assert d["score"] > 10 * c["score"] and d["db.query"] == pytest.approx(c["db.query"])
+    slow, calm = calls(w, NOW - 1500, NOW - 900, 0), calls(base, NOW - 1500, NOW - 900, 0)
+    assert statistics.median(x.duration for x in slow) == pytest.approx(
+        3 * statistics.median(x.duration for x in calm), rel=0.1
+    )
+    got, was = {p.name: p.seconds for p in slow[0].parts}, {p.name: p.seconds for p in calm[0].parts}
+    assert got["score"] == pytest.approx(was["score"]) and got["chat gpt-4o-mini"] > 2 * was["chat gpt-4o-mini"]
+    cpu_during = sum(ProfileStore(w).stacks(NOW - 1500, NOW - 900).values())
+    cpu_calm = sum(ProfileStore(base).stacks(NOW - 1500, NOW - 900).values())
+    assert cpu_during > 2 * cpu_calm
+
+
+def test_contention_needs_the_one_tenant_whose_calls_got_dearer() -> None:
+    from plugintop.structs import InvalidValue
+
+    with pytest.raises(InvalidValue, match=r"incidents\.0\.tenant: contention needs one tenant"):
+        scenario(incidents=[incident(tenant="*", cause="cpu", function="score", factor=6.0, contention=3.0)])

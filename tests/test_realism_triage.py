@@ -163,3 +163,29 @@ def test_a_neighbours_surge_is_the_victims_cpu_not_their_model() -> None:
         v = r.verdict
         assert v is not None and (v.state, v.cause, v.tool) == ("incident", "cpu", "grade"), (victim, v)
         assert any(line.startswith("the plugin saturated") for line in v.evidence), v.evidence
+        kinds = {c.kind for c in r.findings[0].explain.changes} if r.findings[0].explain else set()
+        assert "neighbour_traffic" in kinds and "neighbour_cpu" not in kinds, kinds  # a surge, not dearer calls
+
+
+def test_a_tenant_whose_calls_got_dearer_is_named_to_the_tenants_it_slowed() -> None:
+    """One tenant's calls do 6× the CPU work (as many calls as before): the plugin's one CPU is busy, every
+    tenant slows. The others' cause is the plugin's CPU, and their explanation names the tenant whose own
+    work per call rose (neighbour_cpu); that tenant's own finding names its hot function instead."""
+    culprit = {"tenant": "north", "tool": "grade", "start": "-35m", "duration": "20m", "cause": "cpu"}
+    data = scenario({}, [{**culprit, "function": "score", "factor": 6.0, "contention": 3.0}], p99_target="1.5s")
+    for victim in ("south", "east"):
+        r = triage(data, victim)
+        v = r.verdict
+        assert v is not None and (v.state, v.cause, v.tool) == ("incident", "cpu", "grade"), (victim, v)
+        assert any(line.startswith("the plugin saturated") for line in v.evidence), v.evidence
+        top = r.findings[0]
+        named = [c for c in top.explain.changes if c.kind == "neighbour_cpu"] if top.explain else []
+        assert len(named) == 1 and named[0].what.startswith("north's calls of grade took ×"), named
+        before, after = named[0].before, named[0].after
+        assert isinstance(before, float) and isinstance(after, float) and after > 4 * before, named
+        assert abs(named[0].at - (NOW - 35 * 60)) <= 300, named[0].at
+    r = triage(data, "north")
+    v = r.verdict
+    assert v is not None and (v.state, v.cause, v.detail) == ("incident", "cpu", "score"), v
+    top = r.findings[0]
+    assert not [c for c in (top.explain.changes if top.explain else []) if c.kind == "neighbour_cpu"]

@@ -1,5 +1,6 @@
 """Provides what changed near a finding's onset (DESIGN §4.2), from data the triage already reads: the
-call rate of this tenant and of every other tenant of every tool (traffic, neighbour_traffic), the
+call rate of this tenant and of every other tenant of every tool (traffic, neighbour_traffic), the other
+tenants' seconds per call under saturation (neighbour_cpu), the
 `version` label (rollout), the token counters by model (model_mix, prompt_tokens), counter resets
 (restart) and log patterns new in the window (new_log_pattern).
 
@@ -18,6 +19,10 @@ from plugintop.analysis.signals import Sig, ToolSignals
 
 SURGE = 2.0
 """A neighbour's calls at this multiple of their level or more: a surge."""
+DEARER = 1.5
+"""A tenant's seconds per call at this multiple of their level or more: its calls got dearer."""
+DEARER_THAN_OWN = 1.5
+"""...and this multiple of this tenant's own growth: more than the contention every tenant felt."""
 OWN_STEADY = 1.5
 """This tenant's own calls changed less than this (either way): they did not surge."""
 TRAFFIC = 1.5
@@ -156,6 +161,57 @@ def traffic(
     return out + [c for _, c in surges[:3]]
 
 
+def neighbour_cpu(
+    per_call: Mapping[tuple[str, str], Points],
+    rates: Mapping[tuple[str, str], Points],
+    tool: str,
+    tenant: str,
+    ref: float,
+    until: float,
+    step: float,
+) -> list[Change]:
+    """Under saturation (the caller asks only then): another tenant whose calls of a tool got dearer at the
+    onset, `DEARER` × their own level and `DEARER_THAN_OWN` × this tenant's own growth, while its calls did
+    not surge. Every tenant's calls stretch on a busy plugin; the one whose own work per call rose stretches
+    far more, and it is the one that keeps the plugin busy. `per_call`: seconds per call by (tool, tenant),
+    this tenant's own `(tool, tenant)` among them; `rates`: the others' calls per second."""
+    width = max(600.0, 4 * step)
+    own = per_call.get((tool, tenant))
+    own_ratio = ratio_around(own, ref, width) if own else None
+    found: list[tuple[float, Change]] = []
+    for (other_tool, other), points in sorted(per_call.items()):
+        if other == tenant:
+            continue
+        o = changed(points, ref, until, step, direction=1, min_ratio=DEARER)
+        if o is None or o.before <= 0:
+            continue
+        times = o.after / o.before
+        if own_ratio is not None and times < DEARER_THAN_OWN * own_ratio:
+            continue
+        calls = ratio_around(rates.get((other_tool, other), []), ref, width)
+        if calls is not None and calls >= SURGE:
+            continue  # a surge: neighbour_traffic says it
+        own_text = f", {tenant}'s ×{own_ratio:.1f}" if own_ratio is not None else ""
+        steady = f" with its calls steady (×{calls:.1f})" if calls is not None else ""
+        found.append(
+            (
+                times,
+                Change(
+                    at=o.at,
+                    kind="neighbour_cpu",
+                    what=f"{other}'s calls of {other_tool} took ×{_times(times)} as long each "
+                    f"({_secs(o.before)} → {_secs(o.after)}{own_text}){steady}: its own work per call rose, "
+                    "on the plugin's shared CPU",
+                    before=round(o.before, 4),
+                    after=round(o.after, 4),
+                    unit="s",
+                ),
+            )
+        )
+    found.sort(key=lambda x: -x[0])
+    return [c for _, c in found[:3]]
+
+
 def prompt_tokens(
     per_call: Points, tenant: str, tool: str, ref: float, until: float, step: float, smooth_s: float = 0.0
 ) -> list[Change]:
@@ -272,6 +328,10 @@ def new_patterns(patterns: Sequence[Pattern], at: float) -> list[Change]:
 def _per_min(per_s: float) -> str:
     v = per_s * 60
     return f"{v:,.0f}" if v >= 10 else f"{v:.1f}"
+
+
+def _secs(x: float) -> str:
+    return f"{x * 1000:,.0f} ms" if x < 1 else f"{x:.2f} s"
 
 
 def _times(x: float) -> str:

@@ -9,7 +9,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from plugintop.analysis import attributes as attrs
-from plugintop.analysis.changes import lookback, model_mix, new_patterns, prompt_tokens, restarts, rollout, traffic
+from plugintop.analysis.changes import (
+    lookback,
+    model_mix,
+    neighbour_cpu,
+    new_patterns,
+    prompt_tokens,
+    restarts,
+    rollout,
+    traffic,
+)
 from plugintop.analysis.model import Change, Explain, Finding, Impact, Points, TriageResult
 from plugintop.analysis.onset import Onset, detect
 from plugintop.analysis.signals import Frame, Sig, ToolSignals, total
@@ -58,6 +67,11 @@ class Fetched:
     resets: dict[str, Points] = field(default_factory=dict)
     neighbours: dict[tuple[str, str], Points] = field(default_factory=dict)
     """The call rates by (tool, tenant), at `step`, of the other tenants whose calls grew most."""
+    dearer: dict[tuple[str, str], Points] = field(default_factory=dict)
+    """Under saturation: seconds per call by (tool, tenant), at `step`, of the other tenants whose calls got
+    dearest and of this tenant's own calls of the tool."""
+    dearer_rates: dict[tuple[str, str], Points] = field(default_factory=dict)
+    """Those other tenants' calls per second."""
     comparison: Comparison | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -235,6 +249,8 @@ def explain(
     until = finding.end
     cs: list[Change] = []
     cs += traffic(signals, finding.tool, tenant, ref, until, frame.step, neighbours=fetched.neighbours)
+    if fetched.dearer and finding.tool is not None:
+        cs += neighbour_cpu(fetched.dearer, fetched.dearer_rates, finding.tool, tenant, ref, until, frame.step)
     if ts is not None:
         cs += rollout(ts.versions, ref, until, frame.step)
     if fetched.prompt_per_call:

@@ -140,7 +140,13 @@ class Incident(_Model, frozen=True, kw_only=True):
     prompt_tokens_factor: Annotated[float, msgspec.Meta(gt=0)] = 1.0
     """Cause llm or cost: prompt tokens per call × this (a prompt that grew)."""
     contention: Annotated[float, msgspec.Meta(ge=1)] = 1.0
-    """Cause neighbour: every other tenant's calls of the tool are this much slower (a shared, saturated pod)."""
+    """Cause neighbour, or cpu for one tenant: every other tenant's calls of the tool are this much slower,
+    where they wait (a shared pod whose event loop the tenant's surge, or its dearer calls, keep busy)."""
+
+    @property
+    def contends(self) -> bool:
+        """Whether the incident slows the tool's other tenants too (a neighbour's)."""
+        return self.cause == "neighbour" or (self.cause == "cpu" and self.contention > 1)
 
     def __post_init__(self) -> None:
         _duration("start", self.start)
@@ -279,6 +285,8 @@ class Scenario(_Model, frozen=True, kw_only=True):
                 raise Invalid(f"incidents.{i}.version", f"{inc.version!r} is neither the version nor a rollout's")
             if inc.cause == "neighbour" and inc.tenant == "*":
                 raise Invalid(f"incidents.{i}.tenant", "cause neighbour needs one tenant (the one that surges)")
+            if inc.contends and inc.tenant == "*":
+                raise Invalid(f"incidents.{i}.tenant", "contention needs one tenant (the one whose calls got dearer)")
             tool = tools[inc.tool]
             known = {a.name for a in tool.attributes} | {"llm.model", "user.id"}
             for name, value in inc.where.items():

@@ -92,10 +92,10 @@ class World:
 
     def active(self, tenant: str, tool: str, t: float, version: str | None = None) -> tuple[Incident, float] | None:
         """The incident acting on the tenant's calls of the tool at `t` and how far it has grown (0..1, 1 at
-        once for a step onset). A neighbour incident acts on every tenant of the tool: a surge for its own,
-        contention for the others."""
+        once for a step onset). A neighbour incident, and a cpu incident with `contention`, act on every tenant
+        of the tool: a surge (or dearer calls) for its own, contention for the others."""
         for inc, a, b in self.incidents:
-            if inc.tool == tool and (inc.tenant in ("*", tenant) or inc.cause == "neighbour") and a <= t < b:
+            if inc.tool == tool and (inc.tenant in ("*", tenant) or inc.contends) and a <= t < b:
                 if inc.version is None or inc.version == (version or self.version_at(tenant, t)):
                     ramp = inc.ramp_s()
                     return inc, min(1.0, (t - a) / ramp) if ramp > 0 else 1.0
@@ -129,14 +129,15 @@ class World:
         version = self.version_at(tenant, t)
         got = self.active(tenant, tool.name, t, version)
         inc, grown = got if got else (None, 0.0)
-        surge = inc is not None and inc.cause == "neighbour" and inc.tenant == tenant
+        own = inc is not None and inc.tenant in ("*", tenant)
+        surge = inc is not None and inc.cause == "neighbour" and own
         cpm = tool.calls_per_min * (grow(1.0, inc.factor, grown) if inc is not None and surge else 1.0)
         n = max(1, round(cpm * self.slot_s / 60 * wave + rng.uniform(-1, 1)))
         median = tool.median_ms / 1000 * (1 + 0.08 * math.sin(2 * math.pi * t / 3600 + tj)) * rng.uniform(0.95, 1.05)
         base = tuple(median * e for e in spread(n))
         models = self._models(ti, tj, k, n) if len(self.mixes[tj]) > 1 else ()
         affected = None
-        if inc is not None and inc.where:
+        if inc is not None and inc.where and own:
             affected = frozenset(
                 q for q in range(n) if all(str(v) == inc.where.get(a) for a, v in self._where(ti, tj, k, q, inc))
             )
@@ -149,14 +150,14 @@ class World:
         # (no sample when there is no failure: it draws nothing then, and its Sequence check is slow)
         errors = frozenset(rng.sample(pool, min(len(pool), n_err))) if n_err else frozenset()
         factor = 1.0
-        if inc is not None and inc.cause == "neighbour":
+        if inc is not None and (inc.cause == "neighbour" or not own):  # not own: another tenant's contention
             factor = 1.0 if surge else grow(1.0, inc.contention, grown)
         elif inc is not None and inc.cause != "errors":
             factor = grow(1.0, inc.factor, grown)
         prompt_mult = 1.0
         if inc is not None and inc.cause in ("llm", "cost"):
             prompt_mult = grow(1.0, inc.prompt_tokens_factor, grown)
-        cause = inc.cause if inc else None
+        cause = None if inc is None else inc.cause if own else "neighbour"  # (its awaits stretch)
         return SlotStats(n, base, factor, cause, errors, inc, version, affected, prompt_mult, models, k)
 
     def _models(self, ti: int, tj: int, k: int, n: int) -> tuple[str, ...]:
@@ -214,7 +215,7 @@ class World:
         """The child spans of the call at quantile `q`, in order; they add up to its latency. A throttled
         model call is several attempts: the failed ones (429) carry the extra time, the last succeeds."""
         extra = stats.latency(q) - stats.base[q]
-        parts = self._split(tool, stats.base[q], extra, stats.incident, self.model(tool, stats, q))
+        parts = self._split(tool, stats.base[q], extra, stats, self.model(tool, stats, q))
         if stats.cause != "throttling" or extra <= 0:
             return parts
         retries = max(1, round(stats.factor - 1))
@@ -230,10 +231,11 @@ class World:
         return tuple(out)
 
     def _split(
-        self, tool: Tool, d0: float, extra: float, inc: Incident | None, model: str | None = None
+        self, tool: Tool, d0: float, extra: float, stats: SlotStats | None, model: str | None = None
     ) -> tuple[Part, ...]:
         """The child spans of `d0` healthy seconds plus the incident's `extra` (linear in both, so the
-        spans of a sum of calls are the sum of their spans)."""
+        spans of a sum of calls are the sum of their spans), where the slot's cause puts it."""
+        inc, cause = (stats.incident, stats.cause) if stats is not None else (None, None)
         llm = d0 * tool.llm_share
         rest = d0 - llm
         down_total = rest * 0.5 if tool.downstream else 0.0
@@ -242,16 +244,16 @@ class World:
         code = [code_total * w for w in weights]
         down = [down_total / len(tool.downstream)] * len(tool.downstream) if tool.downstream else []
         if extra > 0 and inc is not None:
-            if inc.cause in ("llm", "errors", "throttling"):
+            if cause in ("llm", "errors", "throttling"):
                 llm += extra
-            elif inc.cause == "neighbour":  # a busy event loop stretches every await: the model's and the DB's
+            elif cause == "neighbour":  # a busy event loop stretches every await: the model's and the DB's
                 waits = llm + down_total
                 share = llm / waits if waits > 0 else 1.0
                 llm += extra * share
                 down = [d + extra * (1 - share) / len(down) for d in down]
-            elif inc.cause == "cpu" and inc.function in tool.functions:
+            elif cause == "cpu" and inc.function in tool.functions:
                 code[tool.functions.index(inc.function)] += extra
-            elif inc.cause == "downstream" and inc.span in tool.downstream:
+            elif cause == "downstream" and inc.span in tool.downstream:
                 down[tool.downstream.index(inc.span)] += extra
         out = [Part(tool.functions[0], "internal", code[0], "code")]
         out += [Part(name, "client", sec, "downstream") for name, sec in zip(tool.downstream, down, strict=True)]
@@ -325,7 +327,7 @@ class World:
         # a wait burns CPU for the answer it reads (parsing, TLS), not for how long it waited: a slower
         # model or database, or a busy event loop, leaves these frames as they were
         waits = {(w.name, w.role): w.seconds for w in self._split(tool, sum(stats.base), 0.0, None)}
-        for p in self._split(tool, sum(stats.base), extra, stats.incident):  # the slot's calls at once
+        for p in self._split(tool, sum(stats.base), extra, stats):  # the slot's calls at once
             if p.role == "code":
                 stack = (*root, p.name)
                 sec = p.seconds

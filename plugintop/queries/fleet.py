@@ -111,6 +111,26 @@ class FleetQL:
         now, usual = self._sum("rate", span.now(count), by), self._sum("rate", span.usual(count), by)
         return f"topk({k}, ({now} / {usual}) >= {factor:g})"
 
+    def dearer(self, scope: Scope, span: Span, factor: float, k: int) -> str:
+        """The `k` (tool, tenant) pairs whose seconds per call over the window grew most, `factor` × their
+        usual or more; the value is the growth."""
+        by = f"{self.p.label('tool')}, {self.tenant}"
+        secs, count = self.p.seconds(scope), self.p.count(scope)
+        now = f"({self._sum('rate', span.now(secs), by)} / {self._sum('rate', span.now(count), by)})"
+        usual = f"({self._sum('rate', span.usual(secs), by)} / {self._sum('rate', span.usual(count), by)})"
+        return f"topk({k}, ({now} / {usual}) >= {factor:g})"
+
+    def per_call_of(self, plugin: str, pairs: Sequence[tuple[str, str]], window: str) -> str:
+        """Seconds per call by (tool, tenant) of these pairs (the answer may hold other pairs of the same
+        tools and tenants: keep only the asked ones)."""
+        s = self.p.s
+        tools, tenants = sorted({t for t, _ in pairs}), sorted({n for _, n in pairs})
+        only = (any_of(s.tool_label, tools), any_of(s.tenant_label, tenants))
+        scope, by = Scope(plugin), f"{self.p.label('tool')}, {self.tenant}"
+        secs = selector(f"{s.duration_metric}_sum", self.p.matchers(scope, *only))
+        calls = self.p.count(scope, *only)
+        return f"{self._sum('rate', f'{secs}[{window}]', by)} / {self._sum('rate', f'{calls}[{window}]', by)}"
+
     def rates_of(self, plugin: str, pairs: Sequence[tuple[str, str]], window: str) -> str:
         """Calls per second by (tool, tenant) of these pairs (the answer may hold other pairs of the same
         tools and tenants: keep only the asked ones)."""

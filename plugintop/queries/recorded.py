@@ -223,6 +223,14 @@ class RecordedFleetQL(FleetQL):
             return f"{now} > {line:g}"
         return f"{now} > {factor:g} * max by ({self.tenant}) (quantile_over_time(0.5, {span.usual(p99)}))"
 
+    def dearer(self, scope: Scope, span: Span, factor: float, k: int) -> str:
+        """The `k` (tool, tenant) pairs whose recorded p99 over the window grew most (the median of its
+        p99s against the usual's), `factor` × or more; the value is the growth."""
+        p99, by = self._of(self.recorded.tenant_p99, scope), f"{self.p.label('tool')}, {self.tenant}"
+        now = f"max by ({by}) (quantile_over_time(0.5, {span.now(p99)}))"
+        usual = f"max by ({by}) (quantile_over_time(0.5, {span.usual(p99)}))"
+        return f"topk({k}, ({now} / {usual}) >= {factor:g})"
+
     def cost(self, scope: Scope, span: Span, factor: float, usd: bool) -> str:
         """Each tenant's recorded cost (or tokens) per call, averaged over the window against the usual."""
         per_call = self._of(self.recorded.tenant_cost if usd else self.recorded.tenant_tokens, scope)

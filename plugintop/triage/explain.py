@@ -242,7 +242,8 @@ class Explainer:
     # ----- the phase ----------------------------------------------------------------------------------
     async def one(self, f: Finding, *, full: bool) -> Explain:
         drilled = self.result.slow_window is not None and self.result.slow_window.covers(f)
-        neighbours = self.fleet.neighbours(f, rate_window(self.frame.step, self.scrape_s))
+        rw = rate_window(self.frame.step, self.scrape_s)
+        neighbours = self.fleet.neighbours(f, rw)
         if full:
             fetched, cmp, fetched_neighbours = await asyncio.gather(self.series(f), self.compare(f), neighbours)
             fetched.comparison = cmp
@@ -251,6 +252,8 @@ class Explainer:
         else:
             fetched, fetched_neighbours = ax.Fetched(step=self.frame.step), await neighbours
         fetched.neighbours = fetched_neighbours
+        if f.cause == "cpu" and f.others:  # the plugin busy for every tenant: whose calls got dearer?
+            fetched.dearer, fetched.dearer_rates = await self.fleet.dearer(f, rw)
         return ax.explain(
             f,
             tenant=self.tenant,

@@ -112,6 +112,35 @@ class FleetPhase:
         got = {(s.metric.get(tl, ""), s.metric.get(nl, "")): list(s.values) for s in res.series} if res else {}
         return {p: got[p] for p in pairs if p in got}
 
+    async def dearer(
+        self, f: Finding, rate_window: str
+    ) -> tuple[dict[tuple[str, str], Points], dict[tuple[str, str], Points]]:
+        """For `neighbour_cpu`: the seconds per call by (tool, tenant), over the range and the stretch before
+        it, of the few other tenants whose calls of any tool got dearest in `f`'s window and of this tenant's
+        own calls of `f`'s tool; and the other tenants' calls per second (did they surge too?)."""
+        span = self.fleetql.aligned(window_span(f, self.frame))
+        rest = Scope(self.plugin, self.tenant).rest()
+        top = await self.asker.prom(self.fleetql.dearer(rest, span, changes.DEARER, NEIGHBOURS), span.end)
+        tl, nl = self.schema.tool_label, self.schema.tenant_label
+        pairs = [(s.metric.get(tl, ""), s.metric.get(nl, "")) for s in top.series] if top else []
+        if not pairs or f.tool is None:
+            return {}, {}
+        fr, asked = self.frame, [*pairs, (f.tool, self.tenant)]
+        per_call, rates = await asyncio.gather(
+            self.asker.prom_range(
+                self.fleetql.per_call_of(self.plugin, asked, rate_window), fr.baseline_start, fr.end, fr.step
+            ),
+            self.asker.prom_range(
+                self.fleetql.rates_of(self.plugin, pairs, rate_window), fr.baseline_start, fr.end, fr.step
+            ),
+        )
+
+        def by_pair(res: QueryResult | None, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], Points]:
+            got = {(s.metric.get(tl, ""), s.metric.get(nl, "")): list(s.values) for s in res.series} if res else {}
+            return {p: got[p] for p in wanted if p in got}
+
+        return by_pair(per_call, asked), by_pair(rates, pairs)
+
 
 def _count(res: QueryResult) -> int:
     """`count(...)`'s value (no series: none counted)."""

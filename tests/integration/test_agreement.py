@@ -85,6 +85,10 @@ INSTANT_QUERIES = {
     "fleet_drop": F.traffic(REST, SPAN, 10.0, surge=False),
     "fleet_neighbours": F.neighbours(ACME.all_tools().rest(), SPAN, 0.1, 3),
     "fleet_rates_of": F.rates_of("recommender", [("recommend_courses", "globex"), ("search_catalog", "initech")], "5m"),
+    "fleet_dearer": F.dearer(ACME.all_tools().rest(), SPAN, 0.1, 3),
+    "fleet_per_call_of": F.per_call_of(
+        "recommender", [("recommend_courses", "globex"), ("search_catalog", "initech")], "5m"
+    ),
     # not asked by plugintop, answered by `demo serve` for Grafana and curl
     "quantile_over_time": f"quantile_over_time(0.9, {P.count(ACME)}[10m])",
     "stddev_by_tool": f"stddev by (tool) (rate({P.count(ACME)}[5m]))",

@@ -185,5 +185,10 @@ def test_each_recorded_question_answers_as_its_raw_twin(prom: RealPrometheus) ->
                 at = storm.end if name == "errors" else slow.end
                 raw_hot, rec_hot = set(await values(expr(fleet_raw), at)), set(await values(expr(fleet_rec), at))
                 assert raw_hot and raw_hot == rec_hot, (name, raw_hot, rec_hot)
+            # whose calls got dearer (seconds per call raw, p99 recorded): the slow spell's tenants, in both
+            slowed = {f"tenant=t{i:02d},tool=search_catalog" for i in range(1, len(TENANTS), 6)}
+            for fleet in (fleet_raw, fleet_rec):
+                dearer = set(await values(fleet.dearer(tenant.all_tools().rest(), slow, 2.0, 3), slow.end))
+                assert len(dearer) == 3 and dearer <= slowed, (type(fleet).__name__, dearer)
 
     asyncio.run(go())
