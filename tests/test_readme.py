@@ -9,16 +9,15 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.terminal import terminal
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 EXE = str(Path(sys.executable).parent / "plugintop")
@@ -70,33 +69,14 @@ def demo_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def on_screen(args: list[str], env: dict[str, str], cwd: Path, expect: str) -> None:
     """Runs a screen command in tmux at 120x40; `expect` must show, then `q` exits 0."""
-    tmux = shutil.which("tmux")
-    if tmux is None:
-        if os.environ.get("CI"):
-            raise AssertionError("tmux is missing under CI: scripts/install-deps.sh installs it")
-        pytest.skip("tmux not installed (scripts/install-deps.sh)")
-    session = f"plugintop-readme-{uuid.uuid4().hex[:8]}"
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k.startswith(("PLUGINTOP_", "XDG_")))
-    cmd = (
-        f"cd {shlex.quote(str(cwd))} && env {exports} TERM=xterm-256color {shlex.join(args)}; echo EXITED:$?; sleep 30"
-    )
-    subprocess.run([tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd], check=True)
-    try:
-        screen = ""
-        deadline = time.monotonic() + 45
-        while time.monotonic() < deadline and not (expect in screen or "EXITED" in screen):
-            time.sleep(0.5)
-            screen = subprocess.run([tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+    with terminal(
+        f"cd {shlex.quote(str(cwd))} && env {exports} TERM=xterm-256color {shlex.join(args)}", 120, 40
+    ) as term:
+        screen = term.wait_for(lambda s: expect in s)
         assert expect in screen and "Traceback" not in screen, screen
-        subprocess.run([tmux, "send-keys", "-t", session, "q"], check=True)
-        for _ in range(30):
-            time.sleep(0.3)
-            screen = subprocess.run([tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
-            if "EXITED" in screen:
-                break
+        screen = term.quit()
         assert "EXITED:0" in screen, screen
-    finally:
-        subprocess.run([tmux, "kill-session", "-t", session], capture_output=True)
 
 
 def test_every_usage_line_runs_as_written_against_demo_serve(demo_env: dict[str, str], tmp_path: Path) -> None:
