@@ -148,6 +148,7 @@ async def test_the_log_pane_stopped_by_an_exception_says_so_and_the_rest_works(
         await until(lambda: "log pane stopped" in str(app.query_one("#logs").border_subtitle))
         title = str(app.query_one("#logs").border_subtitle)
         assert "the log pane stopped: internal: RuntimeError" in title and inert_text(title)
+        await until(lambda: any("log pane stopped" in m for m, _ in notes(app)))  # (a notification is a message)
         assert any("log pane stopped" in m and sev == "error" for m, sev in notes(app))
         assert app.result is not None and app.result.verdict is not None  # the triage was not stopped with it
 
