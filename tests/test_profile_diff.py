@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plugintop.analysis import flame, wording
 from plugintop.analysis.verdict import latency_cause
@@ -113,3 +114,21 @@ def test_a_baseline_window_of_another_length_is_compared_per_second() -> None:
 def test_a_baselines_totals_read_from_its_levels_are_the_trees(g: FlameGraph) -> None:
     _, total = flame.function_totals(flame.decode(g))
     assert flame.totals_of(g, set(total)) == total
+
+
+@settings(max_examples=200, deadline=None)
+@given(flame_graphs(), flame_graphs(), st.sampled_from(["a", "b", "c", "d"]))
+def test_what_the_summary_skips_changes_nothing(window: FlameGraph, baseline: FlameGraph, one: str) -> None:
+    """`summarise` reads only the functions whose shares can move by `NOISE` and the baseline's levels down to
+    the deepest wanted function: the same lists as every function's deltas, and the same totals."""
+    _, total = flame.function_totals(flame.decode(baseline))
+    assert flame.totals_of(baseline, {one}) == {k: v for k, v in total.items() if k == one}
+    p = flame.summarise(window, baseline, (0, 60), (0, 60), sample_rate=1)
+    self_w, _ = flame.function_totals(flame.decode(window))
+    base_self, base_grand = flame.self_totals_of(baseline)
+    grand = window.levels[0][1]
+    every = {f: w / grand - base_self.get(f, 0) / base_grand for f, w in self_w.items() if f != "total"}
+    hot = sorted(((d, f) for f, d in every.items() if d > flame.NOISE), reverse=True)[:10]
+    cold = sorted(((-d, f) for f, d in every.items() if -d > flame.NOISE), reverse=True)[:10]
+    assert sorted((x.share, x.function) for x in p.hotter_self) == sorted(hot)
+    assert sorted((x.share, x.function) for x in p.colder) == sorted(cold)

@@ -128,7 +128,12 @@ def totals_of(fg: FlameGraph, wanted: set[str]) -> dict[str, int]:
     empty: frozenset[str] = frozenset()
     prev_ends: list[int] = []
     prev_paths: list[frozenset[str]] = []
-    for values in fg.levels:
+    ids = {i for i, name in enumerate(names) if name in wanted}
+    # below the deepest level that holds a wanted function nothing is added: those levels are not read
+    deepest = max(
+        (d for d, values in enumerate(fg.levels) if not ids.isdisjoint(values[width - 1 :: width])), default=-1
+    )
+    for values in fg.levels[: deepest + 1]:
         ends: list[int] = []
         paths: list[frozenset[str]] = []
         lx = rx = right = 0
@@ -147,8 +152,8 @@ def totals_of(fg: FlameGraph, wanted: set[str]) -> dict[str, int]:
                 path = prev_paths[p]
             else:
                 path = empty
-            name = names[values[i + width - 1]]
-            if name in wanted and name not in path:
+            k = values[i + width - 1]
+            if k in ids and (name := names[k]) not in path:
                 out[name] = get(name, 0) + total
                 path = path | {name}
             paths.append(path)
@@ -159,13 +164,12 @@ def totals_of(fg: FlameGraph, wanted: set[str]) -> dict[str, int]:
     return out
 
 
-def _shares(values: dict[str, int], total: int, skip: set[str]) -> dict[str, float]:
+def _top_shares(values: dict[str, int], n: int, total: int, skip: set[str]) -> list[FunctionShare]:
+    """The `n` largest of `values` as shares of `total` (none when it is 0), `skip` left out."""
     if total <= 0:
-        return {}
-    out = {k: v / total for k, v in values.items()}
-    for k in skip:
-        out.pop(k, None)
-    return out
+        return []
+    top = heapq.nlargest(n + len(skip), values.items(), key=itemgetter(1))
+    return [FunctionShare(f, v / total) for f, v in top if f not in skip][:n]
 
 
 def self_totals(nodes: list[FlameNode]) -> dict[str, int]:
@@ -290,8 +294,6 @@ def summarise(
     self_w, total_w = function_totals(nodes)
     grand = nodes[0].total if nodes else 0
     skip = {"total"}
-    self_share = _shares(self_w, grand, skip)
-    total_share = _shares(total_w, grand, skip)
     hotter: list[FunctionShare] = []
     colder: list[FunctionShare] = []
     hotter_self: list[FunctionShare] = []
@@ -305,10 +307,17 @@ def summarise(
         cpu_b = cpu_per_s(base_grand, base_span, sample_rate)
         if base_grand > 0 and grand > 0:
             # only a function holding `EXPLAINS * NOISE` of the window can have grown by that much
-            wanted = {f for f, s in total_share.items() if s >= EXPLAINS * NOISE and f != OTHER}
+            cut = EXPLAINS * NOISE * grand
+            wanted = {f for f, w in total_w.items() if w >= cut} - skip - {OTHER}
             base_total = totals_of(baseline, wanted)
             get, get_total = base_self.get, base_total.get
-            deltas = {f: s - get(f, 0) / base_grand for f, s in self_share.items() if f != OTHER}
+            # a self share can move by NOISE only where it, or the baseline's, is NOISE or more: the rest
+            # can neither be listed nor change what `_hotter` says (100,000 functions, a few dozen read)
+            big = {f for f, w in self_w.items() if w >= NOISE * grand}
+            big |= {f for f, w in base_self.items() if w >= NOISE * base_grand} & self_w.keys()
+            big -= {*skip, OTHER}
+            deltas = {f: w / grand - get(f, 0) / base_grand for f, w in self_w.items() if f in big}  # (in order)
+            total_share = {f: total_w.get(f, 0) / grand for f in wanted | deltas.keys()}
             total_deltas = {f: total_share[f] - get_total(f, 0) / base_grand for f in wanted}
             d_cpu: dict[str, float] = {}
             if cpu_b > 0 and cpu_w >= CPU_RISE * cpu_b:
@@ -321,8 +330,8 @@ def summarise(
             colder = _top({f: -d for f, d in deltas.items()}, top, NOISE)
         truncated = truncated or OTHER in base_self
     return ProfileSummary(
-        top_self=_top(self_share, top),
-        top_total=_top(total_share, 200),
+        top_self=_top_shares(self_w, top, grand, skip),
+        top_total=_top_shares(total_w, 200, grand, skip),
         hotter=hotter,
         colder=colder,
         total_s=grand / sample_rate,
