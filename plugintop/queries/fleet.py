@@ -9,7 +9,7 @@ window cross the same line the tenant's did, or its own usual level × the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from plugintop.queries.promql import Matcher, PromQL, Scope, any_of, none_of, selector
@@ -106,35 +106,39 @@ class FleetQL:
     def neighbours(self, scope: Scope, span: Span, factor: float, k: int) -> str:
         """The `k` (tool, tenant) pairs whose call rate over the window grew most, `factor` × their usual
         or more (a tenant new since then too); the value is the growth."""
-        by = f"{self.p.label('tool')}, {self.tenant}"
         count = self.p.count(scope)
-        now, usual = self._sum("rate", span.now(count), by), self._sum("rate", span.usual(count), by)
+        now, usual = self._by_pair("rate", span.now(count)), self._by_pair("rate", span.usual(count))
         return f"topk({k}, ({now} / {usual}) >= {factor:g})"
 
     def dearer(self, scope: Scope, span: Span, factor: float, k: int) -> str:
         """The `k` (tool, tenant) pairs whose seconds per call over the window grew most, `factor` × their
         usual or more; the value is the growth."""
-        by = f"{self.p.label('tool')}, {self.tenant}"
         secs, count = self.p.seconds(scope), self.p.count(scope)
-        now = f"({self._sum('rate', span.now(secs), by)} / {self._sum('rate', span.now(count), by)})"
-        usual = f"({self._sum('rate', span.usual(secs), by)} / {self._sum('rate', span.usual(count), by)})"
-        return f"topk({k}, ({now} / {usual}) >= {factor:g})"
+
+        def per_call(window: Callable[[str], str]) -> str:
+            return f"({self._by_pair('rate', window(secs))} / {self._by_pair('rate', window(count))})"
+
+        return f"topk({k}, ({per_call(span.now)} / {per_call(span.usual)}) >= {factor:g})"
 
     def per_call_of(self, plugin: str, pairs: Sequence[tuple[str, str]], window: str) -> str:
         """Seconds per call by (tool, tenant) of these pairs (the answer may hold other pairs of the same
         tools and tenants: keep only the asked ones)."""
+        only = self._only(pairs)
+        secs, calls = self.p.seconds(Scope(plugin), *only), self.p.count(Scope(plugin), *only)
+        return f"{self._by_pair('rate', f'{secs}[{window}]')} / {self._by_pair('rate', f'{calls}[{window}]')}"
+
+    def _only(self, pairs: Sequence[tuple[str, str]]) -> tuple[Matcher, Matcher]:
+        """Matchers for the tools and the tenants of `pairs`."""
         s = self.p.s
-        tools, tenants = sorted({t for t, _ in pairs}), sorted({n for _, n in pairs})
-        only = (any_of(s.tool_label, tools), any_of(s.tenant_label, tenants))
-        scope, by = Scope(plugin), f"{self.p.label('tool')}, {self.tenant}"
-        secs = selector(f"{s.duration_metric}_sum", self.p.matchers(scope, *only))
-        calls = self.p.count(scope, *only)
-        return f"{self._sum('rate', f'{secs}[{window}]', by)} / {self._sum('rate', f'{calls}[{window}]', by)}"
+        return any_of(s.tool_label, sorted({t for t, _ in pairs})), any_of(
+            s.tenant_label, sorted({n for _, n in pairs})
+        )
+
+    def _by_pair(self, fn: str, sel: str) -> str:
+        return self._sum(fn, sel, f"{self.p.label('tool')}, {self.tenant}")
 
     def rates_of(self, plugin: str, pairs: Sequence[tuple[str, str]], window: str) -> str:
         """Calls per second by (tool, tenant) of these pairs (the answer may hold other pairs of the same
         tools and tenants: keep only the asked ones)."""
-        s = self.p.s
-        tools, tenants = sorted({t for t, _ in pairs}), sorted({n for _, n in pairs})
-        count = self.p.count(Scope(plugin), any_of(s.tool_label, tools), any_of(s.tenant_label, tenants))
-        return self._sum("rate", f"{count}[{window}]", f"{self.p.label('tool')}, {self.tenant}")
+        count = self.p.count(Scope(plugin), *self._only(pairs))
+        return self._by_pair("rate", f"{count}[{window}]")

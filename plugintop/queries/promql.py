@@ -100,9 +100,9 @@ class PromQL:
     def count(self, scope: Scope, *extra: Matcher) -> str:
         return selector(f"{self.s.duration_metric}_count", self.matchers(scope, *extra))
 
-    def seconds(self, scope: Scope) -> str:
+    def seconds(self, scope: Scope, *extra: Matcher) -> str:
         """The histogram's sum of call seconds."""
-        return selector(f"{self.s.duration_metric}_sum", self.matchers(scope))
+        return selector(f"{self.s.duration_metric}_sum", self.matchers(scope, *extra))
 
     def quantile(self, q: float, scope: Scope, window: str, by: Sequence[str] = ("tool",)) -> str:
         """`histogram_quantile(q, sum by (le, <by>) (rate(<buckets>[window])))`."""

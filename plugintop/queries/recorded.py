@@ -259,7 +259,5 @@ class RecordedFleetQL(FleetQL):
         return f"topk({k}, ({now} / {usual}) >= {factor:g})"
 
     def rates_of(self, plugin: str, pairs: Sequence[tuple[str, str]], window: str) -> str:
-        s = self.p.s
-        tools, tenants = sorted({t for t, _ in pairs}), sorted({n for _, n in pairs})
-        m = [Matcher(s.plugin_label, "=", plugin), any_of(s.tool_label, tools), any_of(s.tenant_label, tenants)]
+        m = [Matcher(self.p.s.plugin_label, "=", plugin), *self._only(pairs)]
         return f"sum by ({self.p.label('tool')}, {self.tenant}) ({selector(self.recorded.tenant_calls, m)})"

@@ -244,16 +244,19 @@ class Explainer:
         drilled = self.result.slow_window is not None and self.result.slow_window.covers(f)
         rw = rate_window(self.frame.step, self.scrape_s)
         neighbours = self.fleet.neighbours(f, rw)
+        dearer = self.fleet.dearer(f, rw)
         if full:
-            fetched, cmp, fetched_neighbours = await asyncio.gather(self.series(f), self.compare(f), neighbours)
+            fetched, cmp, fetched_neighbours, found = await asyncio.gather(
+                self.series(f), self.compare(f), neighbours, dearer
+            )
             fetched.comparison = cmp
             if cmp is None and self.asker.backends.tempo is not None:
                 fetched.notes.append("tempo: no spans to compare")
         else:
-            fetched, fetched_neighbours = ax.Fetched(step=self.frame.step), await neighbours
+            fetched = ax.Fetched(step=self.frame.step)
+            fetched_neighbours, found = await asyncio.gather(neighbours, dearer)
         fetched.neighbours = fetched_neighbours
-        if f.cause == "cpu" and f.others:  # the plugin busy for every tenant: whose calls got dearer?
-            fetched.dearer, fetched.dearer_rates = await self.fleet.dearer(f, rw)
+        fetched.dearer, fetched.dearer_rates = found
         return ax.explain(
             f,
             tenant=self.tenant,

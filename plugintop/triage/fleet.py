@@ -101,45 +101,51 @@ class FleetPhase:
     async def _neighbours_in(self, span: Span, rate_window: str) -> dict[tuple[str, str], Points]:
         rest = Scope(self.plugin, self.tenant).rest()
         top = await self.asker.prom(self.fleetql.neighbours(rest, span, changes.SURGE, NEIGHBOURS), span.end)
-        tl, nl = self.schema.tool_label, self.schema.tenant_label
-        pairs = [(s.metric.get(tl, ""), s.metric.get(nl, "")) for s in top.series] if top else []
+        pairs = self._pairs(top)
         if not pairs:
             return {}
-        fr = self.frame
-        res = await self.asker.prom_range(
-            self.fleetql.rates_of(self.plugin, pairs, rate_window), fr.baseline_start, fr.end, fr.step
-        )
-        got = {(s.metric.get(tl, ""), s.metric.get(nl, "")): list(s.values) for s in res.series} if res else {}
-        return {p: got[p] for p in pairs if p in got}
+        return self._by_pair(await self._ranged(self.fleetql.rates_of(self.plugin, pairs, rate_window)), pairs)
 
     async def dearer(
         self, f: Finding, rate_window: str
     ) -> tuple[dict[tuple[str, str], Points], dict[tuple[str, str], Points]]:
         """For `neighbour_cpu`: the seconds per call by (tool, tenant), over the range and the stretch before
         it, of the few other tenants whose calls of any tool got dearest in `f`'s window and of this tenant's
-        own calls of `f`'s tool; and the other tenants' calls per second (did they surge too?)."""
+        own calls of `f`'s tool; and the other tenants' calls per second (did they surge too?). Asked only
+        when the plugin was busy for every tenant: `f` CPU-bound while other tenants slowed too."""
+        if f.tool is None or f.cause != "cpu" or not f.others:
+            return {}, {}
         span = self.fleetql.aligned(window_span(f, self.frame))
         rest = Scope(self.plugin, self.tenant).rest()
-        top = await self.asker.prom(self.fleetql.dearer(rest, span, changes.DEARER, NEIGHBOURS), span.end)
-        tl, nl = self.schema.tool_label, self.schema.tenant_label
-        pairs = [(s.metric.get(tl, ""), s.metric.get(nl, "")) for s in top.series] if top else []
-        if not pairs or f.tool is None:
-            return {}, {}
-        fr, asked = self.frame, [*pairs, (f.tool, self.tenant)]
-        per_call, rates = await asyncio.gather(
-            self.asker.prom_range(
-                self.fleetql.per_call_of(self.plugin, asked, rate_window), fr.baseline_start, fr.end, fr.step
-            ),
-            self.asker.prom_range(
-                self.fleetql.rates_of(self.plugin, pairs, rate_window), fr.baseline_start, fr.end, fr.step
-            ),
+        pairs = self._pairs(
+            await self.asker.prom(self.fleetql.dearer(rest, span, changes.DEARER, NEIGHBOURS), span.end)
         )
+        if not pairs:
+            return {}, {}
+        asked = [*pairs, (f.tool, self.tenant)]
+        per_call, rates = await asyncio.gather(
+            self._ranged(self.fleetql.per_call_of(self.plugin, asked, rate_window)),
+            self._ranged(self.fleetql.rates_of(self.plugin, pairs, rate_window)),
+        )
+        return self._by_pair(per_call, asked), self._by_pair(rates, pairs)
 
-        def by_pair(res: QueryResult | None, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], Points]:
-            got = {(s.metric.get(tl, ""), s.metric.get(nl, "")): list(s.values) for s in res.series} if res else {}
-            return {p: got[p] for p in wanted if p in got}
+    async def _ranged(self, q: str) -> QueryResult | None:
+        """`q` over the range and the stretch before it, at the triage's step."""
+        fr = self.frame
+        return await self.asker.prom_range(q, fr.baseline_start, fr.end, fr.step)
 
-        return by_pair(per_call, asked), by_pair(rates, pairs)
+    def _pair(self, metric: dict[str, str]) -> tuple[str, str]:
+        return metric.get(self.schema.tool_label, ""), metric.get(self.schema.tenant_label, "")
+
+    def _pairs(self, res: QueryResult | None) -> list[tuple[str, str]]:
+        """The (tool, tenant) of each series, in the answer's order."""
+        return [self._pair(s.metric) for s in res.series] if res else []
+
+    def _by_pair(self, res: QueryResult | None, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], Points]:
+        """The points of each wanted (tool, tenant) the answer holds (it may hold other pairs of the same tools
+        and tenants)."""
+        got = {self._pair(s.metric): list(s.values) for s in res.series} if res else {}
+        return {p: got[p] for p in wanted if p in got}
 
 
 def _count(res: QueryResult) -> int:
