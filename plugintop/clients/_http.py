@@ -121,7 +121,7 @@ def make_client(
     verify = ssl_context(tls, base_url)
     limits = httpx.Limits(max_connections=16, max_keepalive_connections=8)
     network = httpx.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=True, proxy=env_proxy(base_url))
-    transport = wrap(network) if wrap else None
+    transport = wrap(network) if wrap else network
     return httpx.AsyncClient(
         base_url=base_url,
         headers=all_headers,

@@ -15,8 +15,8 @@ from plugintop.querylog import Exchange, QueryLog, exchange
 REPLAY_MISS = "x-plugintop-replay"
 """The header of the answer `ReplayTransport` gives for a request the bundle does not hold."""
 REPLAYED = "plugintop_replayed"
-"""Marks a request `ReplayTransport` answered (its extensions) and the answer (its headers): a recording
-answers the same however often it is asked, so nothing it answers is retried."""
+"""Marks a request `ReplayTransport` answered (its extensions): a recording answers the same however often
+it is asked, so nothing it answers is retried."""
 
 _DROP = {"content-encoding", "content-length", "transfer-encoding"}
 
@@ -87,7 +87,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
             status, headers, content = 404, {REPLAY_MISS: "miss", "content-type": "application/json"}, b"{}"
         else:
             row, content = found
-            status, headers = row.status, {"content-type": row.content_type or "application/json", REPLAYED: "1"}
+            status, headers = row.status, {"content-type": row.content_type or "application/json"}
         if self.log is not None:
             self.log.add(
                 exchange(
