@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from plugintop.analysis.health import PillarHealth
 from plugintop.analysis.model import TraceAnalysis, TriageResult
 from plugintop.analysis.wording import progress
+from plugintop.config.context import BACKENDS
 from plugintop.connect.backends import Backends, open_backends
 from plugintop.errors import BackendError
 from plugintop.ids import TraceId
@@ -93,7 +94,7 @@ class PlugintopApp(Reproduce):
         """The last unfocused triage of the range: its verdict and findings stay whatever the panes look at."""
         self.health: list[PillarHealth] = []
         """The telemetry of each pillar (the strip under the title), asked at start and every minute."""
-        self.insecure = any(session.ctx.backend(b).tls.insecure for b in (*PANE_BACKEND.values(), "loki"))
+        self.insecure = any(session.ctx.backend(b).tls.insecure for b in BACKENDS)
         """A backend's TLS is not verified (said on the header)."""
 
     # ----- layout -------------------------------------------------------------------------------
@@ -190,9 +191,8 @@ class PlugintopApp(Reproduce):
             return
         if self.session.replay is None:  # a replay names where the answers came from
             self.session.urls = dict(self.backends.urls)
-        s, tail = self.session, self.session.ctx.tail
-        logs = self.query_one("#logs", LogPane)
-        logs.source = LogSource(self.backends, s.tail_every, tail.settle, tail.settle_s, s.clock)
+        s = self.session
+        self.query_one("#logs", LogPane).source = LogSource(self.backends, s.tail_every, s.ctx.tail, s.clock)
         self.run_triage()
         self.follow_logs()
         self.check_health()

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
+from plugintop.config.context import Tail
 from plugintop.connect.backends import Backends
 from plugintop.errors import BackendError
 from plugintop.live.follow import FROZEN_S, LogFollower, TenantLogs, follow, tenant_follower, tenant_range
@@ -28,9 +29,8 @@ class LogSource:
     backends: Backends
     every: float
     """Seconds between polls while following."""
-    settle: str
-    """The settle window as written (`tail.settle`), for the title."""
-    settle_s: float
+    tail: Tail
+    """The context's tail settings (the settle window)."""
     clock: Callable[[], float]
 
 
@@ -63,12 +63,9 @@ class LogPane(LogView):
     def on_mount(self) -> None:
         self.set_interval(1.0, self._watch_loki)
 
-    def read(self, what: LogRead) -> None:
-        """Reads `what` (the previous reading is cancelled)."""
-        self._read(what)
-
     @work(exclusive=True, group="tail", exit_on_error=False)
-    async def _read(self, what: LogRead) -> None:
+    async def read(self, what: LogRead) -> None:
+        """Reads `what` (the previous reading is cancelled)."""
         source = self.source
         loki = source.backends.loki if source is not None else None
         if source is None or loki is None:
@@ -95,7 +92,7 @@ class LogPane(LogView):
         assert source.backends.loki is not None
         self.reset("following", what.label)
         self.follower = follower = tenant_follower(
-            source.backends.loki, what.logs, what.start_ns, clock=source.clock, settle=source.settle_s
+            source.backends.loki, what.logs, what.start_ns, clock=source.clock, settle=source.tail.settle_s
         )
         late = 0
         async for batch in follow(follower, source.every):
@@ -111,7 +108,7 @@ class LogPane(LogView):
                 self.add(batch.entries, batch.gaps)
             if follower.late != late:
                 late = follower.late
-                self.set_mode(f"following · {late:,} late (reached Loki past the {source.settle} settle window)")
+                self.set_mode(f"following · {late:,} late (reached Loki past the {source.tail.settle} settle window)")
 
     def _watch_loki(self) -> None:
         """Says when Loki stops answering the tail (after a few seconds, not when the timeout gives up)."""
