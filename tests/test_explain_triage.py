@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +22,7 @@ from plugintop.report import why
 from plugintop.timerange import TimeRange
 from plugintop.triage import Triage, TriageRequest
 from plugintop.triage.explain import explain_all, from_compare
-
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
+from tests.fixtures import REAL
 
 SCENARIO: dict[str, Any] = {
     "plugin": "coach",
@@ -49,15 +47,15 @@ SCENARIO: dict[str, Any] = {
 
 
 def run(incident: dict[str, Any], tenant: str) -> list[Finding]:
-    now = time.time()
-    sc = scenario_from({**SCENARIO, "incidents": [incident]})
-    with DemoStack(sc, now=now) as st:
+    now = float(int(time.time()))  # one moment for the demo and the triage: a clock that moves mid-triage
+    sc = scenario_from({**SCENARIO, "incidents": [incident]})  # made the verdict depend on when it ran
+    with DemoStack(sc, now=now, clock=lambda: now) as st:
         ctx = context_from({k: {"url": u} for k, u in st.urls.items()})
 
         async def go() -> list[Finding]:
             async with await open_backends(ctx) as b:
                 req = TriageRequest(plugin="coach", tenant=tenant, range=TimeRange(now - 7200, now), p99_target_s=2.0)
-                t = Triage(b, ctx, req)
+                t = Triage(b, ctx, req, clock=lambda: now)
                 r = await t.run()
                 return await explain_all(
                     t.asker, t.schema, r, signals=t.wave.signals, frame=t.frame, scrape_s=t.scrape_s

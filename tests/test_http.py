@@ -135,7 +135,6 @@ class Tap(httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner, self.seen = inner, list[str]()
-        TAPS.append(self)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.seen.append(str(request.url))
@@ -143,9 +142,6 @@ class Tap(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-TAPS: list[Tap] = []
 
 
 async def test_a_request_through_an_environment_proxy_still_passes_the_tap(
@@ -161,19 +157,24 @@ async def test_a_request_through_an_environment_proxy_still_passes_the_tap(
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("HTTP_PROXY", backend.url)  # the test's server is the proxy
     backend.route("GET", "/api/v1/x", Answer(200, {"status": "success"}))
-    TAPS.clear()
+    taps: list[Tap] = []
+
+    def tapped(inner: httpx.AsyncBaseTransport) -> Tap:
+        taps.append(Tap(inner))
+        return taps[-1]
+
     for bypass in ("", "prom.invalid"):
         monkeypatch.setenv("NO_PROXY", bypass)
         before = len(backend.requests)
         client = make_client(
-            "http://prom.invalid:9090", credentials=Credentials(), tls=TLS(), timeouts=Timeouts(connect=2), wrap=Tap
+            "http://prom.invalid:9090", credentials=Credentials(), tls=TLS(), timeouts=Timeouts(connect=2), wrap=tapped
         )
         async with client:
             try:
                 status = (await client.get("/api/v1/x")).status_code
             except httpx.ConnectError:  # NO_PROXY: straight to a name that does not resolve
                 status = 0
-        assert TAPS[-1].seen == ["http://prom.invalid:9090/api/v1/x"]
+        assert taps[-1].seen == ["http://prom.invalid:9090/api/v1/x"]
         if bypass:
             assert status == 0 and len(backend.requests) == before
         else:
@@ -189,7 +190,6 @@ async def test_a_replayed_failure_is_not_retried(recorded: dict[str, object], er
     from plugintop.querylog import Exchange
 
     row = Exchange(backend="prometheus", method="GET", path="/api/v1/query", query=[("query", "up")], **recorded)  # type: ignore[arg-type]
-    TAPS.clear()
     replay = Tap(ReplayTransport("prometheus", [(row, b"overloaded")]))
     async with httpx.AsyncClient(base_url="http://prom.invalid:9090", transport=replay) as client:
         with pytest.raises(BackendError) as e:
